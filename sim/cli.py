@@ -1,0 +1,50 @@
+"""The ``sim`` command line: ``sim run``, and one subcommand per module in sim/commands/.
+
+Errors the user can fix (a bad scenario, a diverging run, an unwritable folder) are printed as
+a few plain lines with exit status 2 (3 for divergence), never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sim import __version__
+from sim.errors import SimError
+
+COMMANDS = ("run",)
+"""Subcommands, each a module ``sim.commands.<name>`` with ``register`` and ``main``."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="sim",
+        description="Simulate great-power influence (Japan, China, Russia) in Central Asia.",
+    )
+    parser.add_argument("--version", action="version", version=f"sim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = importlib.import_module(f"sim.commands.{name}")
+        command = module.register(sub)
+        command.set_defaults(handler=module.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except SimError as exc:
+        print(f"sim {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"sim {args.command}: interrupted; nothing partial was left behind", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""``sim run``: run one scenario (or several seeds of it) and write its results folder."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_scenario_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the commands that load a scenario: --set, --seed, --steps."""
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+        help="override a scenario field, e.g. --set powers.china.reaction.japan.sensitivity=0.8 "
+             "(repeatable; list items by number: events.0.at=2026Q1)",
+    )
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the file's)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="number of quarters to simulate (default: the file's, usually 40)")
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``sim run`` to the command line."""
+    parser = sub.add_parser(
+        "run", help="run a scenario and write its results",
+        description="Run a scenario file and write results/<name>/<run id>/ with "
+                    "trajectories.csv, moves.csv, events.csv, manifest.json and influence.png.",
+    )
+    parser.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
+    add_scenario_options(parser)
+    parser.add_argument("--replicates", type=int, default=1, metavar="N",
+                        help="run N seeds (seed, seed+1, ...) in one batch and add a summary "
+                             "with 5th-95th percentile bands (default 1)")
+    parser.add_argument("--out", default="results",
+                        help="results root folder (default: results)")
+    parser.add_argument("--no-plot", action="store_true", help="skip influence.png")
+    parser.add_argument("--quiet", action="store_true", help="print only the results folder")
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``sim run``."""
+    from sim.errors import ScenarioError
+    from sim.run import run_scenario, share_table, write_run
+    from sim.scenario import load_scenario
+
+    if args.replicates < 1:
+        raise ScenarioError("--replicates", [f"{args.replicates} is not allowed: give 1 or more"])
+    scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps)
+    recording = run_scenario(scenario, replicates=args.replicates)
+    folder = write_run(recording, out=args.out, plot=not args.no_plot)
+    if not args.quiet:
+        runs = recording.n_runs
+        what = f"seed {scenario.seed}" if runs == 1 else f"{runs} seeds from {scenario.seed}"
+        print(f"{scenario.name}: {scenario.steps} quarters, {what}")
+        print(share_table(recording, run=0 if runs == 1 else None))
+    print(f"results: {folder}")
+    return 0

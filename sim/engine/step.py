@@ -1,0 +1,233 @@
+"""The step function: advance every run of a batch by one quarter.
+
+``step(state, batch) -> state`` is pure: everything a run depends on is in the state, the
+batch's parameters and its seeds. The order within a quarter (docs/ODD.md, "Process overview")
+is: events, risk, spend, reception, stocks and stability, shares, reactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from sim.engine import rules
+from sim.engine.events import apply_events
+from sim.engine.params import Params, Structure
+from sim.engine.random import STREAM_RECEPTION, STREAM_STABILITY, normal
+from sim.engine.state import WorldState, influence_shares, initial_state
+from sim.errors import DivergenceError
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch of runs ready to step: structure, parameters, seeds and derived constants.
+
+    Attributes:
+        structure: Shared structure.
+        params: Per-run parameters (R runs).
+        seeds: Per-run seeds (R,), uint64.
+        budget_allocation: Budget spent in each state at zero effort, by channel (R, C, S, P).
+        base_spend: Each power's total spend in each state at zero effort (R, S, P).
+        loudness: How loud each power looks to rivals (R, P).
+        tolerance: Risk tolerance repeated over states (R, S, P).
+        max_multiplier: Spend ceiling repeated over states (R, S, P).
+        restraint: Restraint repeated over states (R, S, P).
+        openness: Openness repeated over powers (R, S, P).
+        visible_diplomatic_gain: Diplomatic capital per USD invested, k_v x v_p (R, S, P).
+        record_reactions: Whether steps keep each pair's signal and response (for logs).
+
+    The (R, S, P) copies exist for speed: numpy is several times faster on whole contiguous
+    arrays than when it broadcasts along a short middle axis.
+    """
+
+    structure: Structure
+    params: Params
+    seeds: np.ndarray
+    budget_allocation: np.ndarray
+    base_spend: np.ndarray
+    loudness: np.ndarray
+    tolerance: np.ndarray
+    max_multiplier: np.ndarray
+    restraint: np.ndarray
+    openness: np.ndarray
+    visible_diplomatic_gain: np.ndarray
+    record_reactions: bool = True
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs."""
+        return self.params.n_runs
+
+
+def make_batch(
+    structure: Structure, params: Params, seeds: np.ndarray | list[int] | int,
+    record_reactions: bool = True,
+) -> Batch:
+    """Prepare a batch: check seeds and compute the constants every step uses.
+
+    Args:
+        structure: From :func:`sim.engine.params.compile_scenario`.
+        params: R runs' parameters.
+        seeds: One seed per run (or one seed for a batch of one).
+        record_reactions: Keep each pair's reaction signal and response in the state (needed
+            for the moves log; sweeps that keep summaries switch it off).
+    """
+    seeds = np.atleast_1d(np.asarray(seeds, dtype=np.uint64))
+    if seeds.shape != (params.n_runs,):
+        raise ValueError(f"{seeds.shape[0]} seeds for a batch of {params.n_runs} runs")
+    allocation = rules.channel_allocation(
+        params.allocation, params.resource_interest, params.resources
+    )
+    budget_allocation = np.transpose(params.budget, (0, 2, 1))[:, :, None, :] * allocation
+    base_spend = budget_allocation.sum(axis=1)
+    loudness = rules.perceived(params.visibility, params.visibility_reaction_gain)
+    shape = base_spend.shape
+
+    def over_states(per_power: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.broadcast_to(per_power[:, None, :], shape))
+
+    return Batch(
+        structure=structure,
+        params=params,
+        seeds=seeds,
+        budget_allocation=budget_allocation,
+        base_spend=base_spend,
+        loudness=loudness,
+        tolerance=over_states(params.risk_tolerance),
+        max_multiplier=over_states(params.max_spend_multiplier),
+        restraint=over_states(params.restraint),
+        openness=np.ascontiguousarray(np.broadcast_to(params.openness[:, :, None], shape)),
+        visible_diplomatic_gain=over_states(
+            params.visibility_diplomatic_gain[:, None] * params.visibility
+        ),
+        record_reactions=record_reactions,
+    )
+
+
+def step(state: WorldState, batch: Batch) -> WorldState:
+    """Advance every run of the batch by one quarter.
+
+    Args:
+        state: The state after ``state.step`` quarters.
+        batch: The batch.
+
+    Returns:
+        The state after one more quarter.
+    """
+    p, structure, seeds = batch.params, batch.structure, batch.seeds
+    t = state.step + 1
+    state = apply_events(state, p, structure, seeds, t)
+
+    risk = rules.state_risk(state.stability, state.disputes, p.instability_weight, p.dispute_weight)
+    gate = rules.investment_gate(risk, batch.tolerance, p.risk_softness)
+    spent = rules.spend(
+        batch.budget_allocation, state.budget_scale, state.effort, batch.max_multiplier,
+        gate, p.blocked_to_soft_power,
+    )
+    effectiveness = rules.reception(state.share, batch.openness, p.hedging)
+    if p.reception_sd.any():
+        shape = effectiveness.shape[1:]
+        sd = p.reception_sd[:, None, None]
+        z = normal(seeds, t, STREAM_RECEPTION, shape, p.dtype)
+        effectiveness = effectiveness * np.exp(sd * z - 0.5 * sd * sd)
+    footprint, goodwill, diplomatic = rules.update_stocks(
+        state.footprint, state.goodwill, state.diplomatic, spent, effectiveness, p.decay,
+        batch.visible_diplomatic_gain,
+    )
+    active = state.campaign_left > 0
+    campaign_loss = rules.sum_powers(np.where(active, state.campaign_intensity, 0.0))
+    noise = None
+    if p.stability_sd.any():
+        noise = p.stability_sd[:, None] * normal(
+            seeds, t, STREAM_STABILITY, (structure.n_states,), p.dtype
+        )
+    stability = rules.update_stability(
+        state.stability, p.stability_target, p.stability_recovery,
+        spent[:, rules.DESTABILISE], p.destabilise_per_usd_m, campaign_loss, noise,
+    )
+    share = influence_shares(footprint, goodwill, diplomatic, p.weights, p.autonomy)
+    effort, signal, response = rules.react(
+        structure.rule, state.effort, share, _total_spend(spent), batch.base_spend,
+        batch.loudness, p.sensitivity, p.threshold, p.grievance, batch.restraint,
+        record=batch.record_reactions,
+    )
+    new = replace(
+        state, step=t, footprint=footprint, goodwill=goodwill, diplomatic=diplomatic,
+        share=share, stability=stability, effort=effort, spend=spent, signal=signal,
+        response=response, campaign_left=np.maximum(state.campaign_left - active, 0.0),
+    )
+    return _mark_divergence(new)
+
+
+def _total_spend(spent: np.ndarray) -> np.ndarray:
+    """Spend over all channels (R, S, P), adding the channel blocks in a fixed order."""
+    total = spent[:, 0].copy()
+    for c in range(1, spent.shape[1]):
+        total += spent[:, c]
+    return total
+
+
+def _mark_divergence(state: WorldState) -> WorldState:
+    """Record the first step at which each run's state stops being finite."""
+    arrays = (state.effort, state.footprint, state.goodwill, state.diplomatic)
+    if all(np.isfinite(a).all() for a in arrays):
+        return state
+    finite = np.ones(state.n_runs, dtype=bool)
+    for a in arrays:
+        finite &= np.isfinite(a).reshape(state.n_runs, -1).all(axis=1)
+    bad = ~finite & (state.diverged_step < 0)
+    if not bad.any():
+        return state
+    return replace(state, diverged_step=np.where(bad, state.step, state.diverged_step))
+
+
+def divergence_error(state: WorldState, structure: Structure) -> DivergenceError | None:
+    """Describe the first non-finite value of the first diverged run, or None if none."""
+    runs = np.flatnonzero(state.diverged_step >= 0)
+    if len(runs) == 0:
+        return None
+    run = int(runs[np.argmin(state.diverged_step[runs])])
+    for quantity in ("effort", "footprint", "goodwill", "diplomatic"):
+        values = getattr(state, quantity)[run]
+        bad = np.argwhere(~np.isfinite(values))
+        if len(bad):
+            s, q = bad[0]
+            actor = f"{structure.powers[q]} in {structure.states[s]}"
+            label = "reactive effort" if quantity == "effort" else quantity
+            return DivergenceError(int(state.diverged_step[run]), run, actor, label)
+    return DivergenceError(int(state.diverged_step[run]), run, "a power", "a stock")
+
+
+def simulate(
+    batch: Batch,
+    steps: int | None = None,
+    observe: Callable[[WorldState], None] | None = None,
+    on_divergence: str = "raise",
+) -> WorldState:
+    """Run a batch from step 0 for ``steps`` quarters.
+
+    Args:
+        batch: The batch.
+        steps: Number of quarters (default: the scenario's).
+        observe: Called with the state at step 0 and after every step (to record outputs).
+        on_divergence: ``"raise"`` stops at the first step where any run becomes non-finite
+            with a :class:`~sim.errors.DivergenceError`; ``"flag"`` carries on and leaves it in
+            ``state.diverged_step`` (sweeps).
+
+    Returns:
+        The final state.
+    """
+    steps = batch.structure.steps if steps is None else steps
+    state = initial_state(batch.structure, batch.params)
+    if observe is not None:
+        observe(state)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            state = step(state, batch)
+            if on_divergence == "raise" and (state.diverged_step >= 0).any():
+                raise divergence_error(state, batch.structure)
+            if observe is not None:
+                observe(state)
+    return state

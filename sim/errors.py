@@ -1,0 +1,44 @@
+"""The simulator's own error types: the command line turns them into short messages."""
+
+from __future__ import annotations
+
+
+class SimError(Exception):
+    """Base class for errors the user can fix; the CLI prints them without a traceback."""
+
+    exit_code = 2
+
+
+class ScenarioError(SimError):
+    """A scenario or sweep file that cannot be read or does not validate.
+
+    Attributes:
+        source: The file (or "--set" / "<dict>") where the problem is.
+        problems: One line per problem: the field path, the bad value and what is allowed.
+    """
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = str(source)
+        self.problems = list(problems)
+        lines = [f"{self.source}: invalid scenario"] + [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class DivergenceError(SimError):
+    """A run whose state became non-finite.
+
+    Attributes:
+        step: The first step with a non-finite value.
+        run: The run index within the batch.
+        actor: The power and/or state concerned.
+        quantity: The state variable that became non-finite.
+    """
+
+    exit_code = 3
+
+    def __init__(self, step: int, run: int, actor: str, quantity: str):
+        self.step, self.run, self.actor, self.quantity = step, run, actor, quantity
+        super().__init__(
+            f"the simulation diverged at step {step} (run {run}): {quantity} of {actor} "
+            "is no longer finite; lower the reaction sensitivities or raise the restraint"
+        )

@@ -1,0 +1,140 @@
+"""Run a scenario: compile, simulate, and write a results folder.
+
+This is what ``sim run`` does, as a Python API::
+
+    from sim.run import run_scenario, write_run
+    recording = run_scenario(load_scenario("scenarios/baseline.yaml"))
+    folder = write_run(recording, out="results")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.engine import compile_scenario, make_batch, repeat
+from sim.outputs import (
+    atomic_folder,
+    inside,
+    manifest,
+    run_id,
+    safe_name,
+    write_csv,
+    write_json,
+)
+from sim.record import TRAJECTORY_FIELDS, Recording, record
+from sim.scenario import Scenario
+
+
+def replicate_seeds(seed: int, replicates: int) -> list[int]:
+    """Seeds of a run's replicates: ``seed, seed + 1, ...`` (each replayable with ``--seed``)."""
+    return [seed + i for i in range(replicates)]
+
+
+def run_scenario(scenario: Scenario, replicates: int = 1) -> Recording:
+    """Simulate a scenario for one seed or several, as one batch.
+
+    Args:
+        scenario: The validated scenario.
+        replicates: Number of seeds (``scenario.seed`` and the following ones).
+
+    Returns:
+        The recording of every run.
+
+    Raises:
+        DivergenceError: If any run's state becomes non-finite.
+    """
+    structure, params = compile_scenario(scenario)
+    seeds = replicate_seeds(scenario.seed, replicates)
+    batch = make_batch(structure, repeat(params, len(seeds)), seeds)
+    return record(batch, scenario=scenario)
+
+
+def summary(recording: Recording) -> pd.DataFrame:
+    """Mean, 5th and 95th percentile over runs per (step, state, power) of each quantity."""
+    s = recording.structure
+    T1, _, S, P = recording.share.shape
+    frame = pd.DataFrame({
+        "step": np.repeat(np.arange(T1), S * P),
+        "quarter": np.repeat(np.array(recording.quarters), S * P),
+        "state": np.tile(np.repeat(np.array(s.states), P), T1),
+        "power": np.tile(np.array(s.powers), T1 * S),
+    })
+    for name in TRAJECTORY_FIELDS:
+        values = getattr(recording, name).astype(np.float64)
+        frame[f"{name}_mean"] = values.mean(axis=1).reshape(-1)
+        low, high = np.percentile(values, [5, 95], axis=1)
+        frame[f"{name}_p5"] = low.reshape(-1)
+        frame[f"{name}_p95"] = high.reshape(-1)
+    return frame
+
+
+def run_folder(scenario: Scenario, seeds: list[int], out: str | Path = "results") -> Path:
+    """Where a run's results go: ``OUT/<scenario name>/<run id>``, never outside ``OUT``."""
+    return inside(Path(out), safe_name(scenario.name), run_id(scenario, seeds))
+
+
+def write_run(recording: Recording, out: str | Path = "results", plot: bool = True,
+              folder: Path | None = None) -> Path:
+    """Write a recording's results folder atomically.
+
+    One run: trajectories.csv, moves.csv, events.csv, manifest.json, influence.png.
+    Several runs (replicates): trajectories.csv has a ``seed`` column, summary.csv has the
+    mean and 5th-95th percentiles, moves.csv and events.csv are per seed in runs/, and the plot
+    shows bands.
+
+    Args:
+        recording: From :func:`run_scenario`.
+        out: The results root.
+        plot: Whether to draw influence.png.
+        folder: The exact destination (default: :func:`run_folder`).
+
+    Returns:
+        The folder written.
+    """
+    from sim.outputs import write_files
+
+    scenario = recording.scenario
+    seeds = [int(x) for x in recording.seeds]
+    destination = folder or run_folder(scenario, seeds, out)
+    with atomic_folder(destination) as tmp:
+        if len(seeds) == 1:
+            write_files(tmp, {
+                "trajectories.csv": lambda p: write_csv(recording.trajectories(0), p),
+                "moves.csv": lambda p: write_csv(recording.moves(0), p),
+                "events.csv": lambda p: write_csv(recording.events(0), p),
+            })
+        else:
+            write_csv(recording.trajectories(None), tmp / "trajectories.csv")
+            write_csv(summary(recording), tmp / "summary.csv")
+            (tmp / "runs").mkdir()
+            for r, seed in enumerate(seeds):
+                write_csv(recording.moves(r), tmp / "runs" / f"moves-seed{seed}.csv")
+                write_csv(recording.events(r), tmp / "runs" / f"events-seed{seed}.csv")
+        write_json(manifest(scenario, seeds, {"run_id": destination.name}), tmp / "manifest.json")
+        if plot:
+            from sim.plots import influence_figure, save
+
+            save(influence_figure(recording), tmp / "influence.png")
+    return destination
+
+
+def share_table(recording: Recording, run: int | None = 0) -> str:
+    """A plain-text table of each power's share in each state, first and last quarter."""
+    s = recording.structure
+    quarters = recording.quarters
+    values = recording.share.astype(np.float64)
+    values = values.mean(axis=1) if run is None else values[:, run]
+    first, last = values[0], values[-1]
+    width = max(len(s.labels[x]) for x in s.states) + 2
+    head = f"{'influence share':<{width}}" + "".join(
+        f"{s.labels[p]:>22}" for p in s.powers) + f"{'residual':>22}"
+    arrow = f"{quarters[0]} -> {quarters[-1]}"
+    lines = [head, f"{'':<{width}}" + "".join(f"{arrow:>22}" for _ in range(len(s.powers) + 1))]
+    for i, state in enumerate(s.states):
+        cells = [f"{first[i, p]:.3f} -> {last[i, p]:.3f}" for p in range(len(s.powers))]
+        cells.append(f"{1 - first[i].sum():.3f} -> {1 - last[i].sum():.3f}")
+        lines.append(f"{s.labels[state]:<{width}}" + "".join(f"{c:>22}" for c in cells))
+    return "\n".join(lines)

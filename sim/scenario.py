@@ -1,0 +1,735 @@
+"""Scenario files: the typed schema, loading with ``extends:``, and ``--set`` overrides.
+
+A scenario is plain YAML read with a safe loader (no Python objects, duplicate keys refused,
+alias expansion bounded), merged over the file it ``extends:``, overridden by ``--set`` pairs,
+and validated into the frozen pydantic objects below before anything runs. Every problem is
+reported as a :class:`~sim.errors.ScenarioError` naming the file, the field path, the value and
+what is allowed.
+
+Units: money in USD millions per quarter (budgets) or USD millions (stocks); shares, stability,
+openness, probabilities and tolerances are fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sim.calendar import parse_quarter, quarter_index, step_of_quarter
+from sim.errors import ScenarioError
+
+MAX_FILE_BYTES = 2_000_000
+"""Scenario files larger than this are refused before parsing (a scenario is a few KB)."""
+
+MAX_YAML_NODES = 200_000
+"""Refuse YAML whose alias expansion would build more nodes than this (a "billion laughs")."""
+
+CHANNELS = ("invest", "soft_power", "diplomacy", "destabilise")
+"""The four kinds of move, in the order of the engine's channel axis."""
+
+RULES = ("none", "linear", "threshold", "tit_for_tat")
+"""Reaction rules, in the order of the engine's rule codes."""
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Budget(_Strict):
+    """A power's baseline spend per quarter, by kind of move, in USD millions.
+
+    Attributes:
+        invest: Investment (builds economic footprint; gated by risk).
+        soft_power: Grants, public-goods loans, scholarships (builds goodwill).
+        diplomacy: Visits, summits, platforms (builds diplomatic capital).
+        destabilise: Spend on lowering states' stability (zero for most powers).
+    """
+
+    invest: NonNegative = 0.0
+    soft_power: NonNegative = 0.0
+    diplomacy: NonNegative = 0.0
+    destabilise: NonNegative = 0.0
+
+
+class Reaction(_Strict):
+    """How a power reacts to one rival.
+
+    Attributes:
+        rule: ``linear`` (Richardson), ``threshold``, ``tit_for_tat`` or ``none``.
+        sensitivity: Effort added per unit of the rival signal (per quarter).
+        threshold: For ``threshold``: the rival's perceived share past which it reacts.
+        grievance: Constant effort added per quarter (Richardson's g), may be negative.
+    """
+
+    rule: Literal["none", "linear", "threshold", "tit_for_tat"] = "none"
+    sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.0
+    threshold: Fraction = 0.25
+    grievance: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
+
+
+class Power(_Strict):
+    """An outside power.
+
+    Attributes:
+        label: Display name (defaults to the key, capitalised).
+        budget: Baseline spend per quarter by kind of move (USD millions).
+        risk_tolerance: The state risk (0-1) up to which it invests.
+        visibility: 0 quiet to 1 high-profile; raises diplomatic gain and rivals' reaction.
+        restraint: Fraction of its reactive effort that fades each quarter (Richardson's m).
+        initial_effort: Reactive effort at step 0 (0 = baseline spending).
+        max_spend_multiplier: Ceiling on spend as a multiple of the budget.
+        allocation: Relative weight of each state in its spending (default: equal).
+        resource_interest: Pull of each resource sector on its investment allocation.
+        reaction: Reaction rule toward each rival power, keyed by the rival's name.
+    """
+
+    label: str | None = None
+    budget: Budget = Budget()
+    risk_tolerance: Fraction = 0.5
+    visibility: Fraction = 0.5
+    restraint: Fraction = 0.2
+    initial_effort: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.0
+    max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] = 3.0
+    allocation: dict[str, NonNegative] | None = None
+    resource_interest: dict[str, NonNegative] = {}
+    reaction: dict[str, Reaction] = {}
+
+
+class Stocks(_Strict):
+    """Initial stocks held by each power in a state (USD millions or equivalent)."""
+
+    footprint: dict[str, NonNegative] = {}
+    goodwill: dict[str, NonNegative] = {}
+    diplomatic: dict[str, NonNegative] = {}
+
+
+class State(_Strict):
+    """A Central Asian state (or any host state).
+
+    Attributes:
+        label: Display name.
+        stability: Initial stability in [0, 1].
+        stability_target: Level stability recovers toward (default: initial stability).
+        border_disputes: Open border disputes at the start.
+        openness: Fraction of a move's value the state lets in.
+        autonomy: Residual stock (domestic autonomy and other actors), USD millions equivalent.
+        resources: Endowment by sector, each an index in [0, 1].
+        initial: Stocks each power holds at step 0.
+    """
+
+    label: str | None = None
+    stability: Fraction = 0.7
+    stability_target: Fraction | None = None
+    border_disputes: Annotated[int, Field(ge=0, le=100)] = 0
+    openness: Fraction = 1.0
+    autonomy: Annotated[float, Field(gt=0.0)] = 1000.0
+    resources: dict[str, Fraction] = {}
+    initial: Stocks = Stocks()
+
+
+class Decay(_Strict):
+    """Fraction of each stock lost per quarter."""
+
+    footprint: Fraction = 0.01
+    goodwill: Fraction = 0.03
+    diplomatic: Fraction = 0.08
+
+
+class Weights(_Strict):
+    """Weight of each channel's stock in a power's attraction (influence)."""
+
+    footprint: NonNegative = 1.0
+    goodwill: NonNegative = 1.0
+    diplomatic: NonNegative = 1.0
+
+
+class RiskRules(_Strict):
+    """How risk is made and how it gates investment.
+
+    Attributes:
+        instability_weight: Risk per unit of instability (1 - stability).
+        dispute_weight: Risk per open border dispute.
+        softness: Width of the logistic investment gate around the tolerance.
+    """
+
+    instability_weight: NonNegative = 1.0
+    dispute_weight: NonNegative = 0.15
+    softness: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
+
+
+class VisibilityRules(_Strict):
+    """What visibility does.
+
+    Attributes:
+        reaction_gain: Rivals perceive a power's signals times ``1 + gain * (2v - 1)``.
+        diplomatic_gain: Diplomatic capital bought per USD of investment at visibility 1.
+    """
+
+    reaction_gain: Fraction = 0.8
+    diplomatic_gain: NonNegative = 0.2
+
+
+class StabilityRules(_Strict):
+    """How stability moves.
+
+    Attributes:
+        recovery: Fraction of the gap to the target closed each quarter.
+        destabilise_per_usd_m: Stability lost per USD million of destabilising spend.
+    """
+
+    recovery: Fraction = 0.1
+    destabilise_per_usd_m: NonNegative = 0.002
+
+
+class NoiseRules(_Strict):
+    """Random noise (standard deviations per quarter); zero means none is drawn."""
+
+    stability_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+    reception_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+
+
+class Rules(_Strict):
+    """Model-wide rule parameters (documented in docs/ODD.md)."""
+
+    decay: Decay = Decay()
+    weights: Weights = Weights()
+    risk: RiskRules = RiskRules()
+    hedging: Fraction = 0.5
+    blocked_investment_to_soft_power: Fraction = 0.5
+    visibility: VisibilityRules = VisibilityRules()
+    stability: StabilityRules = StabilityRules()
+    noise: NoiseRules = NoiseRules()
+
+
+class _EventBase(_Strict):
+    at: str | int | None = None
+    probability: Fraction | None = None
+    note: str = ""
+
+    @field_validator("at")
+    @classmethod
+    def _quarter_or_step(cls, value: str | int | None) -> str | int | None:
+        if isinstance(value, str):
+            parse_quarter(value)
+        elif isinstance(value, int) and value < 1:
+            raise ValueError("a step number starts at 1")
+        return value
+
+    @model_validator(mode="after")
+    def _one_timing(self) -> _EventBase:
+        if (self.at is None) == (self.probability is None):
+            raise ValueError("give exactly one of 'at' (a quarter or step) or 'probability'")
+        return self
+
+
+StateList = list[str] | Literal["all"]
+
+
+class BorderAccord(_EventBase):
+    """Resolves open border disputes (and may lift stability) in the listed states."""
+
+    kind: Literal["border_accord"]
+    states: StateList = "all"
+    disputes_resolved: Annotated[int, Field(ge=1)] | None = None
+    stability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+
+
+class Visit(_EventBase):
+    """A state visit: diplomatic capital and goodwill for a power in one state."""
+
+    kind: Literal["visit"]
+    power: str
+    state: str
+    diplomatic_gain: NonNegative = 50.0
+    goodwill_gain: NonNegative = 0.0
+
+
+class Summit(_EventBase):
+    """A summit of a power with several states (a platform such as Central Asia plus Japan)."""
+
+    kind: Literal["summit"]
+    power: str
+    states: StateList = "all"
+    diplomatic_gain: NonNegative = 40.0
+    goodwill_gain: NonNegative = 0.0
+
+
+class SummitCancelled(_EventBase):
+    """Cancels the power's summit due in the same quarter; ``delay`` quarters later or never."""
+
+    kind: Literal["summit_cancelled"]
+    power: str
+    delay: Annotated[int, Field(ge=1, le=400)] | None = None
+
+
+class BudgetChange(_EventBase):
+    """Multiplies a power's budget for one kind of move (or all) from then on."""
+
+    kind: Literal["budget_change"]
+    power: str
+    channel: Literal["invest", "soft_power", "diplomacy", "destabilise", "all"] = "all"
+    factor: Annotated[float, Field(ge=0.0, le=100.0)]
+
+
+class DestabilisationCampaign(_EventBase):
+    """A power lowers stability in some states by ``intensity`` per quarter for a while."""
+
+    kind: Literal["destabilisation_campaign"]
+    power: str
+    states: StateList
+    intensity: Fraction = 0.05
+    duration: Annotated[int, Field(ge=1, le=400)] = 4
+
+
+class StabilityShock(_EventBase):
+    """A one-off change of stability (negative: unrest, disaster; positive: a settlement)."""
+
+    kind: Literal["stability_shock"]
+    states: StateList = "all"
+    delta: Annotated[float, Field(ge=-1.0, le=1.0)]
+
+
+Event = Annotated[
+    BorderAccord
+    | Visit
+    | Summit
+    | SummitCancelled
+    | BudgetChange
+    | DestabilisationCampaign
+    | StabilityShock,
+    Field(discriminator="kind"),
+]
+EVENT_KINDS = (
+    "border_accord",
+    "visit",
+    "summit",
+    "summit_cancelled",
+    "budget_change",
+    "destabilisation_campaign",
+    "stability_shock",
+)
+
+
+class Scenario(_Strict):
+    """A whole scenario: actors, rules, events and run settings.
+
+    Attributes:
+        name: Short name; names the results folder.
+        question: The question the scenario answers (shown in reports).
+        description: Free text.
+        start: First simulated quarter.
+        steps: Number of quarters to simulate.
+        seed: Random seed.
+        precision: Floating-point type of the engine's arrays (float32 is several times
+            faster for large batches; float64 for exact checks).
+        powers: Outside powers by key (lower-case).
+        states: Host states by key (lower-case).
+        rules: Model-wide parameters.
+        events: Timeline of events.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=80)] = "scenario"
+    question: str = ""
+    description: str = ""
+    start: str = "2025Q1"
+    steps: Annotated[int, Field(ge=1, le=10_000)] = 40
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    precision: Literal["float32", "float64"] = "float32"
+    powers: dict[str, Power]
+    states: dict[str, State]
+    rules: Rules = Rules()
+    events: list[Event] = []
+
+    @field_validator("start")
+    @classmethod
+    def _start_is_quarter(cls, value: str) -> str:
+        parse_quarter(value)
+        return value
+
+    @field_validator("powers", "states")
+    @classmethod
+    def _non_empty(cls, value: dict) -> dict:
+        if not value:
+            raise ValueError("name at least one")
+        return value
+
+    @property
+    def power_names(self) -> list[str]:
+        """Power keys in file order."""
+        return list(self.powers)
+
+    @property
+    def state_names(self) -> list[str]:
+        """State keys in file order."""
+        return list(self.states)
+
+    def event_step(self, event: _EventBase) -> int | None:
+        """Return the step an event is scheduled at (None for a random event)."""
+        if event.at is None:
+            return None
+        if isinstance(event.at, int):
+            return event.at
+        return step_of_quarter(self.start, event.at)
+
+    def digest(self) -> str:
+        """Return a SHA-256 of the resolved scenario (canonical JSON)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- cross-checks
+
+
+def _cross_check(scenario: Scenario) -> list[str]:
+    """Check names and timing that the field types alone cannot check."""
+    problems: list[str] = []
+    powers, states = scenario.power_names, scenario.state_names
+
+    def actor(path: str, name: str, known: list[str], kind: str) -> None:
+        if name not in known:
+            hint = difflib.get_close_matches(name, known, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            problems.append(f"{path}: unknown {kind} {name!r}; known {kind}s: {', '.join(known)}{extra}")
+
+    for key, power in scenario.powers.items():
+        for rival in power.reaction:
+            actor(f"powers.{key}.reaction.{rival}", rival, powers, "power")
+            if rival == key:
+                problems.append(f"powers.{key}.reaction.{rival}: a power cannot react to itself")
+        for state in power.allocation or {}:
+            actor(f"powers.{key}.allocation.{state}", state, states, "state")
+        if power.allocation is not None and sum(power.allocation.values()) <= 0:
+            problems.append(f"powers.{key}.allocation: the weights sum to 0; give some state weight > 0")
+    for key, state in scenario.states.items():
+        for channel in ("footprint", "goodwill", "diplomatic"):
+            for name in getattr(state.initial, channel):
+                actor(f"states.{key}.initial.{channel}.{name}", name, powers, "power")
+    end_step = scenario.steps
+    for i, event in enumerate(scenario.events):
+        path = f"events.{i}"
+        if hasattr(event, "power"):
+            actor(f"{path}.power", event.power, powers, "power")
+        if hasattr(event, "state"):
+            actor(f"{path}.state", event.state, states, "state")
+        if isinstance(getattr(event, "states", None), list):
+            for j, name in enumerate(event.states):
+                actor(f"{path}.states.{j}", name, states, "state")
+        step = scenario.event_step(event)
+        if step is not None and not 1 <= step <= end_step:
+            last = f"step {end_step}"
+            if isinstance(event.at, str):
+                first = quarter_index(scenario.start)
+                from sim.calendar import quarter_label
+
+                last = f"{scenario.start} to {quarter_label(first + end_step - 1)}"
+            problems.append(f"{path}.at: {event.at!r} is outside the run ({last})")
+    return problems
+
+
+# --------------------------------------------------------------------------- YAML reading
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate keys and bounds alias expansion."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str) and key in seen:
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (line {mark.line + 1})", mark
+                )
+            seen[key] = True
+        return super().construct_mapping(node, deep=deep)
+
+
+def _count_nodes(node: yaml.Node, budget: list[int], seen: dict[int, int]) -> int:
+    """Count the nodes a YAML tree expands to, following aliases; stop past the budget."""
+    key = id(node)
+    if key in seen:
+        return seen[key]
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            total += _count_nodes(child, budget, seen)
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _count_nodes(k, budget, seen) + _count_nodes(v, budget, seen)
+    seen[key] = total
+    if total > budget[0]:
+        raise ValueError("expands to too many nodes (recursive or exponential YAML aliases)")
+    return total
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping safely.
+
+    Args:
+        path: The file.
+
+    Returns:
+        The mapping it holds.
+
+    Raises:
+        ScenarioError: If the file is missing, too large, not UTF-8 text, not YAML, has
+            duplicate keys or explosive aliases, or does not hold a mapping.
+    """
+    path = Path(path)
+    where = str(path)
+    if not path.is_file():
+        raise ScenarioError(where, ["the file does not exist"])
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(where, [f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} allowed"])
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise ScenarioError(where, ["the file is binary, not YAML text"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(where, [f"the file is not UTF-8 text (byte {exc.start})"]) from None
+    try:
+        loader = _UniqueKeyLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise ScenarioError(where, ["the file is empty; a scenario is a YAML mapping"])
+            _count_nodes(node, [MAX_YAML_NODES], {})
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except ScenarioError:
+        raise
+    except yaml.YAMLError as exc:
+        message = " ".join(str(exc).split())
+        raise ScenarioError(where, [f"not valid YAML: {message}"]) from None
+    except (ValueError, RecursionError) as exc:
+        raise ScenarioError(where, [f"not accepted: {exc}"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(where, [f"the top level must be a mapping, not {type(data).__name__}"])
+    return data
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into a copy of ``base``: mappings merge, anything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a scenario file and everything it ``extends:``, merged, still unvalidated.
+
+    Args:
+        path: The scenario file.
+
+    Returns:
+        The merged mapping, without the ``extends`` key.
+
+    Raises:
+        ScenarioError: For an unreadable file, a missing parent or an ``extends`` cycle.
+    """
+    path = Path(path).resolve()
+    if path in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, path))
+        raise ScenarioError(str(_chain[0]), [f"extends: cycle {cycle}"])
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(str(path), [f"extends: {parent!r} is not a file path"])
+    parent_path = (path.parent / parent).resolve()
+    if not parent_path.is_file():
+        raise ScenarioError(str(path), [f"extends: {parent!r} does not exist (looked at {parent_path})"])
+    return deep_merge(resolve_file(parent_path, (*_chain, path)), data)
+
+
+def parse_set(pairs: list[str]) -> list[tuple[str, Any]]:
+    """Parse ``--set path=value`` pairs; values are read as YAML scalars (numbers, true, text).
+
+    Raises:
+        ScenarioError: For a pair without ``=`` or an empty path.
+    """
+    parsed = []
+    for pair in pairs:
+        path, sep, value = pair.partition("=")
+        if not sep or not path.strip():
+            raise ScenarioError("--set", [f"{pair!r}: write it as field.path=value"])
+        try:
+            parsed.append((path.strip(), yaml.safe_load(value) if value.strip() else ""))
+        except yaml.YAMLError:
+            parsed.append((path.strip(), value))
+    return parsed
+
+
+def set_path(data: dict[str, Any], path: str, value: Any, source: str = "--set") -> None:
+    """Set a dotted field path (list items by number) in a raw scenario mapping, in place.
+
+    Raises:
+        ScenarioError: If the path walks through something that is not a mapping or list.
+    """
+    parts = path.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(source, [f"{where}: no list item {part!r} ({len(node)} items)"])
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.setdefault(part, {})
+        else:
+            raise ScenarioError(source, [f"{where}: cannot go into a {type(node).__name__}"])
+    last = parts[-1]
+    if isinstance(node, list):
+        if not last.isdigit() or int(last) >= len(node):
+            raise ScenarioError(source, [f"{path}: no list item {last!r} ({len(node)} items)"])
+        node[int(last)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ScenarioError(source, [f"{path}: cannot set inside a {type(node).__name__}"])
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
+    """Turn one pydantic error into 'path: value: what is allowed (did you mean ...)'."""
+    loc = [str(p) for p in error["loc"]]
+    # Drop the discriminator tag pydantic inserts for tagged unions (events.0.visit.power).
+    if len(loc) >= 3 and loc[0] == "events" and loc[2] in EVENT_KINDS:
+        loc = loc[:2] + loc[3:]
+    path = ".".join(loc) or "(top level)"
+    value = error.get("input")
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1], data)
+        hint = difflib.get_close_matches(loc[-1], allowed, n=1)
+        did = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"{path}: unknown key; allowed here: {', '.join(allowed)}{did}"
+    if kind == "missing":
+        return f"{path}: required field is missing"
+    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{path}: {shown} is not allowed: {message}"
+
+
+def _allowed_keys(loc: list[str], data: dict[str, Any]) -> list[str]:
+    """The field names allowed at a location (for unknown-key messages)."""
+    model: Any = Scenario
+    node: Any = data
+    i = 0
+    while i < len(loc):
+        part = loc[i]
+        if model is Scenario and part in ("powers", "states"):
+            model = Power if part == "powers" else State
+            i += 2
+            node = None
+            continue
+        if model is Scenario and part == "events":
+            try:
+                kind = data["events"][int(loc[i + 1])]["kind"]
+                model = {
+                    "border_accord": BorderAccord,
+                    "visit": Visit,
+                    "summit": Summit,
+                    "summit_cancelled": SummitCancelled,
+                    "budget_change": BudgetChange,
+                    "destabilisation_campaign": DestabilisationCampaign,
+                    "stability_shock": StabilityShock,
+                }[kind]
+            except (KeyError, IndexError, ValueError, TypeError):
+                return []
+            i += 2
+            continue
+        if model is Power and part == "reaction":
+            model = Reaction
+            i += 2
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        if model is None:
+            return []
+        i += 1
+    return _field_names(model) if model else []
+
+
+def validate(data: dict[str, Any], source: str = "<dict>") -> Scenario:
+    """Validate a raw scenario mapping.
+
+    Args:
+        data: The merged mapping (``extends`` already resolved).
+        source: Name of the file, for messages.
+
+    Returns:
+        The typed, frozen scenario.
+
+    Raises:
+        ScenarioError: Listing every problem found.
+    """
+    if "extends" in data:
+        raise ScenarioError(source, ["extends: resolve it with load_scenario(), not validate()"])
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [_describe(e, data) for e in exc.errors()]
+        raise ScenarioError(source, problems) from None
+    problems = _cross_check(scenario)
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
+
+
+def load_scenario(
+    path: str | Path,
+    overrides: list[str] | list[tuple[str, Any]] | None = None,
+    seed: int | None = None,
+    steps: int | None = None,
+) -> Scenario:
+    """Load, merge, override and validate a scenario file.
+
+    Args:
+        path: The YAML file.
+        overrides: ``path=value`` strings (as given to ``--set``) or (path, value) pairs.
+        seed: Replaces the file's seed when given.
+        steps: Replaces the file's number of steps when given.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: Naming the file, the field path, the value and what is allowed.
+    """
+    data = resolve_file(path)
+    pairs = parse_set(overrides) if overrides and isinstance(overrides[0], str) else overrides or []
+    for key, value in pairs:
+        set_path(data, key, value)
+    if seed is not None:
+        data["seed"] = seed
+    if steps is not None:
+        data["steps"] = steps
+    return validate(data, source=str(path))
