@@ -64,7 +64,8 @@ class PowerAgent(mesa.Agent):
     @property
     def budget(self) -> dict[str, float]:
         """Baseline budget per quarter by kind of move, USD millions (with budget events)."""
-        scaled = self.model.params.budget[0, self.index] * self.model.state.budget_scale[0, self.index]
+        budget = self.model.params.budget[0, self.index]
+        scaled = budget * self.model.state.budget_scale[0, self.index]
         return {c: float(scaled[i]) for i, c in enumerate(CHANNELS)}
 
     @property

@@ -28,6 +28,7 @@ import sim
 from sim.errors import SimError
 from sim.scenario import Scenario
 
+
 class OutputError(SimError):
     """A results folder that cannot be written where asked."""
 

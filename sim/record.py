@@ -128,8 +128,11 @@ class Recording:
         return frame.reset_index(drop=True)
 
     def events(self, run: int = 0) -> pd.DataFrame:
-        """The events that fired in a run: step, quarter, event (index), kind, power, states,
-        details (the event's fields as in the scenario), note."""
+        """The events that fired in a run.
+
+        Columns: step, quarter, event (its index in the timeline), kind, power, states,
+        details (the event's fields as in the scenario), note.
+        """
         s = self.structure
         quarters = self.quarters
         rows = []
@@ -139,7 +142,9 @@ class Recording:
             states = ";".join(np.array(s.states)[s.event_states[e]])
             details = ""
             if scenario_events is not None:
-                fields = scenario_events[e].model_dump(exclude={"kind", "note", "at", "probability"})
+                fields = scenario_events[e].model_dump(
+                    exclude={"kind", "note", "at", "probability"}
+                )
                 details = "; ".join(f"{k}={v}" for k, v in fields.items() if k not in ("power",))
             rows.append((t, quarters[t], int(e), EVENT_KINDS[s.event_kind[e]], power, states,
                          details, s.event_notes[e]))

@@ -204,7 +204,7 @@ class Rules(_Strict):
     decay: Decay = Decay()
     weights: Weights = Weights()
     risk: RiskRules = RiskRules()
-    hedging: Fraction = 0.5
+    hedging: Annotated[float, Field(ge=0.0, le=20.0)] = 3.0
     blocked_investment_to_soft_power: Fraction = 0.5
     visibility: VisibilityRules = VisibilityRules()
     stability: StabilityRules = StabilityRules()
@@ -399,7 +399,8 @@ def _cross_check(scenario: Scenario) -> list[str]:
         if name not in known:
             hint = difflib.get_close_matches(name, known, n=1)
             extra = f"; did you mean {hint[0]!r}?" if hint else ""
-            problems.append(f"{path}: unknown {kind} {name!r}; known {kind}s: {', '.join(known)}{extra}")
+            known_text = ", ".join(known)
+            problems.append(f"{path}: unknown {kind} {name!r}; known {kind}s: {known_text}{extra}")
 
     for key, power in scenario.powers.items():
         for rival in power.reaction:
@@ -409,7 +410,9 @@ def _cross_check(scenario: Scenario) -> list[str]:
         for state in power.allocation or {}:
             actor(f"powers.{key}.allocation.{state}", state, states, "state")
         if power.allocation is not None and sum(power.allocation.values()) <= 0:
-            problems.append(f"powers.{key}.allocation: the weights sum to 0; give some state weight > 0")
+            problems.append(
+                f"powers.{key}.allocation: the weights sum to 0; give some state weight > 0"
+            )
     for key, state in scenario.states.items():
         for channel in ("footprint", "goodwill", "diplomatic"):
             for name in getattr(state.initial, channel):
@@ -492,7 +495,9 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(where, ["the file does not exist"])
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise ScenarioError(where, [f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} allowed"])
+        raise ScenarioError(
+            where, [f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} allowed"]
+        )
     raw = path.read_bytes()
     if b"\x00" in raw:
         raise ScenarioError(where, ["the file is binary, not YAML text"])
@@ -536,6 +541,9 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a scenario file and everything it ``extends:``, merged, still unvalidated.
 
+    The child's values replace its parent's (mappings merge key by key) and its events are
+    appended to the parent's (see :func:`extend`).
+
     Args:
         path: The scenario file.
 
@@ -557,8 +565,27 @@ def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
         raise ScenarioError(str(path), [f"extends: {parent!r} is not a file path"])
     parent_path = (path.parent / parent).resolve()
     if not parent_path.is_file():
-        raise ScenarioError(str(path), [f"extends: {parent!r} does not exist (looked at {parent_path})"])
-    return deep_merge(resolve_file(parent_path, (*_chain, path)), data)
+        raise ScenarioError(
+            str(path), [f"extends: {parent!r} does not exist (looked at {parent_path})"]
+        )
+    return extend(resolve_file(parent_path, (*_chain, path)), data)
+
+
+def extend(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Merge a child scenario over its parent: mappings merge, the child's events are appended.
+
+    A child adds to its parent's timeline (``events`` is the one list that is joined rather
+    than replaced); every other value in the child replaces the parent's.
+    """
+    child = dict(child)
+    events = child.pop("events", None)
+    merged = deep_merge(parent, child)
+    if events is not None:
+        if not isinstance(events, list):
+            merged["events"] = events  # validation reports the wrong type
+        else:
+            merged["events"] = list(merged.get("events") or []) + copy.deepcopy(events)
+    return merged
 
 
 def parse_set(pairs: list[str]) -> list[tuple[str, Any]]:
@@ -638,14 +665,12 @@ def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
 def _allowed_keys(loc: list[str], data: dict[str, Any]) -> list[str]:
     """The field names allowed at a location (for unknown-key messages)."""
     model: Any = Scenario
-    node: Any = data
     i = 0
     while i < len(loc):
         part = loc[i]
         if model is Scenario and part in ("powers", "states"):
             model = Power if part == "powers" else State
             i += 2
-            node = None
             continue
         if model is Scenario and part == "events":
             try:
@@ -671,7 +696,8 @@ def _allowed_keys(loc: list[str], data: dict[str, Any]) -> list[str]:
         if field is None:
             return []
         annotation = field.annotation
-        model = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        model = annotation if is_model else None
         if model is None:
             return []
         i += 1

@@ -61,7 +61,8 @@ def apply_events(
     for e in np.flatnonzero(kinds == SUMMIT_CANCELLED):
         hit = fired[:, e]
         delay = params.event_a[:, e]
-        for s_e in np.flatnonzero((kinds == SUMMIT) & (structure.event_power == structure.event_power[e])):
+        same_power = structure.event_power == structure.event_power[e]
+        for s_e in np.flatnonzero((kinds == SUMMIT) & same_power):
             due_now = hit & (summit_due[:, s_e] == step)
             later = np.where(delay > 0, step + delay, -1).astype(np.int64)
             summit_due[:, s_e] = np.where(due_now, later, summit_due[:, s_e])

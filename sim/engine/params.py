@@ -171,13 +171,14 @@ class _Compiler:
 
     def compile(self) -> tuple[Structure, Params]:
         sc = self.scenario
-        P, S = len(self.powers), len(self.states)
+        P = len(self.powers)
         rule = np.zeros((P, P), dtype=np.int8)
         for p, key in enumerate(self.powers):
             power = sc.powers[key]
             base = f"powers.{key}"
             for c, channel in enumerate(CHANNELS):
-                self.put(f"{base}.budget.{channel}", "budget", (p, c), getattr(power.budget, channel))
+                value = getattr(power.budget, channel)
+                self.put(f"{base}.budget.{channel}", "budget", (p, c), value)
             for name in ("risk_tolerance", "visibility", "restraint", "initial_effort",
                          "max_spend_multiplier"):
                 self.put(f"{base}.{name}", name, (p,), getattr(power, name))
@@ -194,7 +195,8 @@ class _Compiler:
                     continue
                 rule[p, q] = RULES.index(reaction.rule)
                 for name in ("sensitivity", "threshold", "grievance"):
-                    self.put(f"{base}.reaction.{rival}.{name}", name, (p, q), getattr(reaction, name))
+                    value = getattr(reaction, name)
+                    self.put(f"{base}.reaction.{rival}.{name}", name, (p, q), value)
         for s, key in enumerate(self.states):
             state = sc.states[key]
             base = f"states.{key}"
@@ -209,7 +211,8 @@ class _Compiler:
             for channel in STOCKS:
                 held = getattr(state.initial, channel)
                 for p, power in enumerate(self.powers):
-                    self.put(f"{base}.initial.{channel}.{power}", channel, (s, p), held.get(power, 0.0))
+                    value = held.get(power, 0.0)
+                    self.put(f"{base}.initial.{channel}.{power}", channel, (s, p), value)
         rules = sc.rules
         for i, channel in enumerate(STOCKS):
             self.put(f"rules.decay.{channel}", "decay", (i,), getattr(rules.decay, channel))
@@ -236,7 +239,8 @@ class _Compiler:
         structure = self._compile_events(rule)
         dtype = np.dtype(sc.precision)
         arrays = {
-            name: (a if name == "event_step" else a.astype(dtype)) for name, a in self.arrays.items()
+            name: (a if name == "event_step" else a.astype(dtype))
+            for name, a in self.arrays.items()
         }
         params = Params(**arrays, paths=self.paths)
         return structure, params

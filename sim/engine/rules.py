@@ -115,13 +115,14 @@ def spend(
 def reception(share: np.ndarray, openness: np.ndarray, hedging: np.ndarray) -> np.ndarray:
     """How much of a dollar from each power a state lets turn into stock, (R, S, P).
 
-    eff = openness_s x max(0, 1 + hedging x (L[s, p] - I[s, p])), where L[s, p] is the largest
-    share held by any other power. ``share`` and ``openness`` are (R, S, P), hedging (R,). The more a power already holds, the less its next dollar
-    buys; the more dominant its strongest rival, the more a newcomer's dollar buys (states
-    hedge by welcoming a counterweight).
+    eff = openness_s x exp(hedging x (L[s, p] - I[s, p])), where L[s, p] is the largest share
+    held by any other power. A state hedges: the more a power already holds relative to its
+    strongest rival, the less its next dollar buys; the more dominant that rival, the more a
+    newcomer's dollar buys (a counterweight is welcome). ``share`` and ``openness`` are
+    (R, S, P), ``hedging`` (R,).
     """
     n_powers = share.shape[2]
-    leader_other = np.zeros_like(share)
+    gap = np.zeros_like(share)
     if n_powers > 1:
         # Largest share among the other powers: running maxima from the left and the right.
         left = [np.zeros_like(share[..., 0])]
@@ -129,15 +130,13 @@ def reception(share: np.ndarray, openness: np.ndarray, hedging: np.ndarray) -> n
             left.append(np.maximum(left[-1], share[..., q]))
         right = np.zeros_like(share[..., 0])
         for q in range(n_powers - 1, -1, -1):
-            leader_other[..., q] = np.maximum(left[q], right)
+            gap[..., q] = np.maximum(left[q], right)
             right = np.maximum(right, share[..., q])
-    bonus = leader_other
-    bonus -= share
-    bonus *= hedging[:, None, None]
-    bonus += 1.0
-    np.maximum(bonus, 0.0, out=bonus)
-    bonus *= openness
-    return bonus
+    gap -= share
+    gap *= hedging[:, None, None]
+    np.exp(gap, out=gap)
+    gap *= openness
+    return gap
 
 
 def update_stocks(
@@ -151,7 +150,9 @@ def update_stocks(
     gain of visible investment and v_p the power's visibility.
 
     Args:
-        footprint, goodwill, diplomatic: (R, S, P) stocks.
+        footprint: (R, S, P) economic footprint, USD millions.
+        goodwill: (R, S, P) goodwill.
+        diplomatic: (R, S, P) diplomatic capital.
         spend: (R, C, S, P) this quarter's spend.
         effectiveness: (R, S, P) from :func:`reception`.
         decay: (R, 3) decay rates of footprint, goodwill, diplomatic capital.
@@ -216,7 +217,9 @@ def react(
         spend_total: (R, S, P) last quarter's spend over all channels.
         base_spend: (R, S, P) the power's spend in the state at zero effort.
         loudness: (R, P) perceived loudness of each power.
-        sensitivity, threshold, grievance: (R, P, P) per ordered pair.
+        sensitivity: (R, P, P) per ordered pair [p, q].
+        threshold: (R, P, P) perceived share past which a threshold rule reacts.
+        grievance: (R, P, P) constant effort added per quarter.
         restraint: (R, S, P), each power's restraint repeated over states.
         record: Whether to return the signals and responses (for the moves log).
 
