@@ -16,6 +16,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
 _S11 = np.uint64(11)
 _TO_UNIT = 2.0**-53
+_MASK = 2**64 - 1
 
 STREAM_STABILITY = 1
 STREAM_RECEPTION = 2
@@ -40,7 +41,7 @@ def run_keys(seeds: np.ndarray, step: int, stream: int) -> np.ndarray:
         step: The step number.
         stream: Which kind of draw (a STREAM_* constant).
     """
-    counter = np.uint64((step << 8) | stream) * _GOLDEN
+    counter = np.uint64((((step << 8) | stream) * int(_GOLDEN)) & _MASK)
     key = np.asarray(seeds, dtype=np.uint64) * _GOLDEN
     key ^= counter
     return _mix(_mix(key))

@@ -88,7 +88,8 @@ def spend(
 
     planned = budget[p, c] x allocation[c, s, p] x scale[p, c] x min(1 + effort[s, p], ceiling);
     invest = planned_invest x gate; a fraction ``blocked_to_soft_power`` of the blocked
-    investment is spent on soft power instead. Spend never exceeds budget x scale x ceiling.
+    investment is spent on soft power instead. A power's total spend over channels never
+    exceeds its total budget x scale x ceiling.
 
     Args:
         budget_allocation: budget[p, c] x allocation[c, s, p], shape (R, C, S, P).
