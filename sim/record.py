@@ -163,7 +163,7 @@ class _Recorder:
 
 
 def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = None,
-           on_divergence: str = "raise") -> Recording:
+           on_divergence: str = "raise", initial: WorldState | None = None) -> Recording:
     """Simulate a batch and keep every step.
 
     Args:
@@ -171,12 +171,16 @@ def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = N
         steps: Quarters to simulate (default: the scenario's).
         scenario: The validated scenario (for event details in the logs).
         on_divergence: As for :func:`sim.engine.simulate`.
+        initial: Start from this state (as for :func:`sim.engine.simulate`); the arrays then
+            hold rows ``initial.step`` to the end, so row 0 is not step 0 and ``quarters`` does
+            not apply (sim/branch.py stitches such a tail onto its parent's history).
 
     Returns:
         The recording.
     """
     recorder = _Recorder()
-    final = simulate(batch, steps, observe=recorder, on_divergence=on_divergence)
+    final = simulate(batch, steps, observe=recorder, on_divergence=on_divergence,
+                     initial=initial)
     states = recorder.states
 
     def stack(name: str) -> np.ndarray:

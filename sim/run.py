@@ -46,6 +46,10 @@ def run_scenario(scenario: Scenario, replicates: int = 1) -> Recording:
     Raises:
         DivergenceError: If any run's state becomes non-finite.
     """
+    if scenario.branch is not None:  # continues another scenario's history: sim/branch.py
+        from sim.branch import run_branch
+
+        return run_branch(scenario, replicate_seeds(scenario.seed, replicates))
     structure, params = compile_scenario(scenario)
     seeds = replicate_seeds(scenario.seed, replicates)
     batch = make_batch(structure, repeat(params, len(seeds)), seeds)

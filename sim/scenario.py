@@ -320,6 +320,31 @@ EVENT_KINDS = (
 )
 
 
+class Branch(_Strict):
+    """Where a branched scenario leaves its parent (see sim/branch.py and docs/WHATIF.md).
+
+    Attributes:
+        from_: The parent scenario file, as written (``from:`` in YAML; relative to the file).
+        at: The first quarter whose step uses the branch's changes; every step before it is
+            the parent's, seed for seed.
+        parent: The parent's resolved scenario, filled in by :func:`load_scenario` (so a
+            manifest holds everything needed to rerun the branch).
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True,
+                              validate_by_alias=True, serialize_by_alias=True)
+    from_: str = Field(alias="from")
+    at: str
+    parent: Scenario | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _at_is_quarter(cls, value: str) -> str:
+        parse_quarter(value)
+        return value
+
+
 class Scenario(_Strict):
     """A whole scenario: actors, rules, events and run settings.
 
@@ -336,6 +361,7 @@ class Scenario(_Strict):
         states: Host states by key (lower-case).
         rules: Model-wide parameters.
         events: Timeline of events.
+        branch: Set when the scenario continues another's history from a quarter on.
     """
 
     name: Annotated[str, Field(min_length=1, max_length=80)] = "scenario"
@@ -349,6 +375,7 @@ class Scenario(_Strict):
     states: dict[str, State]
     rules: Rules = Rules()
     events: list[Event] = []
+    branch: Branch | None = None
 
     @field_validator("start")
     @classmethod
@@ -386,6 +413,8 @@ class Scenario(_Strict):
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
+
+Branch.model_rebuild()
 
 # --------------------------------------------------------------------------- cross-checks
 
@@ -436,6 +465,10 @@ def _cross_check(scenario: Scenario) -> list[str]:
 
                 last = f"{scenario.start} to {quarter_label(first + end_step - 1)}"
             problems.append(f"{path}.at: {event.at!r} is outside the run ({last})")
+    if scenario.branch is not None:  # the branch point and what a branch may change
+        from sim.branch import check_branch
+
+        problems += check_branch(scenario)
     return problems
 
 
@@ -735,6 +768,7 @@ def load_scenario(
     overrides: list[str] | list[tuple[str, Any]] | None = None,
     seed: int | None = None,
     steps: int | None = None,
+    branch: tuple[str, str] | None = None,
 ) -> Scenario:
     """Load, merge, override and validate a scenario file.
 
@@ -743,6 +777,9 @@ def load_scenario(
         overrides: ``path=value`` strings (as given to ``--set``) or (path, value) pairs.
         seed: Replaces the file's seed when given.
         steps: Replaces the file's number of steps when given.
+        branch: (parent file, quarter) to branch from, replacing the file's ``branch:``
+            (the command line's --branch-from/--branch-at; the file is relative to the
+            working folder).
 
     Returns:
         The validated scenario.
@@ -751,6 +788,10 @@ def load_scenario(
         ScenarioError: Naming the file, the field path, the value and what is allowed.
     """
     data = resolve_file(path)
+    if "branch" in data or branch is not None:  # merge over the parent: sim/branch.py
+        from sim.branch import merge_branch
+
+        data = merge_branch(data, path, branch)
     pairs = parse_set(overrides) if overrides and isinstance(overrides[0], str) else overrides or []
     for key, value in pairs:
         set_path(data, key, value)

@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                              "with 5th-95th percentile bands (default 1)")
     parser.add_argument("--out", default="results",
                         help="results root folder (default: results)")
+    parser.add_argument("--branch-from", default=None, metavar="FILE",
+                        help="branch: continue FILE's history and apply this scenario's "
+                             "differences from --branch-at on (docs/WHATIF.md)")
+    parser.add_argument("--branch-at", default=None, metavar="QUARTER",
+                        help="the quarter the branch's changes start, e.g. 2026Q3")
     parser.add_argument("--no-plot", action="store_true", help="skip influence.png")
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
     return parser
@@ -44,7 +49,13 @@ def main(args: argparse.Namespace) -> int:
 
     if args.replicates < 1:
         raise ScenarioError("--replicates", [f"{args.replicates} is not allowed: give 1 or more"])
-    scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps)
+    branch = None
+    if (args.branch_from is None) != (args.branch_at is None):
+        raise ScenarioError("--branch-from/--branch-at", ["give both, or neither"])
+    if args.branch_from is not None:
+        branch = (args.branch_from, args.branch_at)
+    scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps,
+                             branch=branch)
     recording = run_scenario(scenario, replicates=args.replicates)
     folder = write_run(recording, out=args.out, plot=not args.no_plot)
     if not args.quiet:

@@ -205,8 +205,9 @@ def simulate(
     steps: int | None = None,
     observe: Callable[[WorldState], None] | None = None,
     on_divergence: str = "raise",
+    initial: WorldState | None = None,
 ) -> WorldState:
-    """Run a batch from step 0 for ``steps`` quarters.
+    """Run a batch from step 0 (or from ``initial``) for ``steps`` quarters.
 
     Args:
         batch: The batch.
@@ -215,12 +216,15 @@ def simulate(
         on_divergence: ``"raise"`` stops at the first step where any run becomes non-finite
             with a :class:`~sim.errors.DivergenceError`; ``"flag"`` carries on and leaves it in
             ``state.diverged_step`` (sweeps).
+        initial: Start from this state instead of step 0 (a branch continuing its parent's
+            history; see sim/branch.py); ``steps`` then defaults to the quarters left.
 
     Returns:
         The final state.
     """
-    steps = batch.structure.steps if steps is None else steps
-    state = initial_state(batch.structure, batch.params)
+    start = 0 if initial is None else initial.step
+    steps = batch.structure.steps - start if steps is None else steps
+    state = initial_state(batch.structure, batch.params) if initial is None else initial
     if observe is not None:
         observe(state)
     with np.errstate(over="ignore", invalid="ignore"):

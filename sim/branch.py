@@ -1,0 +1,226 @@
+"""Branching: a scenario that continues another's history from a quarter on, seed for seed.
+
+A branch file names its parent and the quarter where it leaves it, and holds its changes::
+
+    branch: {from: border_accord.yaml, at: 2026Q3}
+    powers:
+      japan: {visibility: 0.9}
+    events:
+      - {kind: summit, power: japan, at: 2027Q1}
+
+Meaning (docs/WHATIF.md):
+
+- The branch is its parent with the branch file's fields merged over it (mappings merge,
+  values replace, as with ``extends:``), except ``events``: the branch's events are the
+  parent's, in order, followed by those of the file's events that the parent does not already
+  have. ``--set`` overrides apply to the branch only.
+- Let k be the step that closes quarter ``at``. Steps 1 to k - 1 are the parent's: the branch
+  simulates the parent to step k - 1 and continues from that world state with its own
+  parameters, so its changes take effect from step k (the quarter ``at``) on. The engine's
+  randomness is counter-based on (seed, step, stream, index), so with the same seed the
+  recorded rows 0 to k - 1 are bit for bit the parent's.
+- Refused (ScenarioError): a quarter outside the run, other actors or start quarter than the
+  parent, changing or dropping the parent's events, new events scheduled before ``at``, and
+  changing initial values (the stocks, stability, disputes or effort at step 0), which would
+  have no effect because the branch's state at ``at`` comes from the parent.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.errors import ScenarioError
+
+INITIAL_ONLY = ("initial", "stability", "border_disputes", "initial_effort")
+"""Fields read only at step 0 (under states.* or powers.*); a branch may not change them."""
+
+
+def merge_branch(data: dict[str, Any], path: str | Path,
+                 cli: tuple[str, str] | None = None) -> dict[str, Any]:
+    """Merge a branch file over its parent; return the mapping to validate.
+
+    Args:
+        data: The branch file's mapping (``extends`` resolved).
+        path: The branch file (its folder anchors a relative ``from:``).
+        cli: (parent file, quarter) from the command line, relative to the working folder;
+            replaces the file's ``branch:``.
+
+    Returns:
+        The merged mapping, with ``branch: {from, at, parent}`` (parent: the resolved parent).
+
+    Raises:
+        ScenarioError: For a malformed ``branch:`` or a parent that cannot be loaded.
+
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    from sim.scenario import Event, deep_merge, load_scenario
+
+    source = str(path)
+    data = dict(data)
+    spec = data.pop("branch", None)
+    if cli is not None:
+        spec = {"from": str(Path(cli[0]).resolve()), "at": cli[1]}
+        source = "--branch-from/--branch-at"
+        anchor = Path.cwd()
+    else:
+        anchor = Path(path).resolve().parent
+    if not isinstance(spec, dict):
+        raise ScenarioError(source, [f"branch: {spec!r} is not allowed: write it as "
+                                     "branch: {from: parent.yaml, at: 2026Q3}"])
+    unknown = sorted(set(spec) - {"from", "at"})
+    missing = [k for k in ("from", "at") if k not in spec]
+    problems = [f"branch.{k}: unknown key; allowed here: from, at" for k in unknown]
+    problems += [f"branch.{k}: required field is missing" for k in missing]
+    if not problems and (not isinstance(spec["from"], str) or not spec["from"].strip()):
+        problems.append(f"branch.from: {spec['from']!r} is not a file path")
+    if problems:
+        raise ScenarioError(source, problems)
+    parent_path = (anchor / spec["from"]).resolve()
+    if not parent_path.is_file():
+        raise ScenarioError(source, [f"branch.from: {spec['from']!r} does not exist "
+                                     f"(looked at {parent_path})"])
+    if cli is None and parent_path == Path(path).resolve():
+        raise ScenarioError(source, ["branch.from: a scenario cannot branch from itself"])
+    parent = load_scenario(parent_path).model_dump(mode="json")
+
+    adapter = TypeAdapter(Event)
+    parent_events = parent.pop("events", [])
+    added = []
+    for event in data.pop("events", None) or []:
+        try:
+            normal = adapter.validate_python(event).model_dump(mode="json")
+        except ValidationError:
+            normal = event  # left as written: validation reports it with its field path
+        if normal not in parent_events:
+            added.append(event)
+    base = {k: v for k, v in parent.items() if k != "branch"}
+    merged = deep_merge(base, data)
+    merged["events"] = parent_events + added
+    merged["branch"] = {"from": spec["from"], "at": spec["at"],
+                        "parent": copy.deepcopy({**parent, "events": parent_events})}
+    return merged
+
+
+def branch_step(scenario) -> int:
+    """Return k, the step closing the branch quarter: the first step run with the changes."""
+    from sim.calendar import step_of_quarter
+
+    return step_of_quarter(scenario.start, scenario.branch.at)
+
+
+def check_branch(scenario) -> list[str]:
+    """Return the problems of a branched scenario (empty if none); see the module docstring."""
+    from sim.calendar import quarter_of_step
+
+    branch = scenario.branch
+    parent = branch.parent
+    if parent is None:
+        return ["branch.parent: missing; load branched scenarios with load_scenario(), which "
+                "reads the parent named by branch.from"]
+    problems = []
+    k = branch_step(scenario)
+    if not 1 <= k <= scenario.steps:
+        last = quarter_of_step(scenario.start, scenario.steps)
+        problems.append(f"branch.at: {branch.at!r} is outside the run ({scenario.start} to "
+                        f"{last})")
+    for name in ("start", "precision"):
+        if getattr(scenario, name) != getattr(parent, name):
+            problems.append(f"{name}: {getattr(scenario, name)!r} differs from the parent's "
+                            f"{getattr(parent, name)!r}; a branch keeps its parent's {name}")
+    for group in ("power_names", "state_names"):
+        if getattr(scenario, group) != getattr(parent, group):
+            problems.append(f"{group.split('_')[0]}s: {', '.join(getattr(scenario, group))} "
+                            f"differ from the parent's {', '.join(getattr(parent, group))}; a "
+                            "branch has the same actors, in the same order")
+    n = len(parent.events)
+    if scenario.events[:n] != parent.events:
+        problems.append("events: a branch keeps its parent's events unchanged and in order "
+                        "(add events after them; change a power's course with budget_change)")
+    for i, event in enumerate(scenario.events[n:], start=n):
+        step = scenario.event_step(event)
+        if step is not None and step < k:
+            problems.append(f"events.{i}.at: {event.at!r} is before the branch point "
+                            f"{branch.at}; a branch changes only what happens from {branch.at} on")
+    for group in ("powers", "states"):
+        for key in set(getattr(scenario, group)) & set(getattr(parent, group)):
+            mine = getattr(scenario, group)[key]
+            theirs = getattr(parent, group)[key]
+            for name in INITIAL_ONLY:
+                if hasattr(mine, name) and getattr(mine, name) != getattr(theirs, name):
+                    problems.append(
+                        f"{group}.{key}.{name}: differs from the parent's, but an initial value "
+                        f"has no effect in a branch (its state at {branch.at} comes from the "
+                        "parent); use an event instead (stability_shock, border_accord, visit)")
+    return problems
+
+
+def run_branch(scenario, seeds: list[int]):
+    """Simulate a branched scenario for the given seeds, as one batch.
+
+    Args:
+        scenario: A validated scenario with ``branch`` set.
+        seeds: One seed per run.
+
+    Returns:
+        The recording, rows 0 to T: rows up to the branch point are the parent's.
+
+    """
+    recording, _ = _history(scenario, seeds, scenario.steps, keep_state=False)
+    return recording
+
+
+def _batch(scenario, seeds):
+    from sim.engine import compile_scenario, make_batch, repeat
+
+    structure, params = compile_scenario(scenario)
+    return make_batch(structure, repeat(params, len(seeds)), seeds)
+
+
+def _history(scenario, seeds: list[int], steps: int, keep_state: bool = True):
+    """Record ``steps`` quarters of a scenario (branched or not) and return its final state."""
+    from sim.engine import simulate
+    from sim.engine.state import initial_state
+    from sim.record import record
+
+    if scenario.branch is None:
+        batch = _batch(scenario, seeds)
+        recording = record(batch, steps, scenario=scenario)
+        return recording, (simulate(batch, steps) if keep_state else None)
+    k = branch_step(scenario)
+    parent = scenario.branch.parent.model_copy(update={"seed": scenario.seed})
+    if steps < k:
+        return _history(parent, seeds, steps, keep_state)
+    head, state = _history(parent, seeds, k - 1)
+    batch = _batch(scenario, seeds)
+    fresh = initial_state(batch.structure, batch.params)
+    n = state.fired.shape[1]
+    state = replace(
+        state,
+        fired=np.concatenate([state.fired, fresh.fired[:, n:]], axis=1),
+        summit_due=np.concatenate([state.summit_due, fresh.summit_due[:, n:]], axis=1),
+    )
+    tail = record(batch, steps - state.step, scenario=scenario, initial=state)
+    final = simulate(batch, steps - state.step, initial=state) if keep_state else None
+    return _stitch(head, tail), final
+
+
+def _stitch(head, tail):
+    """Join a parent's rows 0..k-1 and a branch's rows k-1..T (its first row is the parent's)."""
+    per_step = {"share", "footprint", "goodwill", "diplomatic", "effort", "stability", "spend",
+                "signal", "response", "fired"}
+    joined = {}
+    for f in fields(tail):
+        if f.name not in per_step:
+            continue
+        before, after = getattr(head, f.name), getattr(tail, f.name)[1:]
+        if f.name == "fired" and before.shape[2] < after.shape[2]:
+            pad = np.zeros((*before.shape[:2], after.shape[2] - before.shape[2]), dtype=bool)
+            before = np.concatenate([before, pad], axis=2)
+        joined[f.name] = np.concatenate([before, after], axis=0)
+    return replace(tail, **joined)

@@ -1,0 +1,56 @@
+"""``sim compare``: run scenarios over the same seeds and compare them with the first."""
+
+from __future__ import annotations
+
+import argparse
+
+from sim.commands.run import add_scenario_options
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``sim compare`` to the command line."""
+    parser = sub.add_parser(
+        "compare", help="compare scenarios over the same seeds",
+        description="Run two or more scenarios over the same seeds and compare each with the "
+                    "first: one figure per state (trajectories with bands, and the paired "
+                    "difference), a table of the last quarter with the difference and its 90%% "
+                    "interval. Writes OUT/compare/<names>-<hash>/.",
+    )
+    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                        help="scenario YAML files; the first is the reference")
+    add_scenario_options(parser)
+    parser.add_argument("--replicates", type=int, default=30, metavar="N",
+                        help="seeds per scenario, the same for every scenario (default 30)")
+    parser.add_argument("--metric", default="share",
+                        choices=("share", "footprint", "goodwill", "diplomatic"),
+                        help="quantity to compare: influence share (default), economic "
+                             "footprint, goodwill or diplomatic capital")
+    parser.add_argument("--out", default="results", help="results root folder (default: results)")
+    parser.add_argument("--no-plot", action="store_true", help="skip the figures")
+    parser.add_argument("--quiet", action="store_true", help="print only the results folder")
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``sim compare``."""
+    from sim.compare import (
+        CompareError,
+        compare_scenarios,
+        distinct_labels,
+        format_table,
+        write_comparison,
+    )
+    from sim.scenario import load_scenario
+
+    if len(args.scenarios) < 2:
+        raise CompareError("give at least two scenario files (the first is the reference)")
+    scenarios = [load_scenario(path, args.overrides, seed=args.seed, steps=args.steps)
+                 for path in args.scenarios]
+    labels = distinct_labels(scenarios, args.scenarios)
+    comparison = compare_scenarios(scenarios, replicates=args.replicates, metric=args.metric,
+                                   labels=labels)
+    folder = write_comparison(comparison, out=args.out, plot=not args.no_plot)
+    if not args.quiet:
+        print(format_table(comparison))
+    print(f"results: {folder}")
+    return 0

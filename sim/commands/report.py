@@ -1,0 +1,26 @@
+"""``sim report``: write one self-contained HTML page for a run or a comparison."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``sim report`` to the command line."""
+    parser = sub.add_parser(
+        "report", help="write a self-contained HTML report for a run or a comparison",
+        description="Write DIR/report.html: the scenario's question, its parameters, the "
+                    "figures (embedded), the last quarter's tables and the chronicle. The page "
+                    "needs no server and no network.",
+    )
+    parser.add_argument("folder", metavar="DIR",
+                        help="a folder written by sim run or sim compare")
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``sim report``."""
+    from sim.report import write_report
+
+    print(f"report: {write_report(args.folder)}")
+    return 0

@@ -1,0 +1,418 @@
+"""Explain a run in plain language: a chronicle drawn from its recorded moves, reactions, events.
+
+The chronicle goes quarter by quarter and says what fired (events), which moves changed most
+(the first quarter lists the largest moves), and each reaction: who reacted to whom, what
+triggered it (the rival's perceived share, effort or spend) and how big the response was. Quiet
+quarters are skipped. It reads only a run folder written by ``sim run`` (or the ``runs/<label>``
+folders of a comparison), so it explains exactly what was recorded.
+
+Typical use::
+
+    from sim.explain import chronicle
+    print(chronicle("results/baseline/s2025-f3c594d878", power="japan", limit=3))
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import SimError
+
+MOVE_CHANGE = 0.10
+"""A move is notable when it changed by at least this fraction of the previous quarter's..."""
+
+MOVE_CHANGE_USD_M = 1.0
+"""...and by at least this many USD millions (or started, or stopped)."""
+
+REACTION_MIN = 0.005
+"""Reactions whose effort change is smaller than this (in effort units) are not told."""
+
+
+class ExplainError(SimError):
+    """A folder that is not a run folder, or a filter naming an unknown power or state."""
+
+
+@dataclass
+class RunFolder:
+    """What a run folder holds, for one seed.
+
+    Attributes:
+        path: The folder.
+        manifest: Its manifest.json.
+        seed: The seed explained.
+        trajectories: trajectories.csv rows of that seed.
+        moves: moves.csv of that seed (moves and reactions).
+        events: events.csv of that seed.
+
+    """
+
+    path: Path
+    manifest: dict
+    seed: int
+    trajectories: pd.DataFrame
+    moves: pd.DataFrame
+    events: pd.DataFrame
+
+    @property
+    def scenario(self) -> dict:
+        """The resolved scenario as recorded in the manifest."""
+        return self.manifest.get("scenario", {})
+
+    def label(self, key: str) -> str:
+        """Return the display name of a power or state key (as the engine labels it)."""
+        for group in ("powers", "states"):
+            actor = self.scenario.get(group, {}).get(key)
+            if actor is not None:
+                return actor.get("label") or key.replace("_", " ").title()
+        return key
+
+
+@dataclass
+class Chronicle:
+    """A run's story, ready to print or to render.
+
+    Attributes:
+        title: One line naming the scenario, the seed and the filters.
+        question: The scenario's question ("" if none).
+        quarters: (quarter label, sentences) for each quarter with something to tell.
+        outcome: Sentences on where the shares ended.
+
+    """
+
+    title: str
+    question: str
+    quarters: list[tuple[str, list[str]]] = field(default_factory=list)
+    outcome: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """Return the chronicle as plain text, one quarter per paragraph."""
+        lines = [self.title]
+        if self.question:
+            lines.append(f"Question: {self.question}")
+        for quarter, sentences in self.quarters:
+            lines.append("")
+            lines.append(quarter)
+            lines += [f"  - {s}" for s in sentences]
+        if not self.quarters:
+            lines += ["", "Nothing notable happened (no events, no changed moves, no reactions)."]
+        if self.outcome:
+            lines += ["", "Outcome"] + [f"  - {s}" for s in self.outcome]
+        return "\n".join(lines)
+
+
+def read_run(folder: str | Path, seed: int | None = None) -> RunFolder:
+    """Read a run folder written by ``sim run`` (one seed, or one seed of several).
+
+    Args:
+        folder: The run folder (it holds manifest.json and trajectories.csv).
+        seed: Which seed of a run with replicates (default: the first).
+
+    Returns:
+        The folder's tables for that seed.
+
+    Raises:
+        ExplainError: If the folder is missing, is a comparison folder, is not a run folder,
+            or has no such seed.
+
+    """
+    path = Path(folder)
+    if not path.is_dir():
+        raise ExplainError(f"{path}: no such folder; give a run folder written by sim run")
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file() or not (path / "trajectories.csv").is_file():
+        raise ExplainError(f"{path}: not a run folder (it has no manifest.json and "
+                           "trajectories.csv); give a folder written by sim run")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ExplainError(f"{manifest_path}: not readable JSON ({exc})") from None
+    if manifest.get("kind") == "comparison":
+        runs = ", ".join(str(path / r) for r in manifest.get("runs", {}).values())
+        raise ExplainError(f"{path}: a comparison folder; explain one of its runs: {runs}")
+    seeds = [int(s) for s in manifest.get("seeds", [])]
+    if not seeds:
+        raise ExplainError(f"{manifest_path}: no seeds recorded; not a run manifest")
+    seed = seeds[0] if seed is None else int(seed)
+    if seed not in seeds:
+        shown = ", ".join(map(str, seeds[:10])) + (" ..." if len(seeds) > 10 else "")
+        raise ExplainError(f"--seed {seed}: not a seed of this run; its seeds: {shown}")
+    trajectories = _read_csv(path / "trajectories.csv")
+    if "seed" in trajectories.columns:
+        trajectories = trajectories[trajectories["seed"] == seed].reset_index(drop=True)
+        moves_path = path / "runs" / f"moves-seed{seed}.csv"
+        events_path = path / "runs" / f"events-seed{seed}.csv"
+    else:
+        moves_path, events_path = path / "moves.csv", path / "events.csv"
+    return RunFolder(path=path, manifest=manifest, seed=seed, trajectories=trajectories,
+                     moves=_read_csv(moves_path), events=_read_csv(events_path))
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise ExplainError(f"{path}: missing; the run folder is incomplete")
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ExplainError(f"{path}: not a readable table ({exc})") from None
+
+
+def _pick(name: str | None, known: list[str], run: RunFolder, kind: str) -> str | None:
+    """Match a --power/--state value to a key (case-insensitive, labels allowed)."""
+    if name is None:
+        return None
+    wanted = name.strip().lower()
+    for key in known:
+        if wanted in (key.lower(), run.label(key).lower()):
+            return key
+    hint = difflib.get_close_matches(wanted, known, n=1)
+    extra = f"; did you mean {hint[0]!r}?" if hint else ""
+    raise ExplainError(f"--{kind} {name!r}: no such {kind} in this run; its {kind}s: "
+                       f"{', '.join(known)}{extra}")
+
+
+def _money(value: float) -> str:
+    return f"USD {value:,.1f} m"
+
+
+def _spend_phrase(kind: str, amount: float, state: str) -> str:
+    return {
+        "invest": f"invested {_money(amount)} in {state}",
+        "soft_power": f"spent {_money(amount)} on soft power in {state}",
+        "diplomacy": f"spent {_money(amount)} on diplomacy in {state}",
+        "destabilise": f"spent {_money(amount)} destabilising {state}",
+    }.get(kind, f"spent {_money(amount)} on {kind} in {state}")
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def describe_event(run: RunFolder, row: pd.Series) -> str:
+    """Return one sentence for an event that fired (from events.csv and the scenario)."""
+    events = run.scenario.get("events", [])
+    index = int(row["event"])
+    spec = events[index] if 0 <= index < len(events) else {}
+    power = run.label(row["power"]) if isinstance(row["power"], str) and row["power"] else ""
+    states = [run.label(s) for s in str(row["states"]).split(";") if s and s != "nan"]
+    where = _join(states) if states else "no state"
+    kind = row["kind"]
+    if kind == "border_accord":
+        n = spec.get("disputes_resolved")
+        what = "all open disputes" if n is None else f"up to {n} open dispute{'s' * (n != 1)}"
+        text = f"Border accord: {where} resolve {what}"
+        if spec.get("stability_gain"):
+            text += f"; stability +{spec['stability_gain']:.2f}"
+    elif kind == "visit":
+        text = f"{power} pays a state visit to {where}: +{spec.get('diplomatic_gain', 0):g} " \
+               "diplomatic capital"
+        if spec.get("goodwill_gain"):
+            text += f", +{spec['goodwill_gain']:g} goodwill"
+    elif kind == "summit":
+        text = f"{power} holds a summit with {where}: +{spec.get('diplomatic_gain', 0):g} " \
+               "diplomatic capital in each"
+        if spec.get("goodwill_gain"):
+            text += f", +{spec['goodwill_gain']:g} goodwill"
+    elif kind == "summit_cancelled":
+        delay = spec.get("delay")
+        later = f"postponed by {delay} quarter{'s' * (delay != 1)}" if delay else "called off"
+        text = f"{power}'s summit due this quarter is cancelled ({later}), if one was due"
+    elif kind == "budget_change":
+        channel = spec.get("channel", "all")
+        which = "whole budget" if channel == "all" else f"{channel.replace('_', ' ')} budget"
+        text = f"{power} multiplies its {which} by {spec.get('factor', 1):g}"
+    elif kind == "destabilisation_campaign":
+        text = (f"{power} starts a destabilisation campaign in {where}: stability "
+                f"-{spec.get('intensity', 0):.2f} a quarter for {spec.get('duration', 0)} quarters")
+    elif kind == "stability_shock":
+        text = f"Stability shock in {where}: {spec.get('delta', 0):+.2f}"
+    else:
+        text = f"{kind.replace('_', ' ').capitalize()} ({where})"
+    note = row.get("note")
+    if isinstance(note, str) and note.strip():
+        text += f" ({note.strip()})"
+    return text + "."
+
+
+def _move_sentences(run: RunFolder, moves: pd.DataFrame, step: int, previous: dict,
+                    largest: dict, limit: int) -> tuple[list[str], int]:
+    """Sentences for the notable moves of one quarter, largest first, and how many were cut."""
+    now = {(r.power, r.state, r.kind): float(r.amount_usd_m) for r in moves.itertuples()}
+    notable = []
+    if step == 1:  # the opening: each power's largest move
+        for power, (state, kind) in largest.items():
+            amount = now[(power, state, kind)]
+            notable.append((amount, (power, state, kind), amount, None))
+    else:
+        for key in set(now) | set(previous):
+            amount, before = now.get(key, 0.0), previous.get(key, 0.0)
+            change = amount - before
+            if abs(change) >= MOVE_CHANGE_USD_M and abs(change) >= MOVE_CHANGE * before:
+                notable.append((abs(change), key, amount, before))
+    notable.sort(key=lambda item: (-item[0], item[1]))
+    sentences = []
+    for _, (power, state, kind), amount, before in notable[:limit]:
+        who, where = run.label(power), run.label(state)
+        if amount == 0.0:
+            sentences.append(f"{who} stopped its {kind.replace('_', ' ')} spending in {where} "
+                             f"(was {_money(before)}).")
+            continue
+        text = f"{who} {_spend_phrase(kind, amount, where)}"
+        if before is not None:
+            direction = "up" if amount > before else "down"
+            text += f", {direction} from {before:,.1f}"
+            text += f" ({(amount - before) / before:+.0%})" if before > 0 else " (new)"
+        if largest.get(power) == (state, kind):
+            text += " (its largest move this quarter)"
+        sentences.append(text + ".")
+    return sentences, max(0, len(notable) - limit)
+
+
+def _reaction_sentences(run: RunFolder, reactions: pd.DataFrame, effort_before: dict,
+                        limit: int) -> tuple[list[str], int]:
+    """Sentences for one quarter's reactions, largest effort change first."""
+    items = []
+    for r in reactions.itertuples():
+        if r.kind == "tit_for_tat":
+            size = float(r.effort_after) - effort_before.get((r.power, r.state), 0.0)
+        else:
+            size = float(r.response)
+        if abs(size) >= REACTION_MIN:
+            items.append((abs(size), size, r))
+    items.sort(key=lambda item: (-item[0], item[2].power, item[2].state, item[2].toward))
+    sentences = []
+    for _, size, r in items[:limit]:
+        who, rival, where = run.label(r.power), run.label(r.toward), run.label(r.state)
+        verb = "raised" if size > 0 else "lowered"
+        head = f"{who} {verb} its effort in {where} by {abs(size):.2f}"
+        if r.kind == "threshold":
+            spec = run.scenario.get("powers", {}).get(r.power, {}).get("reaction", {})
+            threshold = spec.get(r.toward, {}).get("threshold")
+            limit_text = f" (threshold {threshold:.2f})" if threshold is not None else ""
+            why = f" after seeing {rival}'s perceived share at {r.signal:.3f}{limit_text}"
+        elif r.kind == "linear":
+            why = f" in answer to {rival}'s effort, seen at {r.signal:.2f}"
+        elif r.kind == "tit_for_tat":
+            why = f" to match {rival}'s visible spend of {_money(r.signal)}"
+        else:
+            why = f" (standing grievance toward {rival})"
+        sentences.append(f"{head}{why}; its effort is now {r.effort_after:.2f}.")
+    return sentences, max(0, len(items) - limit)
+
+
+def chronicle(folder: str | Path, power: str | None = None, state: str | None = None,
+              limit: int = 3, seed: int | None = None) -> Chronicle:
+    """Tell a run's story quarter by quarter.
+
+    Args:
+        folder: A run folder written by ``sim run``.
+        power: Only this power's moves, the reactions by or toward it, and its events (events
+            without a power, such as accords, are kept).
+        state: Only moves, reactions and events in this state.
+        limit: At most this many moves and this many reactions per quarter (largest first);
+            events are always told.
+        seed: Which seed of a run with replicates (default: the first).
+
+    Returns:
+        The chronicle (``.text()`` gives plain text).
+
+    Raises:
+        ExplainError: For a folder that is not a run folder, an unknown power or state, or a
+            limit below 1.
+
+    """
+    if limit < 1:
+        raise ExplainError(f"--limit {limit} is not allowed: give 1 or more")
+    run = read_run(folder, seed)
+    powers = list(run.scenario.get("powers", {})) or sorted(set(run.trajectories["power"]))
+    states = list(run.scenario.get("states", {})) or sorted(set(run.trajectories["state"]))
+    power = _pick(power, powers, run, "power")
+    state = _pick(state, states, run, "state")
+
+    moves = run.moves
+    spend = moves[moves["type"] == "move"]
+    reactions = moves[moves["type"] == "reaction"]
+    if power is not None:
+        spend = spend[spend["power"] == power]
+        reactions = reactions[(reactions["power"] == power) | (reactions["toward"] == power)]
+    if state is not None:
+        spend = spend[spend["state"] == state]
+        reactions = reactions[reactions["state"] == state]
+    events = run.events
+    if power is not None:
+        own = [not isinstance(p, str) or p in ("", power) for p in events["power"]]
+        events = events.loc[pd.Series(own, index=events.index, dtype=bool)]
+    if state is not None:
+        touched = [state in str(names).split(";") for names in events["states"]]
+        events = events.loc[pd.Series(touched, index=events.index, dtype=bool)]
+
+    traj = run.trajectories
+    quarter_of = dict(zip(traj["step"], traj["quarter"], strict=False))
+    effort = {(int(r.step), r.power, r.state): float(r.effort) for r in traj.itertuples()}
+    steps = sorted(int(s) for s in traj["step"].unique() if s > 0)
+
+    filters = [f"power: {run.label(power)}" if power else "", f"state: {run.label(state)}"
+               if state else ""]
+    filters_text = "; ".join(f for f in filters if f)
+    name = run.scenario.get("name", run.path.name)
+    first, last = quarter_of.get(0, "?"), quarter_of.get(steps[-1] if steps else 0, "?")
+    title = f"{name}, seed {run.seed}: {first} to {last}" + (f" ({filters_text})"
+                                                            if filters_text else "")
+    story = Chronicle(title=title, question=run.scenario.get("question", ""))
+
+    by_step_spend = {int(k): g for k, g in spend.groupby("step")}
+    by_step_reactions = {int(k): g for k, g in reactions.groupby("step")}
+    by_step_events = {int(k): g for k, g in events.groupby("step")}
+    previous: dict = {}
+    empty = spend.iloc[0:0]
+    for t in steps:
+        now = by_step_spend.get(t, empty)
+        largest = {}
+        for p, group in now.groupby("power"):
+            top = group.sort_values(["amount_usd_m", "state", "kind"],
+                                    ascending=[False, True, True]).iloc[0]
+            largest[p] = (top["state"], top["kind"])
+        sentences = [describe_event(run, row) for _, row in
+                     by_step_events.get(t, events.iloc[0:0]).iterrows()]
+        moved, cut_moves = _move_sentences(run, now, t, previous, largest, limit)
+        if t == 1 and moved:
+            moved[0] = "Opening moves: " + moved[0]
+        sentences += moved
+        if cut_moves and t > 1:
+            sentences.append(f"... and {cut_moves} smaller change{'s' * (cut_moves != 1)} "
+                             "in spending.")
+        before = {(p, s): v for (step, p, s), v in effort.items() if step == t - 1}
+        reacted, cut = _reaction_sentences(run, by_step_reactions.get(t, reactions.iloc[0:0]),
+                                           before, limit)
+        sentences += reacted
+        if cut:
+            sentences.append(f"... and {cut} smaller reaction{'s' * (cut != 1)}.")
+        previous = {(r.power, r.state, r.kind): float(r.amount_usd_m) for r in now.itertuples()}
+        if sentences:
+            story.quarters.append((quarter_of.get(t, str(t)), sentences))
+    story.outcome = _outcome(run, power, state)
+    return story
+
+
+def _outcome(run: RunFolder, power: str | None, state: str | None) -> list[str]:
+    """Where the shares ended: per state, each (filtered) power's share first and last."""
+    traj = run.trajectories
+    first_step, last_step = traj["step"].min(), traj["step"].max()
+    sentences = []
+    for s in dict.fromkeys(traj["state"]):
+        if state is not None and s != state:
+            continue
+        rows = traj[traj["state"] == s]
+        start = rows[rows["step"] == first_step].set_index("power")["share"]
+        end = rows[rows["step"] == last_step].set_index("power")["share"]
+        leader = end.idxmax()
+        parts = [f"{run.label(p)} {start[p]:.3f} -> {end[p]:.3f}" for p in end.index
+                 if power is None or p == power]
+        lead = f"; {run.label(leader)} leads" if power is None else ""
+        sentences.append(f"{run.label(s)}: share {', '.join(parts)}{lead}.")
+    return sentences
+

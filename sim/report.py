@@ -1,0 +1,343 @@
+"""One self-contained HTML report for a run folder or a comparison folder.
+
+The page has the scenario's question, its parameters (powers, states, rules, events), the
+figures (embedded as base64 PNG data URIs), the tables of the last quarter, and the chronicle
+from :mod:`sim.explain`. It has inline CSS only: no scripts, no fonts, no links to fetch, so it
+opens offline from a file or an e-mail attachment. It is written atomically as ``report.html``
+inside the folder.
+
+Typical use::
+
+    from sim.report import write_report
+    write_report("results/baseline/s2025-f3c594d878")
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import SimError
+from sim.explain import Chronicle, ExplainError, chronicle
+
+REPORT_NAME = "report.html"
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc;
+     padding-bottom: 0.2em; margin-top: 2em; } h3 { margin-bottom: 0.3em; }
+.question { font-size: 1.15em; font-style: italic; background: #f4f6f8; padding: 0.6em 1em;
+            border-left: 4px solid #0072B2; }
+table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.88em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th { background: #eef1f4; } td.text, th.text { text-align: left; }
+img { max-width: 100%; border: 1px solid #ddd; margin: 0.5em 0; }
+.meta { color: #555; font-size: 0.85em; } .chronicle li { margin: 0.15em 0; }
+details { margin: 0.5em 0; } summary { cursor: pointer; font-weight: 600; }
+"""
+
+
+class ReportError(SimError):
+    """A folder that is neither a run folder nor a comparison folder."""
+
+
+def _cell(value: object, digits: int = 3) -> str:
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}" if abs(value) < 1e15 else f"{value:g}"
+    return html.escape(str(value))
+
+
+def html_table(frame: pd.DataFrame, digits: int = 3) -> str:
+    """Render a table (text columns left-aligned, numbers right-aligned, values escaped)."""
+    text_columns = {c for c in frame.columns if frame[c].dtype == object}
+    head = "".join(f'<th class="{"text" if c in text_columns else ""}">{html.escape(str(c))}</th>'
+                   for c in frame.columns)
+    rows = []
+    for values in frame.itertuples(index=False):
+        cells = "".join(
+            f'<td class="{"text" if c in text_columns else ""}">{_cell(v, digits)}</td>'
+            for c, v in zip(frame.columns, values, strict=True)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def image_tag(path: Path, alt: str) -> str:
+    """Return an ``<img>`` with the PNG embedded as a base64 data URI."""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+
+
+def _label(scenario: dict, group: str, key: str) -> str:
+    actor = scenario.get(group, {}).get(key, {})
+    return actor.get("label") or key.replace("_", " ").title()
+
+
+def parameter_tables(scenario: dict) -> str:
+    """Render the powers, states, rules and events of a resolved scenario (manifest form)."""
+    powers = []
+    for key, p in scenario.get("powers", {}).items():
+        budget = p.get("budget", {})
+        reactions = "; ".join(
+            f"{_label(scenario, 'powers', rival)}: {r.get('rule')}"
+            + (f" (sensitivity {r.get('sensitivity'):g}" + (
+                f", threshold {r.get('threshold'):g}" if r.get("rule") == "threshold" else "")
+               + ")" if r.get("rule") != "none" else "")
+            for rival, r in p.get("reaction", {}).items()
+        )
+        powers.append({
+            "power": _label(scenario, "powers", key),
+            "invest (USD m/q)": float(budget.get("invest", 0.0)),
+            "soft power (USD m/q)": float(budget.get("soft_power", 0.0)),
+            "diplomacy (USD m/q)": float(budget.get("diplomacy", 0.0)),
+            "destabilise (USD m/q)": float(budget.get("destabilise", 0.0)),
+            "risk tolerance": float(p.get("risk_tolerance", 0.0)),
+            "visibility": float(p.get("visibility", 0.0)),
+            "restraint": float(p.get("restraint", 0.0)),
+            "reactions": reactions or "none",
+        })
+    states = []
+    power_keys = list(scenario.get("powers", {}))
+    for key, s in scenario.get("states", {}).items():
+        row = {
+            "state": _label(scenario, "states", key),
+            "stability": float(s.get("stability", 0.0)),
+            "border disputes": str(s.get("border_disputes", 0)),
+            "openness": float(s.get("openness", 0.0)),
+            "autonomy (USD m)": float(s.get("autonomy", 0.0)),
+        }
+        initial = s.get("initial", {})
+        for p in power_keys:
+            stocks = [float(initial.get(c, {}).get(p, 0.0))
+                      for c in ("footprint", "goodwill", "diplomatic")]
+            row[f"{_label(scenario, 'powers', p)} E/G/D (USD m)"] = "/".join(
+                f"{v:,.0f}" for v in stocks)
+        states.append(row)
+    parts = ["<h3>Powers</h3>", html_table(pd.DataFrame(powers), 2),
+             "<h3>States</h3>", html_table(pd.DataFrame(states), 2)]
+    rules = _flatten(scenario.get("rules", {}), "rules")
+    if rules:
+        frame = pd.DataFrame({"rule": list(rules), "value": [str(v) for v in rules.values()]})
+        parts += ["<details><summary>Rules</summary>", html_table(frame), "</details>"]
+    events = scenario.get("events", [])
+    if events:
+        rows = [{"when": str(e.get("at") if e.get("at") is not None
+                             else f"p = {e.get('probability')} per quarter"),
+                 "kind": e.get("kind", ""),
+                 "details": "; ".join(f"{k}={v}" for k, v in e.items()
+                                      if k not in ("kind", "at", "probability", "note")),
+                 "note": e.get("note", "")} for e in events]
+        parts += ["<h3>Events</h3>", html_table(pd.DataFrame(rows))]
+    branch = scenario.get("branch")
+    if branch:
+        parts.insert(0, f"<p>Branched from <b>{html.escape(str(branch.get('from', '')))}</b> at "
+                        f"<b>{html.escape(str(branch.get('at', '')))}</b>: identical to it up to "
+                        "the quarter before; the changes apply from then on.</p>")
+    return "\n".join(parts)
+
+
+def _flatten(data: object, prefix: str = "") -> dict[str, object]:
+    """Flatten nested mappings (and lists) to dotted paths."""
+    flat: dict[str, object] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            flat.update(_flatten(value, f"{prefix}.{i}"))
+    else:
+        flat[prefix] = data
+    return flat
+
+
+def chronicle_html(story: Chronicle) -> str:
+    """Render a chronicle as headed lists, one per quarter."""
+    parts = [f'<p class="meta">{html.escape(story.title)}</p>']
+    if not story.quarters:
+        parts.append("<p>Nothing notable happened.</p>")
+    for quarter, sentences in story.quarters:
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+        parts.append(f'<h3>{html.escape(quarter)}</h3><ul class="chronicle">{items}</ul>')
+    if story.outcome:
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in story.outcome)
+        parts.append(f"<h3>Outcome</h3><ul>{items}</ul>")
+    return "\n".join(parts)
+
+
+def _last_quarter_shares(folder: Path, scenario: dict) -> tuple[str, pd.DataFrame]:
+    """Each power's share in each state in the last quarter (mean over seeds), and the quarter."""
+    traj = pd.read_csv(folder / "trajectories.csv")
+    last = traj[traj["step"] == traj["step"].max()]
+    quarter = str(last["quarter"].iloc[0])
+    mean = last.groupby(["state", "power"], sort=False)["share"].mean().unstack("power")
+    states = [s for s in scenario.get("states", {}) if s in mean.index] or list(mean.index)
+    powers = [p for p in scenario.get("powers", {}) if p in mean.columns] or list(mean.columns)
+    mean = mean.loc[states, powers]
+    frame = pd.DataFrame({"state": [_label(scenario, "states", s) for s in states]})
+    for p in powers:
+        frame[_label(scenario, "powers", p)] = mean[p].to_numpy(dtype=float)
+    frame["residual"] = 1.0 - mean.sum(axis=1).to_numpy(dtype=float)
+    return quarter, frame
+
+
+def _meta(manifest: dict) -> str:
+    seeds = manifest.get("seeds", [])
+    seed_text = (f"seed {seeds[0]}" if len(seeds) == 1
+                 else f"{len(seeds)} seeds from {seeds[0]}" if seeds else "")
+    items = [seed_text, f"scenario SHA-256 {str(manifest.get('scenario_sha256', ''))[:12]}",
+             f"git {str(manifest.get('git_commit') or 'unknown')[:10]}",
+             f"sim {manifest.get('versions', {}).get('sim', '?')}",
+             f"command: {manifest.get('command', '')}"]
+    return f'<p class="meta">{html.escape(" · ".join(i for i in items if i))}</p>'
+
+
+def _page(title: str, body: list[str]) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def _figures(folder: Path, names: list[str] | None = None) -> list[str]:
+    paths = [folder / n for n in names] if names else sorted(folder.glob("*.png"))
+    tags = [image_tag(p, p.stem.replace("_", " ")) for p in paths if p.is_file()]
+    return tags or ["<p>No figures in this folder (it was written with --no-plot).</p>"]
+
+
+def run_report(folder: Path, manifest: dict) -> str:
+    """Build the HTML page of a run folder."""
+    scenario = manifest.get("scenario", {})
+    name = scenario.get("name", folder.name)
+    body = [f"<h1>{html.escape(name)}</h1>", _meta(manifest)]
+    if scenario.get("question"):
+        body.append(f'<p class="question">{html.escape(scenario["question"])}</p>')
+    if scenario.get("description"):
+        body.append(f"<p>{html.escape(scenario['description'])}</p>")
+    body += ["<h2>Parameters</h2>", parameter_tables(scenario), "<h2>Figures</h2>",
+             *_figures(folder)]
+    quarter, shares = _last_quarter_shares(folder, scenario)
+    runs = len(manifest.get("seeds", []))
+    over = f" (mean of {runs} runs)" if runs > 1 else ""
+    body += [f"<h2>Influence shares in {html.escape(quarter)}{over}</h2>", html_table(shares)]
+    body += ["<h2>Chronicle</h2>", chronicle_html(chronicle(folder))]
+    return _page(f"{name}: simulation report", body)
+
+
+def comparison_report(folder: Path, manifest: dict) -> str:
+    """Build the HTML page of a comparison folder."""
+    labels = manifest.get("labels", [])
+    scenarios = manifest.get("scenarios", [])
+    title = " vs ".join(labels) or folder.name
+    body = [f"<h1>{html.escape(title)}</h1>", _meta(manifest)]
+    for label, scenario in zip(labels, scenarios, strict=False):
+        if scenario.get("question"):
+            body.append(f'<p class="question"><b>{html.escape(label)}</b>: '
+                        f'{html.escape(scenario["question"])}</p>')
+    metric = manifest.get("metric", "share")
+    body.append(f"<p>Every scenario was run over the same {len(manifest.get('seeds', []))} "
+                f"seeds; differences are paired (same seed) and their interval is the "
+                f"5th-95th percentile of the paired differences (90%). Metric: "
+                f"<b>{html.escape(metric)}</b>.</p>")
+    body.append("<h2>What differs</h2>")
+    body.append(_differences(labels, scenarios))
+    body.append("<h2>Figures</h2>")
+    body += _figures(folder, manifest.get("figures") or None)
+    table = pd.read_csv(folder / "last_quarter.csv")
+    digits = 3 if metric == "share" else 1
+    body.append("<h2>Last quarter</h2>")
+    body.append(html_table(table.drop(columns=["metric"], errors="ignore"), digits))
+    body.append("<h2>Parameters</h2>")
+    for label, scenario in zip(labels, scenarios, strict=False):
+        body += [f"<details><summary>{html.escape(label)}</summary>",
+                 parameter_tables(scenario), "</details>"]
+    body.append("<h2>Chronicles (first seed)</h2>")
+    for label, sub in manifest.get("runs", {}).items():
+        try:
+            story = chronicle(folder / sub, limit=2)
+        except ExplainError as exc:
+            body.append(f"<p>{html.escape(label)}: no chronicle ({html.escape(str(exc))})</p>")
+            continue
+        body += [f"<details><summary>{html.escape(label)}</summary>", chronicle_html(story),
+                 "</details>"]
+    return _page(f"{title}: comparison report", body)
+
+
+def _differences(labels: list[str], scenarios: list[dict]) -> str:
+    """Render a table of the scenario fields whose values differ from the first scenario's."""
+    ignore = ("name", "question", "description", "seed")
+    flats = [{k: v for k, v in _flatten(s).items() if k.split(".")[0] not in ignore}
+             for s in scenarios]
+    keys = sorted({k for f in flats for k in f})
+    rows = []
+    for key in keys:
+        values = [f.get(key, "") for f in flats]
+        if any(v != values[0] for v in values[1:]):
+            rows.append({"field": key, **{label: str(v) for label, v in
+                                          zip(labels, values, strict=False)}})
+    if not rows:
+        return "<p>The scenarios have identical parameters.</p>"
+    return html_table(pd.DataFrame(rows))
+
+
+def build_report(folder: str | Path) -> str:
+    """Return the HTML page for a run folder or a comparison folder.
+
+    Raises:
+        ReportError: If the folder is missing or is neither kind of results folder.
+
+    """
+    path = Path(folder)
+    if not path.is_dir():
+        raise ReportError(f"{path}: no such folder; give a folder written by sim run or "
+                          "sim compare")
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise ReportError(f"{path}: not a results folder (no manifest.json); give a folder "
+                          "written by sim run or sim compare")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{manifest_path}: not readable JSON ({exc})") from None
+    if manifest.get("kind") == "comparison":
+        if not (path / "last_quarter.csv").is_file():
+            raise ReportError(f"{path}: the comparison folder has no last_quarter.csv")
+        return comparison_report(path, manifest)
+    if not (path / "trajectories.csv").is_file():
+        raise ReportError(f"{path}: not a run folder (no trajectories.csv)")
+    return run_report(path, manifest)
+
+
+def write_report(folder: str | Path) -> Path:
+    """Write ``report.html`` inside a run or comparison folder, atomically.
+
+    Args:
+        folder: A folder written by ``sim run`` or ``sim compare``.
+
+    Returns:
+        The report's path.
+
+    Raises:
+        ReportError: If the folder is not a results folder or cannot be written.
+
+    """
+    page = build_report(folder)
+    target = Path(folder) / REPORT_NAME
+    try:
+        handle, tmp = tempfile.mkstemp(prefix=".tmp-report-", suffix=".html", dir=target.parent)
+    except OSError as exc:
+        raise ReportError(f"cannot write in {target.parent}: {exc.strerror}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(page)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,101 @@
+"""Tests for sim.explain and ``sim explain``: the chronicle tells what was recorded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.explain import ExplainError, chronicle
+from sim.run import run_scenario, write_run
+from sim.scenario import load_scenario
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def accord_run(tmp_path_factory) -> Path:
+    scenario = load_scenario(DATA / "small_accord.yaml")
+    return write_run(run_scenario(scenario), out=tmp_path_factory.mktemp("runs"), plot=False)
+
+
+@pytest.fixture(scope="module")
+def replicated_run(tmp_path_factory) -> Path:
+    scenario = load_scenario(DATA / "small.yaml")
+    return write_run(run_scenario(scenario, 3), out=tmp_path_factory.mktemp("reps"), plot=False)
+
+
+def test_chronicle_tells_events_moves_and_reactions(accord_run):
+    story = chronicle(accord_run)
+    quarters = dict(story.quarters)
+    assert story.question == "How does a small two-power contest evolve?"
+    assert any("Japan pays a state visit to Beta: +30 diplomatic capital (Prime minister's visit)"
+               in s for s in quarters["2025Q3"])
+    assert any(s.startswith("Border accord: Alpha resolve all open disputes; stability +0.10")
+               for s in quarters["2025Q4"])
+    assert quarters["2025Q1"][0].startswith("Opening moves: ")
+    # each reaction told is one recorded in moves.csv, with its trigger and size
+    moves = pd.read_csv(accord_run / "moves.csv")
+    reactions = moves[(moves["type"] == "reaction") & (moves["quarter"] == "2026Q1")]
+    top = reactions.loc[reactions["response"].abs().idxmax()]
+    who = top["power"].title()
+    expected = (f"{who} raised its effort in {top['state'].title()} by {top['response']:.2f} "
+                f"after seeing {top['toward'].title()}'s perceived share at {top['signal']:.3f}")
+    assert any(s.startswith(expected) for s in quarters["2026Q1"]), quarters["2026Q1"]
+    text = story.text()
+    assert text.startswith("small_accord, seed 5: 2024Q4 to 2027Q4")
+    assert "Outcome" in text
+
+
+def test_accord_raises_investment_in_the_chronicle(accord_run):
+    quarters = dict(chronicle(accord_run, power="china", state="alpha").quarters)
+    assert any(s.startswith("China invested") and "up from" in s for s in quarters["2025Q4"])
+
+
+def test_filters_and_limit(accord_run):
+    story = chronicle(accord_run, power="Japan", state="beta", limit=1)
+    assert "(power: Japan; state: Beta)" in story.title
+    for _, sentences in story.quarters:
+        told = [s for s in sentences if not s.startswith("...")]
+        for sentence in told:
+            assert "Alpha" not in sentence
+            assert "Japan" in sentence
+        moves = [s for s in told if " invested " in s or " spent " in s or "stopped" in s]
+        assert len(moves) <= 1
+    assert all("Alpha" not in s for s in story.outcome)
+    wide = chronicle(accord_run, limit=10)
+    assert sum(len(s) for _, s in wide.quarters) > sum(len(s) for _, s in
+                                                      chronicle(accord_run, limit=1).quarters)
+
+
+def test_replicated_run_by_seed(replicated_run):
+    first = chronicle(replicated_run)
+    third = chronicle(replicated_run, seed=7)
+    assert "seed 5" in first.title and "seed 7" in third.title
+    assert first.text() != third.text()
+
+
+def test_errors(accord_run, replicated_run, tmp_path):
+    with pytest.raises(ExplainError, match="did you mean 'japan'"):
+        chronicle(accord_run, power="japn")
+    with pytest.raises(ExplainError, match="no such state"):
+        chronicle(accord_run, state="mars")
+    with pytest.raises(ExplainError, match="no such folder"):
+        chronicle(tmp_path / "nothing")
+    with pytest.raises(ExplainError, match="not a run folder"):
+        chronicle(tmp_path)
+    with pytest.raises(ExplainError, match="not a seed of this run"):
+        chronicle(replicated_run, seed=99)
+    with pytest.raises(ExplainError, match="--limit 0"):
+        chronicle(accord_run, limit=0)
+
+
+def test_cli_explain(accord_run, capsys):
+    assert main(["explain", str(accord_run), "--power", "japan", "--limit", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2025Q3" in out and "state visit" in out
+    assert main(["explain", str(accord_run), "--power", "france"]) == 2
+    err = capsys.readouterr().err
+    assert "--power 'france'" in err and "Traceback" not in err
