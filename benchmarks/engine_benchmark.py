@@ -1,4 +1,6 @@
-"""Time one 40-step run through the Mesa model, the same run through the engine, and a
+"""Benchmark the engine against the Mesa model, side by side in one process.
+
+Times one 40-step run through the Mesa model, the same run through the engine, and a
 10,000-run batch, side by side in one process; then `sim run` on the default scenario.
 
 Usage: python benchmarks/engine_benchmark.py [--runs 10000] [--repeat 3]
