@@ -17,7 +17,7 @@ def field_names(model: type[BaseModel], seen=None) -> set[str]:
     seen = set() if seen is None else seen
     names = set()
     for name, field in model.model_fields.items():
-        names.add(name)
+        names.add(field.alias or name)
         for arg in [field.annotation, *getattr(field.annotation, "__args__", ())]:
             for inner in [arg, *getattr(arg, "__args__", ())]:
                 if isinstance(inner, type) and issubclass(inner, BaseModel) and inner not in seen:
