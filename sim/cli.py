@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     except SimError as exc:
         print(f"sim {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (``sim explain ... | head``): stop quietly.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"sim {args.command}: interrupted; nothing partial was left behind", file=sys.stderr)
         return 130
