@@ -455,18 +455,30 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _count_nodes(node: yaml.Node, budget: list[int], seen: dict[int, int]) -> int:
-    """Count the nodes a YAML tree expands to, following aliases; stop past the budget."""
+def _count_nodes(
+    node: yaml.Node, budget: list[int], seen: dict[int, int], open_: set[int] | None = None
+) -> int:
+    """Count the nodes a YAML tree expands to, following aliases; stop past the budget.
+
+    ``open_`` holds the nodes being counted (the path from the root), so an alias that refers
+    to one of its own ancestors (``&a [*a]``) is reported instead of recursing forever.
+    """
     key = id(node)
     if key in seen:
         return seen[key]
+    open_ = set() if open_ is None else open_
+    if key in open_:
+        line = node.start_mark.line + 1 if node.start_mark else "?"
+        raise ValueError(f"a YAML alias on line {line} contains itself; recursive aliases are refused")
     total = 1
+    open_.add(key)
     if isinstance(node, yaml.SequenceNode):
         for child in node.value:
-            total += _count_nodes(child, budget, seen)
+            total += _count_nodes(child, budget, seen, open_)
     elif isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            total += _count_nodes(k, budget, seen) + _count_nodes(v, budget, seen)
+            total += _count_nodes(k, budget, seen, open_) + _count_nodes(v, budget, seen, open_)
+    open_.discard(key)
     seen[key] = total
     if total > budget[0]:
         raise ValueError("expands to too many nodes (recursive or exponential YAML aliases)")
@@ -488,12 +500,17 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     where = str(path)
+    if path.is_dir():
+        raise ScenarioError(where, ["this is a folder; give a scenario file (.yaml)"])
     if not path.is_file():
         raise ScenarioError(where, ["the file does not exist"])
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ScenarioError(where, [f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} allowed"])
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(where, [f"cannot read the file: {exc.strerror}"]) from None
     if b"\x00" in raw:
         raise ScenarioError(where, ["the file is binary, not YAML text"])
     try:
@@ -515,8 +532,10 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         raise ScenarioError(where, [f"not valid YAML: {message}"]) from None
-    except (ValueError, RecursionError) as exc:
+    except ValueError as exc:
         raise ScenarioError(where, [f"not accepted: {exc}"]) from None
+    except RecursionError:
+        raise ScenarioError(where, ["not accepted: the YAML is nested too deeply"]) from None
     if not isinstance(data, dict):
         raise ScenarioError(where, [f"the top level must be a mapping, not {type(data).__name__}"])
     return data
