@@ -41,8 +41,12 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+"""Largest finite float32: a scenario in float32 precision may not hold a larger number."""
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class Budget(_Strict):
@@ -414,6 +418,8 @@ def _cross_check(scenario: Scenario) -> list[str]:
         for channel in ("footprint", "goodwill", "diplomatic"):
             for name in getattr(state.initial, channel):
                 actor(f"states.{key}.initial.{channel}.{name}", name, powers, "power")
+    if scenario.precision == "float32":
+        problems += _too_big_for_float32(scenario.model_dump(mode="python"))
     end_step = scenario.steps
     for i, event in enumerate(scenario.events):
         path = f"events.{i}"
@@ -434,6 +440,18 @@ def _cross_check(scenario: Scenario) -> list[str]:
                 last = f"{scenario.start} to {quarter_label(first + end_step - 1)}"
             problems.append(f"{path}.at: {event.at!r} is outside the run ({last})")
     return problems
+
+
+def _too_big_for_float32(node: Any, path: str = "") -> list[str]:
+    """Numbers a float32 engine could not hold (they would become infinite when compiled)."""
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _too_big_for_float32(v, f"{path}{k}.")]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _too_big_for_float32(v, f"{path}{i}.")]
+    if isinstance(node, float) and abs(node) > FLOAT32_MAX:
+        return [f"{path[:-1]}: {node:g} is too large for precision float32 (at most "
+                f"{FLOAT32_MAX:.3g}); use a smaller number or precision: float64"]
+    return []
 
 
 # --------------------------------------------------------------------------- YAML reading
