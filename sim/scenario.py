@@ -487,7 +487,9 @@ def _count_nodes(
     open_ = set() if open_ is None else open_
     if key in open_:
         line = node.start_mark.line + 1 if node.start_mark else "?"
-        raise ValueError(f"a YAML alias on line {line} contains itself; recursive aliases are refused")
+        raise ValueError(
+            f"a YAML alias on line {line} contains itself; recursive aliases are refused"
+        )
     total = 1
     open_.add(key)
     if isinstance(node, yaml.SequenceNode):
