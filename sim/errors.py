@@ -44,13 +44,17 @@ class DivergenceError(SimError):
         run: The run index within the batch.
         actor: The power and/or state concerned.
         quantity: The state variable that became non-finite.
+        seed: The run's seed (to replay it alone with ``--seed``), if known.
     """
 
     exit_code = 3
 
-    def __init__(self, step: int, run: int, actor: str, quantity: str):
+    def __init__(self, step: int, run: int, actor: str, quantity: str, seed: int | None = None,
+                 hint: str = "lower the reaction sensitivities or raise the restraint"):
         self.step, self.run, self.actor, self.quantity = step, run, actor, quantity
+        self.seed = seed
+        which = f"run {run}" if seed is None else f"run {run}, seed {seed}"
         super().__init__(
-            f"the simulation diverged at step {step} (run {run}): {quantity} of {actor} "
-            "is no longer finite; lower the reaction sensitivities or raise the restraint"
+            f"the simulation diverged at step {step} ({which}): {quantity} of {actor} "
+            f"is no longer finite; {hint}"
         )
