@@ -16,6 +16,7 @@ import copy
 import difflib
 import hashlib
 import json
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -464,6 +465,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen: dict = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a {type(key).__name__} cannot be a key (line {mark.line + 1})",
+                    mark,
+                )
             if isinstance(key, str) and key in seen:
                 mark = key_node.start_mark
                 raise yaml.constructor.ConstructorError(
@@ -667,11 +674,19 @@ def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
         return f"{path}: unknown key; allowed here: {', '.join(allowed)}{did}"
     if kind == "missing":
         return f"{path}: required field is missing"
-    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
+    shown = "{...}" if isinstance(value, dict) else _show(value)
     if len(shown) > 60:
         shown = shown[:57] + "..."
     message = error["msg"].removeprefix("Value error, ")
     return f"{path}: {shown} is not allowed: {message}"
+
+
+def _show(value: Any) -> str:
+    """A value as JSON for messages; repr for what JSON cannot hold (a date as a key)."""
+    try:
+        return json.dumps(value, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
 
 
 def _allowed_keys(loc: list[str], data: dict[str, Any]) -> list[str]:
