@@ -71,6 +71,8 @@ CASES: dict[str, list[str]] = {
     "nan_tolerance.yaml": ["powers.japan.risk_tolerance", "NaN", "finite number"],
     "beyond_float32.yaml": ["states.kazakhstan.autonomy", "1e+39", "float32", "float64"],
     "many_problems.yaml": ["steps", "more problems"],
+    "complex_key.yaml": ["not valid YAML", "a list cannot be a key", "line 3"],
+    "date_key_in_value.yaml": ["steps", "datetime.date(2025, 1, 1)", "valid integer"],
 }
 
 
