@@ -682,7 +682,7 @@ def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
 
 
 def _show(value: Any) -> str:
-    """A value as JSON for messages; repr for what JSON cannot hold (a date as a key)."""
+    """Show a value as JSON in messages; repr for what JSON cannot hold (a date key)."""
     try:
         return json.dumps(value, default=str)
     except (TypeError, ValueError, RecursionError):
