@@ -139,6 +139,7 @@ def clean_stale(parent: Path, now: float | None = None) -> list[Path]:
 
     Returns:
         The leftovers removed or restored.
+
     """
     now = time.time() if now is None else now
     handled = []
