@@ -9,8 +9,15 @@ class SimError(Exception):
     exit_code = 2
 
 
+MAX_PROBLEMS_SHOWN = 8
+"""A message lists at most this many problems (all are kept in ``ScenarioError.problems``)."""
+
+
 class ScenarioError(SimError):
     """A scenario or sweep file that cannot be read or does not validate.
+
+    The message lists the first :data:`MAX_PROBLEMS_SHOWN` problems and counts the rest, so a
+    badly broken file still gets a message of a few lines.
 
     Attributes:
         source: The file (or "--set" / "<dict>") where the problem is.
@@ -20,7 +27,12 @@ class ScenarioError(SimError):
     def __init__(self, source: str, problems: list[str]):
         self.source = str(source)
         self.problems = list(problems)
-        lines = [f"{self.source}: invalid scenario"] + [f"  - {p}" for p in self.problems]
+        shown = self.problems[:MAX_PROBLEMS_SHOWN]
+        lines = [f"{self.source}: invalid scenario"] + [f"  - {p}" for p in shown]
+        hidden = len(self.problems) - len(shown)
+        if hidden:
+            lines.append(f"  ... and {hidden} more problem{'s' if hidden > 1 else ''}; "
+                         "fix these first")
         super().__init__("\n".join(lines))
 
 
@@ -32,13 +44,17 @@ class DivergenceError(SimError):
         run: The run index within the batch.
         actor: The power and/or state concerned.
         quantity: The state variable that became non-finite.
+        seed: The run's seed (to replay it alone with ``--seed``), if known.
     """
 
     exit_code = 3
 
-    def __init__(self, step: int, run: int, actor: str, quantity: str):
+    def __init__(self, step: int, run: int, actor: str, quantity: str, seed: int | None = None,
+                 hint: str = "lower the reaction sensitivities or raise the restraint"):
         self.step, self.run, self.actor, self.quantity = step, run, actor, quantity
+        self.seed = seed
+        which = f"run {run}" if seed is None else f"run {run}, seed {seed}"
         super().__init__(
-            f"the simulation diverged at step {step} (run {run}): {quantity} of {actor} "
-            "is no longer finite; lower the reaction sensitivities or raise the restraint"
+            f"the simulation diverged at step {step} ({which}): {quantity} of {actor} "
+            f"is no longer finite; {hint}"
         )

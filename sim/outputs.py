@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,21 +112,83 @@ def write_json(data: dict, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
+STALE_SECONDS = 3600
+"""Hidden ``.tmp-*`` / ``.old-*`` folders older than this were left by a killed writer."""
+
+_LEFTOVER = re.compile(r"^(\.tmp-.+-[A-Za-z0-9_]{8}|\.old-.+-\d+)$")
+"""Names :func:`atomic_folder` gives its temporary folders (mkdtemp suffix; process id)."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def clean_stale(parent: Path, now: float | None = None) -> list[Path]:
+    """Remove what a writer killed with SIGKILL (or a power cut) left in ``parent``.
+
+    ``atomic_folder`` cleans up after errors and Ctrl-C itself; only an uncatchable kill leaves
+    a hidden ``.tmp-NAME-*`` folder (an incomplete result) or, if it struck between the two
+    renames that replace an old result, a hidden ``.old-NAME-*`` folder holding that result.
+    Those older than :data:`STALE_SECONDS` are removed, except that an ``.old-NAME-*`` whose
+    ``NAME`` is missing is renamed back into place. Readers ignore hidden names throughout.
+
+    Args:
+        parent: The folder holding results folders (e.g. results/<scenario name>).
+        now: The current time (seconds since the epoch), for tests.
+
+    Returns:
+        The leftovers removed or restored.
+
+    """
+    now = time.time() if now is None else now
+    handled = []
+    try:
+        entries = list(Path(parent).iterdir())
+    except OSError:
+        return handled
+    for entry in entries:
+        kind = entry.name[:5]
+        if not _LEFTOVER.match(entry.name) or not entry.is_dir() or entry.is_symlink():
+            continue
+        try:
+            if now - entry.lstat().st_ctime < STALE_SECONDS:
+                continue  # perhaps a live writer
+            original = entry.with_name(entry.name[5:].rsplit("-", 1)[0])
+            if kind == ".old-" and not original.exists():
+                os.replace(entry, original)
+            else:
+                shutil.rmtree(entry)
+            handled.append(entry)
+        except OSError:
+            continue
+    return handled
+
+
 @contextmanager
 def atomic_folder(destination: Path):
     """Yield a temporary folder that becomes ``destination`` only if the block succeeds.
 
     An existing destination is replaced as a whole. On any error (or interruption) the
-    temporary folder is removed and the destination is left as it was.
+    temporary folder is removed, so are the parent folders this call created if they are
+    empty, and the destination is left as it was. Stale leftovers of writers killed earlier
+    are cleaned first (:func:`clean_stale`).
     """
     destination = Path(destination)
+    created = destination.parent
+    while not created.parent.exists() and created.parent != created:
+        created = created.parent
+    made = not created.exists()
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {destination.parent}: {exc.strerror}") from None
+    clean_stale(destination.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{destination.name}-", dir=destination.parent))
     try:
         yield tmp
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private (0700); results are shared
         old = None
         if destination.exists():
             old = destination.with_name(f".old-{destination.name}-{os.getpid()}")
@@ -135,6 +198,16 @@ def atomic_folder(destination: Path):
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if made:
+            folder = destination.parent
+            while True:
+                try:
+                    folder.rmdir()  # only if empty
+                except OSError:
+                    break
+                if folder == created:
+                    break
+                folder = folder.parent
         raise
 
 

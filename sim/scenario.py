@@ -16,6 +16,7 @@ import copy
 import difflib
 import hashlib
 import json
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -41,8 +42,12 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+"""Largest finite float32: a scenario in float32 precision may not hold a larger number."""
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
 class Budget(_Strict):
@@ -446,6 +451,8 @@ def _cross_check(scenario: Scenario) -> list[str]:
         for channel in ("footprint", "goodwill", "diplomatic"):
             for name in getattr(state.initial, channel):
                 actor(f"states.{key}.initial.{channel}.{name}", name, powers, "power")
+    if scenario.precision == "float32":
+        problems += _too_big_for_float32(scenario.model_dump(mode="python"))
     end_step = scenario.steps
     for i, event in enumerate(scenario.events):
         path = f"events.{i}"
@@ -472,6 +479,18 @@ def _cross_check(scenario: Scenario) -> list[str]:
     return problems
 
 
+def _too_big_for_float32(node: Any, path: str = "") -> list[str]:
+    """Numbers a float32 engine could not hold (they would become infinite when compiled)."""
+    if isinstance(node, dict):
+        return [p for k, v in node.items() for p in _too_big_for_float32(v, f"{path}{k}.")]
+    if isinstance(node, list):
+        return [p for i, v in enumerate(node) for p in _too_big_for_float32(v, f"{path}{i}.")]
+    if isinstance(node, float) and abs(node) > FLOAT32_MAX:
+        return [f"{path[:-1]}: {node:g} is too large for precision float32 (at most "
+                f"{FLOAT32_MAX:.3g}); use a smaller number or precision: float64"]
+    return []
+
+
 # --------------------------------------------------------------------------- YAML reading
 
 
@@ -482,6 +501,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen: dict = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a {type(key).__name__} cannot be a key (line {mark.line + 1})",
+                    mark,
+                )
             if isinstance(key, str) and key in seen:
                 mark = key_node.start_mark
                 raise yaml.constructor.ConstructorError(
@@ -491,18 +516,32 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _count_nodes(node: yaml.Node, budget: list[int], seen: dict[int, int]) -> int:
-    """Count the nodes a YAML tree expands to, following aliases; stop past the budget."""
+def _count_nodes(
+    node: yaml.Node, budget: list[int], seen: dict[int, int], open_: set[int] | None = None
+) -> int:
+    """Count the nodes a YAML tree expands to, following aliases; stop past the budget.
+
+    ``open_`` holds the nodes being counted (the path from the root), so an alias that refers
+    to one of its own ancestors (``&a [*a]``) is reported instead of recursing forever.
+    """
     key = id(node)
     if key in seen:
         return seen[key]
+    open_ = set() if open_ is None else open_
+    if key in open_:
+        line = node.start_mark.line + 1 if node.start_mark else "?"
+        raise ValueError(
+            f"a YAML alias on line {line} contains itself; recursive aliases are refused"
+        )
     total = 1
+    open_.add(key)
     if isinstance(node, yaml.SequenceNode):
         for child in node.value:
-            total += _count_nodes(child, budget, seen)
+            total += _count_nodes(child, budget, seen, open_)
     elif isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            total += _count_nodes(k, budget, seen) + _count_nodes(v, budget, seen)
+            total += _count_nodes(k, budget, seen, open_) + _count_nodes(v, budget, seen, open_)
+    open_.discard(key)
     seen[key] = total
     if total > budget[0]:
         raise ValueError("expands to too many nodes (recursive or exponential YAML aliases)")
@@ -524,6 +563,8 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     where = str(path)
+    if path.is_dir():
+        raise ScenarioError(where, ["this is a folder; give a scenario file (.yaml)"])
     if not path.is_file():
         raise ScenarioError(where, ["the file does not exist"])
     size = path.stat().st_size
@@ -531,7 +572,10 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(
             where, [f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} allowed"]
         )
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(where, [f"cannot read the file: {exc.strerror}"]) from None
     if b"\x00" in raw:
         raise ScenarioError(where, ["the file is binary, not YAML text"])
     try:
@@ -553,8 +597,10 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         raise ScenarioError(where, [f"not valid YAML: {message}"]) from None
-    except (ValueError, RecursionError) as exc:
+    except ValueError as exc:
         raise ScenarioError(where, [f"not accepted: {exc}"]) from None
+    except RecursionError:
+        raise ScenarioError(where, ["not accepted: the YAML is nested too deeply"]) from None
     if not isinstance(data, dict):
         raise ScenarioError(where, [f"the top level must be a mapping, not {type(data).__name__}"])
     return data
@@ -688,11 +734,19 @@ def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
         return f"{path}: unknown key; allowed here: {', '.join(allowed)}{did}"
     if kind == "missing":
         return f"{path}: required field is missing"
-    shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
+    shown = "{...}" if isinstance(value, dict) else _show(value)
     if len(shown) > 60:
         shown = shown[:57] + "..."
     message = error["msg"].removeprefix("Value error, ")
     return f"{path}: {shown} is not allowed: {message}"
+
+
+def _show(value: Any) -> str:
+    """Show a value as JSON in messages; repr for what JSON cannot hold (a date key)."""
+    try:
+        return json.dumps(value, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
 
 
 def _allowed_keys(loc: list[str], data: dict[str, Any]) -> list[str]:

@@ -7,8 +7,7 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-
-from .conftest import ROOT, SCENARIOS
+from clihelp import ROOT, SCENARIOS
 
 
 def sim(*args, cwd=ROOT):

@@ -3,11 +3,10 @@
 import re
 
 import yaml
+from clihelp import ROOT, SCENARIOS
 from pydantic import BaseModel
 
 from sim import scenario as schema
-
-from .conftest import ROOT, SCENARIOS
 
 ODD = (ROOT / "docs" / "ODD.md").read_text()
 DATA = (ROOT / "docs" / "DATA.md").read_text()

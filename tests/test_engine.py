@@ -2,13 +2,12 @@
 
 import numpy as np
 import pytest
+from clihelp import SCENARIOS
 
 from sim.engine import compile_scenario, make_batch, repeat, simulate, take, with_values
 from sim.errors import DivergenceError
 from sim.record import record
 from sim.scenario import load_scenario, validate
-
-from .conftest import SCENARIOS
 
 
 def batch_of(scenario, n=1, seeds=None, **kw):

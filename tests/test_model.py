@@ -2,12 +2,11 @@
 
 import mesa
 import numpy as np
+from clihelp import SCENARIOS
 
 from sim.model import InfluenceModel, PowerAgent, StateAgent
 from sim.run import run_scenario
 from sim.scenario import load_scenario
-
-from .conftest import SCENARIOS
 
 
 def test_mesa_model_steps_the_same_run_as_the_engine():

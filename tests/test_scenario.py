@@ -4,11 +4,10 @@ import textwrap
 
 import pytest
 import yaml
+from clihelp import SCENARIOS
 
 from sim.errors import ScenarioError
 from sim.scenario import load_scenario, parse_set, validate
-
-from .conftest import SCENARIOS
 
 
 def write(tmp_path, name, data):

@@ -169,9 +169,18 @@ def _total_spend(spent: np.ndarray) -> np.ndarray:
     return total
 
 
+_CHECKED = ("footprint", "goodwill", "diplomatic", "stability", "share", "effort")
+"""State arrays checked for non-finite values, in the order a quarter computes them."""
+
+_LABELS = {
+    "footprint": "economic footprint", "goodwill": "goodwill", "diplomatic": "diplomatic capital",
+    "stability": "stability", "share": "influence share", "effort": "reactive effort",
+}
+
+
 def _mark_divergence(state: WorldState) -> WorldState:
     """Record the first step at which each run's state stops being finite."""
-    arrays = (state.effort, state.footprint, state.goodwill, state.diplomatic)
+    arrays = [getattr(state, name) for name in _CHECKED]
     if all(np.isfinite(a).all() for a in arrays):
         return state
     finite = np.ones(state.n_runs, dtype=bool)
@@ -183,21 +192,36 @@ def _mark_divergence(state: WorldState) -> WorldState:
     return replace(state, diverged_step=np.where(bad, state.step, state.diverged_step))
 
 
-def divergence_error(state: WorldState, structure: Structure) -> DivergenceError | None:
-    """Describe the first non-finite value of the first diverged run, or None if none."""
+def divergence_error(
+    state: WorldState, structure: Structure, seeds: np.ndarray | None = None
+) -> DivergenceError | None:
+    """Describe the first non-finite value of the first diverged run, or None if none.
+
+    The quantities are searched in the order a quarter computes them (stocks, stability, shares,
+    reactive effort), so the one named is where the overflow started, not where it spread to.
+    Reported from the state at the step the run diverged (``simulate`` stops there).
+    """
     runs = np.flatnonzero(state.diverged_step >= 0)
     if len(runs) == 0:
         return None
     run = int(runs[np.argmin(state.diverged_step[runs])])
-    for quantity in ("effort", "footprint", "goodwill", "diplomatic"):
+    step_ = int(state.diverged_step[run])
+    seed = None if seeds is None else int(seeds[run])
+    for quantity in _CHECKED:
         values = getattr(state, quantity)[run]
         bad = np.argwhere(~np.isfinite(values))
         if len(bad):
-            s, q = bad[0]
-            actor = f"{structure.powers[q]} in {structure.states[s]}"
-            label = "reactive effort" if quantity == "effort" else quantity
-            return DivergenceError(int(state.diverged_step[run]), run, actor, label)
-    return DivergenceError(int(state.diverged_step[run]), run, "a power", "a stock")
+            if quantity == "stability":
+                actor = structure.states[bad[0][0]]
+            else:
+                s, q = bad[0]
+                actor = f"{structure.powers[q]} in {structure.states[s]}"
+            if quantity == "effort":
+                return DivergenceError(step_, run, actor, _LABELS[quantity], seed)
+            hint = (f"a value outgrew what precision {values.dtype} can hold; lower the budgets, "
+                    "initial stocks or event gains, or set precision: float64")
+            return DivergenceError(step_, run, actor, _LABELS[quantity], seed, hint)
+    return DivergenceError(step_, run, "a power", "a stock", seed)
 
 
 def simulate(
@@ -224,14 +248,14 @@ def simulate(
     """
     start = 0 if initial is None else initial.step
     steps = batch.structure.steps - start if steps is None else steps
-    state = initial_state(batch.structure, batch.params) if initial is None else initial
-    if observe is not None:
-        observe(state)
     with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(steps):
-            state = step(state, batch)
+        first = initial_state(batch.structure, batch.params) if initial is None else initial
+        state = _mark_divergence(first)
+        for t in range(steps + 1):
+            if t > 0:
+                state = step(state, batch)
             if on_divergence == "raise" and (state.diverged_step >= 0).any():
-                raise divergence_error(state, batch.structure)
+                raise divergence_error(state, batch.structure, batch.seeds)
             if observe is not None:
                 observe(state)
     return state
