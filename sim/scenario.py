@@ -1,10 +1,10 @@
-"""Scenario files: the typed schema, loading with ``extends:``, and ``--set`` overrides.
+"""Scenarios: the typed schema, validation, and :func:`load_scenario`.
 
-A scenario is plain YAML read with a safe loader (no Python objects, duplicate keys refused,
-alias expansion bounded), merged over the file it ``extends:``, overridden by ``--set`` pairs,
-and validated into the frozen pydantic objects below before anything runs. Every problem is
-reported as a :class:`~sim.errors.ScenarioError` naming the file, the field path, the value and
-what is allowed.
+A scenario is plain YAML read safely (:mod:`sim.scenario_files`: no Python objects, duplicate
+keys refused, alias expansion bounded), merged over the file it ``extends:``, overridden by
+``--set`` pairs, and validated into the frozen pydantic objects below before anything runs.
+Every problem is reported as a :class:`~sim.errors.ScenarioError` naming the file, the field
+path, the value and what is allowed.
 
 Units: money in USD millions per quarter (budgets) or USD millions (stocks); shares, stability,
 openness, probabilities and tolerances are fractions in [0, 1].
@@ -12,25 +12,25 @@ openness, probabilities and tolerances are fractions in [0, 1].
 
 from __future__ import annotations
 
-import copy
 import difflib
 import hashlib
 import json
-from collections.abc import Hashable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.calendar import parse_quarter, quarter_index, step_of_quarter
 from sim.errors import ScenarioError
-
-MAX_FILE_BYTES = 2_000_000
-"""Scenario files larger than this are refused before parsing (a scenario is a few KB)."""
-
-MAX_YAML_NODES = 200_000
-"""Refuse YAML whose alias expansion would build more nodes than this (a "billion laughs")."""
+from sim.scenario_files import (  # noqa: F401 - re-exported: the loading API lives here too
+    MAX_FILE_BYTES,
+    deep_merge,
+    extend,
+    parse_set,
+    read_yaml,
+    resolve_file,
+    set_path,
+)
 
 CHANNELS = ("invest", "soft_power", "diplomacy", "destabilise")
 """The four kinds of move, in the order of the engine's channel axis."""
@@ -489,229 +489,6 @@ def _too_big_for_float32(node: Any, path: str = "") -> list[str]:
         return [f"{path[:-1]}: {node:g} is too large for precision float32 (at most "
                 f"{FLOAT32_MAX:.3g}); use a smaller number or precision: float64"]
     return []
-
-
-# --------------------------------------------------------------------------- YAML reading
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate keys and bounds alias expansion."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: dict = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, Hashable):
-                mark = key_node.start_mark
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"a {type(key).__name__} cannot be a key (line {mark.line + 1})",
-                    mark,
-                )
-            if isinstance(key, str) and key in seen:
-                mark = key_node.start_mark
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (line {mark.line + 1})", mark
-                )
-            seen[key] = True
-        return super().construct_mapping(node, deep=deep)
-
-
-def _count_nodes(
-    node: yaml.Node, budget: list[int], seen: dict[int, int], open_: set[int] | None = None
-) -> int:
-    """Count the nodes a YAML tree expands to, following aliases; stop past the budget.
-
-    ``open_`` holds the nodes being counted (the path from the root), so an alias that refers
-    to one of its own ancestors (``&a [*a]``) is reported instead of recursing forever.
-    """
-    key = id(node)
-    if key in seen:
-        return seen[key]
-    open_ = set() if open_ is None else open_
-    if key in open_:
-        line = node.start_mark.line + 1 if node.start_mark else "?"
-        raise ValueError(
-            f"a YAML alias on line {line} contains itself; recursive aliases are refused"
-        )
-    total = 1
-    open_.add(key)
-    if isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            total += _count_nodes(child, budget, seen, open_)
-    elif isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            total += _count_nodes(k, budget, seen, open_) + _count_nodes(v, budget, seen, open_)
-    open_.discard(key)
-    seen[key] = total
-    if total > budget[0]:
-        raise ValueError("expands to too many nodes (recursive or exponential YAML aliases)")
-    return total
-
-
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping safely.
-
-    Args:
-        path: The file.
-
-    Returns:
-        The mapping it holds.
-
-    Raises:
-        ScenarioError: If the file is missing, too large, not UTF-8 text, not YAML, has
-            duplicate keys or explosive aliases, or does not hold a mapping.
-    """
-    path = Path(path)
-    where = str(path)
-    if path.is_dir():
-        raise ScenarioError(where, ["this is a folder; give a scenario file (.yaml)"])
-    if not path.is_file():
-        raise ScenarioError(where, ["the file does not exist"])
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ScenarioError(
-            where, [f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} allowed"]
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(where, [f"cannot read the file: {exc.strerror}"]) from None
-    if b"\x00" in raw:
-        raise ScenarioError(where, ["the file is binary, not YAML text"])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(where, [f"the file is not UTF-8 text (byte {exc.start})"]) from None
-    try:
-        loader = _UniqueKeyLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                raise ScenarioError(where, ["the file is empty; a scenario is a YAML mapping"])
-            _count_nodes(node, [MAX_YAML_NODES], {})
-            data = loader.construct_document(node)
-        finally:
-            loader.dispose()
-    except ScenarioError:
-        raise
-    except yaml.YAMLError as exc:
-        message = " ".join(str(exc).split())
-        raise ScenarioError(where, [f"not valid YAML: {message}"]) from None
-    except ValueError as exc:
-        raise ScenarioError(where, [f"not accepted: {exc}"]) from None
-    except RecursionError:
-        raise ScenarioError(where, ["not accepted: the YAML is nested too deeply"]) from None
-    if not isinstance(data, dict):
-        raise ScenarioError(where, [f"the top level must be a mapping, not {type(data).__name__}"])
-    return data
-
-
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``override`` into a copy of ``base``: mappings merge, anything else replaces."""
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
-
-
-def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a scenario file and everything it ``extends:``, merged, still unvalidated.
-
-    The child's values replace its parent's (mappings merge key by key) and its events are
-    appended to the parent's (see :func:`extend`).
-
-    Args:
-        path: The scenario file.
-
-    Returns:
-        The merged mapping, without the ``extends`` key.
-
-    Raises:
-        ScenarioError: For an unreadable file, a missing parent or an ``extends`` cycle.
-    """
-    path = Path(path).resolve()
-    if path in _chain:
-        cycle = " -> ".join(p.name for p in (*_chain, path))
-        raise ScenarioError(str(_chain[0]), [f"extends: cycle {cycle}"])
-    data = read_yaml(path)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str) or not parent.strip():
-        raise ScenarioError(str(path), [f"extends: {parent!r} is not a file path"])
-    parent_path = (path.parent / parent).resolve()
-    if not parent_path.is_file():
-        raise ScenarioError(
-            str(path), [f"extends: {parent!r} does not exist (looked at {parent_path})"]
-        )
-    return extend(resolve_file(parent_path, (*_chain, path)), data)
-
-
-def extend(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """Merge a child scenario over its parent: mappings merge, the child's events are appended.
-
-    A child adds to its parent's timeline (``events`` is the one list that is joined rather
-    than replaced); every other value in the child replaces the parent's.
-    """
-    child = dict(child)
-    events = child.pop("events", None)
-    merged = deep_merge(parent, child)
-    if events is not None:
-        if not isinstance(events, list):
-            merged["events"] = events  # validation reports the wrong type
-        else:
-            merged["events"] = list(merged.get("events") or []) + copy.deepcopy(events)
-    return merged
-
-
-def parse_set(pairs: list[str]) -> list[tuple[str, Any]]:
-    """Parse ``--set path=value`` pairs; values are read as YAML scalars (numbers, true, text).
-
-    Raises:
-        ScenarioError: For a pair without ``=`` or an empty path.
-    """
-    parsed = []
-    for pair in pairs:
-        path, sep, value = pair.partition("=")
-        if not sep or not path.strip():
-            raise ScenarioError("--set", [f"{pair!r}: write it as field.path=value"])
-        try:
-            parsed.append((path.strip(), yaml.safe_load(value) if value.strip() else ""))
-        except yaml.YAMLError:
-            parsed.append((path.strip(), value))
-    return parsed
-
-
-def set_path(data: dict[str, Any], path: str, value: Any, source: str = "--set") -> None:
-    """Set a dotted field path (list items by number) in a raw scenario mapping, in place.
-
-    Raises:
-        ScenarioError: If the path walks through something that is not a mapping or list.
-    """
-    parts = path.split(".")
-    node: Any = data
-    for depth, part in enumerate(parts[:-1]):
-        where = ".".join(parts[: depth + 1])
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(source, [f"{where}: no list item {part!r} ({len(node)} items)"])
-            node = node[int(part)]
-        elif isinstance(node, dict):
-            node = node.setdefault(part, {})
-        else:
-            raise ScenarioError(source, [f"{where}: cannot go into a {type(node).__name__}"])
-    last = parts[-1]
-    if isinstance(node, list):
-        if not last.isdigit() or int(last) >= len(node):
-            raise ScenarioError(source, [f"{path}: no list item {last!r} ({len(node)} items)"])
-        node[int(last)] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise ScenarioError(source, [f"{path}: cannot set inside a {type(node).__name__}"])
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
