@@ -1,0 +1,172 @@
+"""A sweep's results folder: chunk parts written atomically, listed on restart, merged at the end.
+
+Layout of ``results/<sweep name>/``::
+
+    plan.json                   what the sweep is (written first; a restart must match it)
+    parts/runs-00012.parquet    per run of chunk 12 (written last: it marks the chunk done)
+    parts/summary-00012.parquet per sample of chunk 12
+    trajectories/part-00012.parquet   when trajectories are kept
+    runs.parquet, summary.parquet     all chunks, in order (written at the end)
+
+Every file is written to a hidden temporary name in the same folder and renamed into place
+(``os.replace``) once complete and flushed, so a sweep killed at any moment (``kill -9``
+included) leaves only whole files. A chunk counts as done only when its runs part exists; its
+other parts are written before it. Temporary files left by a killed sweep are removed on restart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import SimError
+from sim.outputs import OutputError
+
+PART = "{kind}-{index:05d}.parquet"
+_DONE = re.compile(r"^runs-(\d{5,})\.parquet$")
+TMP_PREFIX = ".tmp-"
+
+
+class SweepMismatchError(SimError):
+    """A results folder that holds a different sweep than the one asked for."""
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write a table as zstd Parquet atomically (temporary name, flush, rename)."""
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write a text file atomically."""
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class SweepStore:
+    """The results folder of one sweep.
+
+    Attributes:
+        folder: ``results/<sweep name>``.
+
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    @property
+    def parts(self) -> Path:
+        """Folder of the per-chunk runs and summary parts."""
+        return self.folder / "parts"
+
+    @property
+    def trajectories(self) -> Path:
+        """Folder of the per-chunk trajectory parts."""
+        return self.folder / "trajectories"
+
+    def part(self, kind: str, index: int) -> Path:
+        """Path of a chunk's part: kind is ``runs``, ``summary`` or ``trajectories``."""
+        if kind == "trajectories":
+            return self.trajectories / f"part-{index:05d}.parquet"
+        return self.parts / PART.format(kind=kind, index=index)
+
+    def open(self, plan: dict, fresh: bool = False) -> None:
+        """Create the folder, or check that an existing one holds the same sweep.
+
+        Args:
+            plan: The sweep's plan (``digest`` decides whether results can be reused).
+            fresh: Delete an existing sweep folder of the same name first.
+
+        Raises:
+            SweepMismatchError: If the folder holds a different sweep (and not ``fresh``).
+            OutputError: If the folder exists and is not a sweep folder, or cannot be made.
+
+        """
+        plan_file = self.folder / "plan.json"
+        if self.folder.exists():
+            if not plan_file.is_file() and any(self.folder.iterdir()):
+                raise OutputError(f"{self.folder} exists and is not a sweep results folder; "
+                                  "move it away or rename the sweep")
+            if plan_file.is_file() and fresh:
+                shutil.rmtree(self.folder)
+            elif plan_file.is_file():
+                old = json.loads(plan_file.read_text())
+                if old.get("digest") != plan["digest"]:
+                    raise SweepMismatchError(
+                        f"{self.folder} holds results of a different sweep (its scenario, "
+                        "parameters, design, seeds or outputs differ); rerun with --fresh to "
+                        "discard them, or give the sweep another name"
+                    )
+        try:
+            self.parts.mkdir(parents=True, exist_ok=True)
+            if plan.get("trajectories"):
+                self.trajectories.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create {self.folder}: {exc.strerror}") from None
+        self.clean()
+        if not plan_file.is_file():
+            write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n", plan_file)
+
+    def clean(self) -> None:
+        """Remove temporary files a killed sweep left behind."""
+        for folder in (self.folder, self.parts, self.trajectories):
+            if folder.is_dir():
+                for path in folder.iterdir():
+                    if path.name.startswith(TMP_PREFIX):
+                        path.unlink(missing_ok=True)
+
+    def done(self) -> set[int]:
+        """Return the indices of the chunks whose results are complete."""
+        if not self.parts.is_dir():
+            return set()
+        found = set()
+        for path in self.parts.iterdir():
+            match = _DONE.match(path.name)
+            if match:
+                found.add(int(match.group(1)))
+        return found
+
+    def write_chunk(self, index: int, runs: pa.Table, summary: pa.Table,
+                    trajectories: pa.Table | None) -> None:
+        """Write one chunk's parts; the runs part goes last and marks the chunk done."""
+        if trajectories is not None:
+            write_parquet(trajectories, self.part("trajectories", index))
+        write_parquet(summary, self.part("summary", index))
+        write_parquet(runs, self.part("runs", index))
+
+    def merge(self, kind: str, n_chunks: int, dest: Path) -> None:
+        """Concatenate every chunk's part of one kind, in chunk order, into one file.
+
+        One part is in memory at a time, so this stays small for a million runs.
+        """
+        tmp = dest.with_name(f"{TMP_PREFIX}{dest.name}.{os.getpid()}")
+        writer = None
+        try:
+            for index in range(n_chunks):
+                table = pq.read_table(self.part(kind, index))
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table)
+            if writer is not None:
+                writer.close()
+                writer = None
+            os.replace(tmp, dest)
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            tmp.unlink(missing_ok=True)
+            raise
