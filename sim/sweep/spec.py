@@ -251,6 +251,9 @@ class SweepPlan:
         """
         settings = self.spec.model_dump(mode="json", exclude={"plot", "description"})
         settings["scenario"] = self.scenario.digest()
+        # Key order matters (sample columns, the engine's actor axes); sorted JSON loses it.
+        settings["order"] = [list(self.paths), self.scenario.power_names,
+                             self.scenario.state_names]
         text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 

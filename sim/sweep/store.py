@@ -119,7 +119,8 @@ class SweepStore:
             raise OutputError(f"cannot create {self.folder}: {exc.strerror}") from None
         self.clean()
         if not plan_file.is_file():
-            write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n", plan_file)
+            # Not sorted: the scenario's actor order is the engine's axis order.
+            write_text(json.dumps(plan, indent=2) + "\n", plan_file)
 
     def clean(self) -> None:
         """Remove temporary files a killed sweep left behind."""
