@@ -6,10 +6,9 @@ import sys
 import time
 
 import pytest
+from sweep_helpers import data_files, env, sim_command, write_sweep
 
 from sim.sweep import load_sweep, run_sweep
-
-from sweep_helpers import data_files, env, sim_command, write_sweep
 
 
 def free_port() -> int:

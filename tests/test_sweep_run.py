@@ -6,14 +6,13 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from sweep_helpers import data_files, env, read_results, sim_command, write_sweep
 
 from sim.cli import main
 from sim.errors import SimError
 from sim.sweep import load_sweep, run_sweep
 from sim.sweep.replay import replay
 from sim.sweep.store import SweepStore
-
-from sweep_helpers import data_files, env, read_results, sim_command, write_sweep
 
 KEEP_ALL = {"trajectories": True, "every": 1,
             "outputs": ["influence_end", "influence_peak", "spend_total", "effort_end"]}

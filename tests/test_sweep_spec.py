@@ -1,10 +1,9 @@
 import pytest
+from sweep_helpers import write_sweep
 
 from sim.cli import main
 from sim.errors import ScenarioError
 from sim.sweep.spec import load_sweep, numeric_paths
-
-from sweep_helpers import write_sweep
 
 
 def problems_of(path) -> str:
@@ -61,9 +60,9 @@ def test_whole_number_field_with_a_continuous_design(tmp_path):
 
 
 def test_design_rules(tmp_path):
-    assert "power of 2" in problems_of(write_sweep(tmp_path, name="s", design="sobol", samples=100,
-                                                   parameters={"rules.hedging": {"bounds": [0, 1]},
-                                                               "rules.stability.recovery": {"bounds": [0, 1]}}))
+    two = {"rules.hedging": {"bounds": [0, 1]}, "rules.stability.recovery": {"bounds": [0, 1]}}
+    sobol = write_sweep(tmp_path, name="s", design="sobol", samples=100, parameters=two)
+    assert "power of 2" in problems_of(sobol)
     assert "needs 'levels'" in problems_of(write_sweep(tmp_path, name="g", parameters={
         "rules.hedging": {"bounds": [0, 1]}}))
     assert "needs 'samples'" in problems_of(write_sweep(tmp_path, name="r", design="random"))
