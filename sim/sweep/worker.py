@@ -107,6 +107,7 @@ class SummaryObserver:
         self.effort_end = np.zeros((n_runs, n_powers))
         self.kept: dict[str, list[np.ndarray]] = {name: [] for name in TRAJECTORY_COLUMNS}
         self.kept_steps: list[int] = []
+        self._spend: np.ndarray | None = None  # running spend by channel and state (R, C, S, P)
 
     @staticmethod
     def _state_mean(values: np.ndarray) -> np.ndarray:
@@ -119,10 +120,14 @@ class SummaryObserver:
         """Update the running summaries with the state after a step."""
         regional = self._state_mean(state.share)
         np.fmax(self.influence_peak, regional, out=self.influence_peak)
-        spend = state.spend
-        for c in range(spend.shape[1]):
-            for s in range(spend.shape[2]):
-                self.spend_total += spend[:, c, s]
+        if self._spend is None:
+            self._spend = state.spend.astype(np.float64)
+        else:
+            self._spend += state.spend
+        if state.step == self.steps:
+            for c in range(self._spend.shape[1]):
+                for s in range(self._spend.shape[2]):
+                    self.spend_total += self._spend[:, c, s]
         if state.step == self.steps:
             self.influence_end = regional
             self.effort_end = self._state_mean(state.effort)
