@@ -101,7 +101,7 @@ def mesa_speed(out: Path, runs: int) -> float:
 
 
 MILLION_DRIVER = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {root!r})
 from sim.sweep import build_plan, run_sweep
 if __name__ == "__main__":
@@ -109,9 +109,9 @@ if __name__ == "__main__":
     start = time.perf_counter()
     outcome = run_sweep(plan, out={out!r}, workers=2, fresh=True, quiet=True)
     wall = time.perf_counter() - start
-    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({{"runs": outcome.n_runs, "wall": wall, "main_kb": me, "worker_kb": kids}}))
+    print(json.dumps({{"runs": outcome.n_runs, "wall": wall,
+                      "main_mb": outcome.main_peak_rss_mb,
+                      "worker_mb": outcome.worker_peak_rss_mb}}))
 """
 
 
@@ -167,7 +167,7 @@ def main() -> int:
           f"| {'>= 0.5x':>10} | {'yes' if ratio_engine >= 0.5 else 'NO':>3} |")
     if memory:
         rate = memory["runs"] / memory["wall"]
-        main_mb, worker_mb = memory["main_kb"] / 1024, memory["worker_kb"] / 1024
+        main_mb, worker_mb = memory["main_mb"], memory["worker_mb"]
         label = f"{memory['runs']:,}-run sweep, --workers 2 (wall)"
         print(f"| {label:<58} | {rate:>9,.0f} "
               f"| {'':>10} | {'':>3} |")

@@ -12,6 +12,7 @@ from the chunk parts at the end of every invocation.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from sim.sweep.executors import make_executor
 from sim.sweep.sampling import n_samples, problem, sample
 from sim.sweep.spec import SweepPlan
 from sim.sweep.store import SweepStore, write_text
-from sim.sweep.worker import ChunkTask, run_chunk
+from sim.sweep.worker import ChunkTask, peak_rss_mb, run_chunk
 
 SEED_RULE = ("seed(r) = splitmix64_mix(splitmix64_mix(sweep_seed * 0x9E3779B97F4A7C15) + "
              "(r + 1) * 0x9E3779B97F4A7C15) >> 1  (uint64; r = run_id)")
@@ -68,6 +69,8 @@ class SweepOutcome:
     seconds: float
     runs_per_second: float
     n_diverged: int
+    main_peak_rss_mb: float = 0.0
+    worker_peak_rss_mb: float = 0.0
 
 
 def plan_document(plan: SweepPlan, samples: int, chunks: int) -> dict[str, Any]:
@@ -112,8 +115,10 @@ def _progress(total: int, initial: int, quiet: bool) -> Any:
 
     tqdm.monitor_interval = 0
     disable = quiet or not sys.stderr.isatty()
+    columns = shutil.get_terminal_size((100, 20)).columns
     return tqdm(total=total, initial=initial, unit="run", unit_scale=True, file=sys.stderr,
-                disable=disable, dynamic_ncols=True, smoothing=0.1)
+                disable=disable, ncols=columns if columns >= 40 else 100, smoothing=0.1,
+                desc="sweep")
 
 
 def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
@@ -158,6 +163,7 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
     bar = _progress(total_runs, reused_runs, quiet)
     start = time.perf_counter()
     computed = 0
+    worker_rss = 0.0
     try:
         if todo:
             with make_executor(workers, scheduler) as executor:
@@ -167,6 +173,7 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
                                       result.trajectories)
                     computed += 1
                     computed_runs += result.runs.num_rows
+                    worker_rss = max(worker_rss, result.peak_rss_mb)
                     bar.update(result.runs.num_rows)
     except KeyboardInterrupt:
         bar.close()
@@ -182,11 +189,13 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
         n_diverged = finish(plan, store, values, len(all_chunks), {
             "executor": executor_label, "chunks_computed": computed,
             "chunks_reused": len(done), "seconds": round(seconds, 3),
+            "worker_peak_rss_mb": round(worker_rss, 1),
         })
     return SweepOutcome(
         folder=folder, n_runs=total_runs, n_samples=count, chunks_total=len(all_chunks),
         chunks_computed=computed, chunks_reused=len(done), seconds=seconds,
         runs_per_second=computed_runs / seconds if seconds > 0 else 0.0, n_diverged=n_diverged,
+        main_peak_rss_mb=peak_rss_mb(), worker_peak_rss_mb=worker_rss,
     )
 
 

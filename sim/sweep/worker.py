@@ -64,6 +64,7 @@ class ChunkResult:
             and 95th percentile over seeds of each output.
         trajectories: Per (run, kept step, state, power), or None.
         seconds: Time the worker spent on the chunk.
+        peak_rss_mb: The worker process's peak resident memory so far, MB.
 
     """
 
@@ -72,6 +73,7 @@ class ChunkResult:
     summary: pa.Table
     trajectories: pa.Table | None
     seconds: float
+    peak_rss_mb: float
 
 
 def _compiled(task: ChunkTask) -> tuple[Structure, Params]:
@@ -224,4 +226,14 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     return ChunkResult(
         index=chunk.index, runs=pa.table(runs), summary=pa.table(summary),
         trajectories=trajectories, seconds=time.perf_counter() - start,
+        peak_rss_mb=peak_rss_mb(),
     )
+
+
+def peak_rss_mb() -> float:
+    """Return this process's peak resident memory so far, MB (Linux gives KB, macOS bytes)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
