@@ -2,6 +2,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -134,15 +135,40 @@ def test_a_different_sweep_is_not_mixed_into_old_results(tmp_path):
     assert outcome.chunks_computed == 3
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, queue = [], [pid]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_kill_9_and_resume(tmp_path):
-    """Kill a running CLI sweep (and its workers) with SIGKILL, run it again, compare."""
+    """Kill a running CLI sweep with SIGKILL: its workers stop; run it again and compare."""
     sweep = write_sweep(tmp_path, steps=40, seeds=4, chunk_size=40, parameters={
         "powers.china.reaction.japan.sensitivity": {"bounds": [0.0, 4.0], "levels": 40},
         "powers.japan.risk_tolerance": {"values": [0.2, 0.3, 0.4, 0.5, 0.6]},
     }, keep=KEEP_ALL)
     out = tmp_path / "results"
     command = sim_command("sweep", str(sweep), "--workers", "2", "--out", str(out), "--quiet")
-    process = subprocess.Popen(command, env=env(), start_new_session=True,
+    process = subprocess.Popen(command, env=env(),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     parts = out / "tiny" / "parts"
     deadline = time.monotonic() + 60
@@ -151,9 +177,18 @@ def test_kill_9_and_resume(tmp_path):
         if len(done) >= 3 or process.poll() is not None:
             break
         time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGKILL)
+    helpers = descendants(process.pid)
+    os.kill(process.pid, signal.SIGKILL)  # the main process only, as `kill -9 PID` does
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the sweep finished before it could be killed"
+    assert helpers, "the sweep had no worker processes"
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in helpers if alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "worker processes outlived the killed sweep"
     assert not (out / "tiny" / "manifest.json").exists()
     before = len(SweepStore(out / "tiny").done())
     assert 0 < before < 20  # 200 samples, 10 per chunk

@@ -100,3 +100,17 @@ def test_shipped_sweeps_are_valid():
     assert len(files) >= 2
     designs = {load_sweep(f).spec.design for f in files}
     assert {"grid", "sobol"} <= designs
+
+
+def test_names_that_would_leave_the_results_folder_are_refused(tmp_path):
+    for name in ("..", ".", "a/b"):
+        path = write_sweep(tmp_path)
+        path.write_text(path.read_text().replace("name: tiny", f"name: '{name}'"))
+        assert "name: " in problems_of(path)
+
+
+def test_too_many_samples(tmp_path):
+    path = write_sweep(tmp_path, parameters={
+        "rules.hedging": {"bounds": [0, 1], "levels": 5000},
+        "rules.stability.recovery": {"bounds": [0, 1], "levels": 5000}})
+    assert "25,000,000 samples; at most 20,000,000" in problems_of(path)

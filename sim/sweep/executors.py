@@ -12,6 +12,8 @@ a chunk's numbers are a function of the chunk alone.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -81,7 +83,8 @@ class LocalPool(Executor):
         context.set_forkserver_preload(["sim.sweep.worker"])
         self.workers = workers
         self.description = f"local pool of {workers} processes"
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                         initializer=watch_main_process, initargs=(os.getpid(),))
 
     def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         """Yield results as they finish, with at most two chunks per worker in flight."""
@@ -109,6 +112,26 @@ class LocalPool(Executor):
     def close(self) -> None:
         """Stop the worker processes."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def watch_main_process(pid: int, every: float = 0.5) -> None:
+    """In a pool worker: exit as soon as the main process is gone (``kill -9`` included).
+
+    A worker blocked on the pool's pipes would otherwise outlive a killed sweep.
+    """
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="watch-main-process", daemon=True).start()
 
 
 class DaskCluster(Executor):

@@ -46,6 +46,12 @@ OUTPUTS = ("influence_end", "influence_peak", "spend_total", "effort_end")
 - ``effort_end``: reactive effort at the last step, mean over the states (0 = baseline).
 """
 
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+"""A sweep's name: letters, digits, '_', '.', '-', starting with a letter or digit."""
+
+MAX_SAMPLES = 20_000_000
+"""Most samples a sweep may have (their parameter table, 8 bytes a value, stays in memory)."""
+
 DEFAULT_CHUNK_RUNS = 4096
 """Runs per chunk when only summaries are kept (one engine batch per chunk)."""
 
@@ -159,7 +165,7 @@ class SweepFile(_Strict):
 
     """
 
-    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=NAME_PATTERN)]
     description: str = ""
     scenario: str
     set: dict[str, Any] = {}
@@ -385,6 +391,12 @@ def build_plan(data: dict[str, Any], source: str = "<dict>",
     if problems:
         raise ScenarioError(source, problems)
     problems = _check_values(raw, scenario_source, spec, source)
+    from sim.sweep.sampling import n_samples
+
+    count = n_samples(spec)
+    if count > MAX_SAMPLES:
+        problems.append(f"parameters: the {spec.design} design makes {count:,} samples; at most "
+                        f"{MAX_SAMPLES:,} are allowed (the sample table is kept in memory)")
     outputs = tuple(f"{o}_{p}" for o in spec.keep.outputs for p in scenario.power_names)
     plot = spec.plot
     if plot.output is not None and plot.output not in outputs:
