@@ -2,7 +2,8 @@
 
 Rows (all over the 40-step baseline, keeping summaries only):
 
-1. the engine advancing one batch of 10,000 runs in one process (no chunks, no files);
+1. the engine advancing one batch of 10,000 runs in one process (no chunks, no files), and
+   the engine alone in two processes at once (what two workers could do at best right now);
 2. ``sim sweep`` with ``--workers 2`` (local process pool), wall time of the whole sweep:
    pool start, chunks, Parquet parts, merged files, plot and manifest;
 3. ``sim sweep`` with ``--workers 1`` (in-process), for reference;
@@ -64,6 +65,31 @@ def engine_one_batch(runs: int = 10_000, repeats: int = 3) -> float:
         simulate(batch, on_divergence="flag")
         best = max(best, runs / (time.perf_counter() - start))
     return best
+
+
+def engine_for(seconds: float, runs: int) -> float:
+    """Advance batches of ``runs`` runs for about ``seconds``; runs per second."""
+    from sim.engine import compile_scenario, make_batch, repeat, simulate
+    from sim.scenario import load_scenario
+
+    structure, params = compile_scenario(load_scenario(BASELINE))
+    batch = make_batch(structure, repeat(params, runs), np.arange(runs), record_reactions=False)
+    simulate(batch, on_divergence="flag")
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        simulate(batch, on_divergence="flag")
+        done += runs
+    return done / (time.perf_counter() - start)
+
+
+def engine_two_processes(runs: int = 4096, seconds: float = 6.0) -> float:
+    """Run the engine alone in two processes at once, no sweep machinery.
+
+    This is the most two workers could do on this machine right now (runs per second, added).
+    """
+    command = [sys.executable, __file__, "--engine-rate", str(runs), str(seconds)]
+    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    return sum(float(p.communicate()[0].strip()) for p in procs)
 
 
 def sweep_speed(out: Path, runs: int, workers: int) -> tuple[float, float]:
@@ -133,19 +159,26 @@ def main() -> int:
     parser.add_argument("--million", type=int, default=1_000_000,
                         help="runs of the memory sweep (0 to skip)")
     parser.add_argument("--quick", action="store_true", help="40,000 runs, no memory sweep")
+    parser.add_argument("--engine-rate", nargs=2, type=float, metavar=("RUNS", "SECONDS"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.engine_rate:
+        print(engine_for(args.engine_rate[1], int(args.engine_rate[0])))
+        return 0
     if args.quick:
         args.runs, args.mesa_runs, args.million = 40_000, 60, 0
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
         out = Path(tmp)
         engine = engine_one_batch()
+        ceiling = engine_two_processes()
         pool_wall, pool_compute = sweep_speed(out, args.runs, workers=2)
         one_wall, _ = sweep_speed(out, args.runs, workers=1)
         mesa = mesa_speed(out, args.mesa_runs)
         memory = million(out, args.million) if args.million else None
     rows = [
         ("engine, one batch of 10,000 runs, 1 process", engine, "", ""),
+        ("engine alone in 2 processes at once, batches of 4,096", ceiling, "", ""),
         (f"sim sweep --workers 2, {args.runs:,} runs (wall)", pool_wall, ">= 40,000",
          "yes" if pool_wall >= 40_000 else "NO"),
         ("  (its computing part only)", pool_compute, "", ""),

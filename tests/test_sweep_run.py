@@ -200,3 +200,17 @@ def test_kill_9_and_resume(tmp_path):
     assert data_files(reference.folder) == data_files(out / "tiny")
     runs = pd.read_parquet(out / "tiny" / "runs.parquet")
     assert runs["run_id"].is_unique and len(runs) == 200 * 4
+
+
+def test_fork_and_forkserver_pools_give_the_same_files(tmp_path):
+    from sim.sweep.executors import LocalPool
+
+    path = write_sweep(tmp_path, keep=KEEP_ALL)
+    folders = []
+    for method in ("fork", "forkserver"):
+        with LocalPool(2, start_method=method) as pool:
+            assert pool.start_method == method
+            out = run_sweep(load_sweep(path), out=tmp_path / method, quiet=True, executor=pool)
+        folders.append(out.folder)
+        assert f"({method})" in (out.folder / "manifest.json").read_text()
+    assert data_files(folders[0]) == data_files(folders[1])

@@ -13,6 +13,7 @@ a chunk's numbers are a function of the chunk alone.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -64,25 +65,33 @@ class InProcess(Executor):
 class LocalPool(Executor):
     """A pool of worker processes on this machine.
 
-    Workers start from a fork server that has imported the sweep worker module once (fast,
-    and safe whatever threads the main process runs); Mesa's global "spawn" setting does not
-    apply to it.
+    Workers are forked from the main process when that is safe and fast (Linux, and no other
+    Python thread running: the command line), otherwise started from a fork server that has
+    imported the sweep worker module once (notebooks, threaded programs, other systems).
+    Mesa's global "spawn" setting does not apply to this pool.
 
     Args:
         workers: Number of processes.
+        start_method: ``fork`` or ``forkserver``; default: chosen as above.
 
     """
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, start_method: str | None = None):
         import multiprocessing
+        import threading
         from concurrent.futures import ProcessPoolExecutor
 
         if workers < 1:
             raise ExecutorError(f"--workers {workers} is not allowed: give 1 or more")
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.sweep.worker"])
+        if start_method is None:
+            alone = threading.active_count() == 1
+            start_method = "fork" if sys.platform == "linux" and alone else "forkserver"
+        context = multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            context.set_forkserver_preload(["sim.sweep.worker"])
         self.workers = workers
-        self.description = f"local pool of {workers} processes"
+        self.start_method = start_method
+        self.description = f"local pool of {workers} processes ({start_method})"
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                          initializer=watch_main_process, initargs=(os.getpid(),))
 

@@ -16,6 +16,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ import pyarrow.parquet as pq
 from sim.errors import SimError
 from sim.outputs import git_commit, inside, versions
 from sim.sweep import layout
-from sim.sweep.executors import make_executor
+from sim.sweep.executors import Executor, make_executor
 from sim.sweep.sampling import n_samples, problem, sample
 from sim.sweep.spec import SweepPlan
 from sim.sweep.store import SweepStore, write_text
@@ -123,7 +124,7 @@ def _progress(total: int, initial: int, quiet: bool) -> Any:
 
 def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
               scheduler: Any = None, fresh: bool = False, quiet: bool = False,
-              max_chunks: int | None = None) -> SweepOutcome:
+              max_chunks: int | None = None, executor: Executor | None = None) -> SweepOutcome:
     """Run (or resume) a sweep and write its results folder.
 
     Args:
@@ -135,6 +136,8 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
         quiet: No progress bar.
         max_chunks: Stop after computing this many chunks (for tests and trials), leaving the
             sweep resumable; the merged files are then not written.
+        executor: An executor to use as it is (and leave open), instead of ``workers`` and
+            ``scheduler``.
 
     Returns:
         What was done.
@@ -166,9 +169,11 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
     worker_rss = 0.0
     try:
         if todo:
-            with make_executor(workers, scheduler) as executor:
-                executor_label = executor.description
-                for result in executor.map_unordered(run_chunk, _tasks(plan, values, todo)):
+            owned = executor is None
+            runner = make_executor(workers, scheduler) if owned else executor
+            with runner if owned else nullcontext(runner):
+                executor_label = runner.description
+                for result in runner.map_unordered(run_chunk, _tasks(plan, values, todo)):
                     store.write_chunk(result.index, result.runs, result.summary,
                                       result.trajectories)
                     computed += 1
