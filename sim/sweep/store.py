@@ -41,7 +41,9 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     """Write a table as zstd Parquet atomically (temporary name, flush, rename)."""
     tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        # Dictionary-encode only the label columns: trying it on floats costs time and space.
+        labels = [c for c in ("state", "power") if c in table.column_names]
+        pq.write_table(table, tmp, compression="zstd", use_dictionary=labels or False)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -160,7 +162,8 @@ class SweepStore:
             for index in range(n_chunks):
                 table = pq.read_table(self.part(kind, index))
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd",
+                                              use_dictionary=False)
                 writer.write_table(table)
             if writer is not None:
                 writer.close()

@@ -88,49 +88,51 @@ def _compiled(task: ChunkTask) -> tuple[Structure, Params]:
 class SummaryObserver:
     """Keeps running summaries (and optionally trajectories) while a batch runs.
 
-    Sums over states and channels are written as explicit loops in a fixed order so a run's
-    numbers do not depend on the batch size.
+    Running values are kept in the engine's precision (float32 by default: the values summed
+    are float32 already), and turned into float64 at the end. Sums over states and channels are
+    explicit loops in a fixed order, so a run's numbers do not depend on the batch size.
 
     Attributes:
         influence_end: Regional influence (mean share over states) at the last step (R, P).
         influence_peak: Highest regional influence so far (R, P).
-        spend_total: Spend so far, all channels and states, USD millions (R, P), float64.
+        spend_total: Spend over the run, all channels and states, USD millions (R, P).
         effort_end: Mean reactive effort over states at the last step (R, P).
         kept: Kept steps' arrays by column, each a list of (R, S, P) (or (R, S)) arrays.
         kept_steps: The step numbers kept.
 
     """
 
-    def __init__(self, n_runs: int, n_powers: int, steps: int, trajectories: bool, every: int):
+    def __init__(self, n_runs: int, n_powers: int, steps: int, trajectories: bool, every: int,
+                 dtype: np.dtype = np.float32):
         self.steps, self.trajectories, self.every = steps, trajectories, every
-        self.influence_end = np.zeros((n_runs, n_powers))
-        self.influence_peak = np.full((n_runs, n_powers), -np.inf)
-        self.spend_total = np.zeros((n_runs, n_powers))
-        self.effort_end = np.zeros((n_runs, n_powers))
+        self.influence_end = np.zeros((n_runs, n_powers), dtype=dtype)
+        self.influence_peak = np.full((n_runs, n_powers), -np.inf, dtype=dtype)
+        self.spend_total = np.zeros((n_runs, n_powers), dtype=dtype)
+        self.effort_end = np.zeros((n_runs, n_powers), dtype=dtype)
         self.kept: dict[str, list[np.ndarray]] = {name: [] for name in TRAJECTORY_COLUMNS}
         self.kept_steps: list[int] = []
         self._spend: np.ndarray | None = None  # running spend by channel and state (R, C, S, P)
 
     @staticmethod
     def _state_mean(values: np.ndarray) -> np.ndarray:
-        total = values[:, 0].astype(np.float64)
+        total = values[:, 0].copy()
         for s in range(1, values.shape[1]):
             total += values[:, s]
-        return total / values.shape[1]
+        total /= values.shape[1]
+        return total
 
     def __call__(self, state: WorldState) -> None:
         """Update the running summaries with the state after a step."""
         regional = self._state_mean(state.share)
         np.fmax(self.influence_peak, regional, out=self.influence_peak)
         if self._spend is None:
-            self._spend = state.spend.astype(np.float64)
+            self._spend = state.spend.copy()
         else:
             self._spend += state.spend
         if state.step == self.steps:
             for c in range(self._spend.shape[1]):
                 for s in range(self._spend.shape[2]):
                     self.spend_total += self._spend[:, c, s]
-        if state.step == self.steps:
             self.influence_end = regional
             self.effort_end = self._state_mean(state.effort)
         if self.trajectories and (state.step % self.every == 0 or state.step == self.steps):
@@ -196,7 +198,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
                          {path: per_run[:, j] for j, path in enumerate(task.paths)})
     batch = make_batch(structure, params, seeds, record_reactions=False)
     obs = SummaryObserver(chunk.n_runs, structure.n_powers, structure.steps, task.trajectories,
-                          task.every)
+                          task.every, dtype=params.dtype)
     final = simulate(batch, observe=obs, on_divergence="flag")
     diverged = final.diverged_step
     bad = diverged >= 0
