@@ -214,3 +214,33 @@ def test_fork_and_forkserver_pools_give_the_same_files(tmp_path):
         folders.append(out.folder)
         assert f"({method})" in (out.folder / "manifest.json").read_text()
     assert data_files(folders[0]) == data_files(folders[1])
+
+
+def test_diverged_runs_are_recorded_not_fatal(tmp_path, monkeypatch, capsys):
+    """No valid baseline variation diverges in a few steps, so mark one run as diverged."""
+    import dataclasses
+
+    import sim.sweep.worker as worker
+
+    real = worker.simulate
+
+    def diverge_run_4(batch, **kwargs):
+        final = real(batch, **kwargs)
+        marked = np.where(np.asarray(batch.seeds) == run_seed_4, 5, final.diverged_step)
+        return dataclasses.replace(final, diverged_step=marked)
+
+    from sim.sweep.layout import run_seeds
+
+    run_seed_4 = run_seeds(11, np.array([4]))[0]
+    monkeypatch.setattr(worker, "simulate", diverge_run_4)
+    path = write_sweep(tmp_path)
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(tmp_path), "--quiet"]) == 0
+    assert "1 runs diverged" in capsys.readouterr().out
+    folder = tmp_path / "tiny"
+    runs = pd.read_parquet(folder / "runs.parquet")
+    assert runs.loc[4, "diverged_step"] == 5 and (runs.drop(index=4)["diverged_step"] == -1).all()
+    assert np.isnan(runs.loc[4, "influence_end_japan"])
+    summary = pd.read_parquet(folder / "summary.parquet")
+    assert summary.loc[1, "n_diverged"] == 1 and summary["n_diverged"].sum() == 1
+    others = runs[(runs["sample_id"] == 1) & (runs["run_id"] != 4)]["influence_end_japan"]
+    assert summary.loc[1, "influence_end_japan_mean"] == pytest.approx(others.mean())
