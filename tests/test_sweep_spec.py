@@ -41,7 +41,7 @@ def test_field_that_does_not_exist(tmp_path):
     text = problems_of(path)
     assert "parameters.powers.china.reaction.japan.sensitivty: not a numeric field" in text
     assert "did you mean powers.china.reaction.japan.sensitivity" in text
-    assert "--list-paths" in text
+    assert "--list-paths` lists all" in text
 
 
 def test_values_the_scenario_refuses(tmp_path):
@@ -114,3 +114,14 @@ def test_too_many_samples(tmp_path):
         "rules.hedging": {"bounds": [0, 1], "levels": 5000},
         "rules.stability.recovery": {"bounds": [0, 1], "levels": 5000}})
     assert "25,000,000 samples; at most 20,000,000" in problems_of(path)
+
+
+def test_unreadable_sweep_file(tmp_path):
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(ScenarioError, match="invalid sweep file") as info:
+        load_sweep(missing)
+    assert "does not exist" in str(info.value)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed\n")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_sweep(broken)

@@ -59,6 +59,21 @@ DEFAULT_CHUNK_RUNS_TRAJECTORIES = 1024
 """Runs per chunk when trajectories are kept (bounds a worker's memory)."""
 
 
+class SweepFileError(ScenarioError):
+    """A sweep file that cannot be read or does not validate (exit status 2).
+
+    Attributes:
+        source: The sweep file.
+        problems: One line per problem: the field path, the bad value and what is allowed.
+
+    """
+
+    def __init__(self, source: str, problems: list[str]):
+        super().__init__(source, problems)
+        lines = [f"{self.source}: invalid sweep file"] + [f"  - {p}" for p in self.problems]
+        self.args = ("\n".join(lines),)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -306,14 +321,14 @@ def parse_sweep(data: dict[str, Any], source: str = "<dict>") -> SweepFile:
     try:
         return SweepFile.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, [_describe(e) for e in exc.errors()]) from None
+        raise SweepFileError(source, [_describe(e) for e in exc.errors()]) from None
 
 
 def _base_scenario(spec: SweepFile, base_dir: Path, source: str) -> tuple[dict[str, Any], str]:
     """Read the base scenario's raw mapping with the fixed overrides and steps applied."""
     path = (base_dir / spec.scenario).resolve()
     if not path.is_file():
-        raise ScenarioError(source, [f"scenario: {spec.scenario!r} does not exist "
+        raise SweepFileError(source, [f"scenario: {spec.scenario!r} does not exist "
                                      f"(looked at {path})"])
     data = resolve_file(path)
     for key, value in spec.set.items():
@@ -384,12 +399,11 @@ def build_plan(data: dict[str, Any], source: str = "<dict>",
             hint = difflib.get_close_matches(path, list(params.paths), n=3)
             problems.append(
                 f"parameters.{path}: not a numeric field of {spec.scenario}"
-                + (f"; did you mean {', '.join(hint)}?" if hint else "")
-                + f"; the {len(params.paths)} allowed paths are listed by "
-                "`sim sweep --list-paths SWEEP_FILE`"
+                + (f"; did you mean {' or '.join(hint)}?" if hint else "")
+                + f" (`sim sweep {source} --list-paths` lists all {len(params.paths)})"
             )
     if problems:
-        raise ScenarioError(source, problems)
+        raise SweepFileError(source, problems)
     problems = _check_values(raw, scenario_source, spec, source)
     from sim.sweep.sampling import n_samples
 
@@ -410,7 +424,7 @@ def build_plan(data: dict[str, Any], source: str = "<dict>",
             problems.append(f"plot.{axis}: {name!r} is not a swept parameter; swept: "
                             f"{', '.join(spec.parameters)}")
     if problems:
-        raise ScenarioError(source, problems)
+        raise SweepFileError(source, problems)
     if spec.chunk_size is not None:
         chunk_runs = spec.chunk_size
     elif spec.keep.trajectories:
@@ -436,7 +450,10 @@ def load_sweep(path: str | Path) -> SweepPlan:
 
     """
     path = Path(path)
-    data = read_yaml(path)
+    try:
+        data = read_yaml(path)
+    except ScenarioError as exc:
+        raise SweepFileError(exc.source, exc.problems) from None
     return build_plan(data, source=str(path), base_dir=path.resolve().parent)
 
 
@@ -452,7 +469,7 @@ def numeric_paths(path: str | Path) -> list[str]:
     data = read_yaml(path)
     source = str(path)
     if not isinstance(data.get("scenario"), str):
-        raise ScenarioError(source, ["scenario: required field is missing (a file path)"])
+        raise SweepFileError(source, ["scenario: required field is missing (a file path)"])
     scenario_file = data["scenario"]
     probe = SweepFile.model_construct(scenario=scenario_file, set=data.get("set") or {},
                                       steps=data.get("steps"))
