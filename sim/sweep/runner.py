@@ -230,8 +230,14 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
     from sim.sweep.figures import response_figure, sensitivity_figure
 
     folder, spec = store.folder, plan.spec
-    store.merge("runs", n_chunks, folder / "runs.parquet")
-    store.merge("summary", n_chunks, folder / "summary.parquet")
+    from concurrent.futures import ThreadPoolExecutor
+
+    # The two merges are mostly Parquet reading and writing, which runs outside the GIL.
+    with ThreadPoolExecutor(2) as threads:
+        merges = [threads.submit(store.merge, kind, n_chunks, folder / f"{kind}.parquet")
+                  for kind in ("runs", "summary")]
+        for merge in merges:
+            merge.result()
     output = plan.plot_output
     columns = ["sample_id", *plan.paths, "n_diverged"]
     if spec.design in ("sobol", "morris"):
