@@ -29,7 +29,7 @@ from sim.errors import SimError
 from sim.outputs import git_commit, inside, versions
 from sim.sweep import layout
 from sim.sweep.executors import Executor, make_executor
-from sim.sweep.sampling import n_samples, problem, sample
+from sim.sweep.sampling import problem, sample
 from sim.sweep.spec import SweepPlan
 from sim.sweep.store import SweepStore, write_text
 from sim.sweep.worker import ChunkTask, peak_rss_mb, run_chunk
@@ -151,7 +151,6 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
     folder = inside(Path(out), plan.name)
     values = sample(spec)
     count = len(values)
-    assert count == n_samples(spec)
     all_chunks = layout.chunks(count, plan.chunk_samples, spec.seeds)
     store = SweepStore(folder)
     store.open(plan_document(plan, count, len(all_chunks)), fresh=fresh)
@@ -226,8 +225,8 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
         The number of diverged runs.
 
     """
-    from sim.plots import save
     from sim.sweep.figures import response_figure, sensitivity_figure
+    from sim.sweep.store import save_figure as save
 
     folder, spec = store.folder, plan.spec
     from concurrent.futures import ThreadPoolExecutor

@@ -59,6 +59,19 @@ def write_text(text: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def save_figure(fig, path: Path) -> None:
+    """Save a figure as PNG atomically (temporary name, then rename) and close it."""
+    from sim.plots import save
+
+    tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
+    try:
+        save(fig, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 class SweepStore:
     """The results folder of one sweep.
 
