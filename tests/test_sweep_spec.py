@@ -125,3 +125,15 @@ def test_unreadable_sweep_file(tmp_path):
     broken.write_text("name: [unclosed\n")
     with pytest.raises(ScenarioError, match="not valid YAML"):
         load_sweep(broken)
+
+
+def test_whole_number_field_with_a_fraction_in_a_list_or_integer_bounds(tmp_path):
+    listed = write_sweep(tmp_path, name="l", parameters={
+        "states.kyrgyzstan.border_disputes": {"values": [0, 1, 1.5, 2, 3]}})
+    assert "the value 1.5 is refused" in problems_of(listed)
+    bounded = write_sweep(tmp_path, name="b", design="random", samples=4, parameters={
+        "states.kyrgyzstan.border_disputes": {"bounds": [0, 2]}})
+    assert "states.kyrgyzstan.border_disputes: the value 1.23607 is refused" in problems_of(bounded)
+    whole = write_sweep(tmp_path, name="w", parameters={
+        "states.kyrgyzstan.border_disputes": {"values": [0, 1, 2, 3]}})
+    assert load_sweep(whole).paths == ("states.kyrgyzstan.border_disputes",)

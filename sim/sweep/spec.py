@@ -343,19 +343,23 @@ def _check_values(data: dict[str, Any], scenario_source: str, spec: SweepFile,
     """Validate the base scenario with each parameter's extreme (and middle) values once.
 
     Values the scenario's schema refuses (a sensitivity of -1, a probability of 2, a fraction
-    in a whole-number field) are caught here, before anything runs.
+    in a whole-number field) are caught here, before anything runs. Listed values are all
+    checked (up to 200 of them); between bounds, one value that is rarely a whole number is.
     """
     problems = []
     for path, p in spec.parameters.items():
         if p.values is not None:
             trial = sorted(set(p.values))
-            trial = trial if len(trial) <= 3 else [trial[0], trial[-1]]
+            if len(trial) > 200:  # the schema's limits are ranges: the ends, and any fraction
+                fractions = [v for v in trial if v != int(v)]
+                trial = [trial[0], trial[-1], *fractions[:1]]
         else:
             low, high = p.bounds
             trial = [low, high]
-            if spec.design != "grid" or (p.levels or 0) > 2:
-                step = (high - low) / ((p.levels or 3) - 1)
-                trial.append(low + step)
+            if spec.design == "grid" and p.levels > 2:
+                trial.append(low + (high - low) / (p.levels - 1))
+            elif spec.design != "grid":
+                trial.append(low + (high - low) * 0.6180339887)  # rarely a whole number
         for value in trial:
             copy_data = copy.deepcopy(data)
             set_path(copy_data, path, value, source=source)
