@@ -76,3 +76,19 @@ def test_unreachable_scheduler_is_a_clear_error():
     with pytest.raises(ExecutorError, match=f"cannot reach the Dask scheduler at {address}") as e:
         DaskCluster(address, timeout=1)
     assert e.value.exit_code == 2
+
+
+def missing_package(_task):
+    raise ModuleNotFoundError("No module named 'sim'", name="sim")
+
+
+def test_workers_without_the_package_get_a_clear_error():
+    from distributed import Client, LocalCluster
+
+    from sim.sweep.executors import DaskCluster, ExecutorError
+
+    with LocalCluster(processes=False, n_workers=1, threads_per_worker=1,
+                      dashboard_address=None) as local, Client(local) as client:
+        cluster = DaskCluster(client)
+        with pytest.raises(ExecutorError, match="a Dask worker cannot import sim: install"):
+            list(cluster.map_unordered(missing_package, [1, 2]))

@@ -185,7 +185,14 @@ class DaskCluster(Executor):
         running = as_completed(first)
         try:
             for future in running:
-                result = future.result()
+                try:
+                    result = future.result()
+                except ImportError as exc:
+                    raise ExecutorError(
+                        f"a Dask worker cannot import {exc.name or 'the simulator'}: install the "
+                        "sim package on every worker (pip install -e .) or put it on their "
+                        "PYTHONPATH"
+                    ) from None
                 future.release()
                 nxt = next(queue, None)
                 if nxt is not None:
