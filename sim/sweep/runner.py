@@ -31,7 +31,7 @@ from sim.sweep import layout
 from sim.sweep.executors import Executor, make_executor
 from sim.sweep.sampling import problem, sample
 from sim.sweep.spec import SweepPlan
-from sim.sweep.store import SweepStore, write_text
+from sim.sweep.store import OrderedMerge, SweepStore, write_text
 from sim.sweep.worker import ChunkTask, peak_rss_mb, run_chunk
 
 SEED_RULE = ("seed(r) = splitmix64_mix(splitmix64_mix(sweep_seed * 0x9E3779B97F4A7C15) + "
@@ -110,6 +110,15 @@ def _tasks(plan: SweepPlan, values: np.ndarray, todo: list[layout.Chunk]) -> Ite
         )
 
 
+def _import_in_background(module: str) -> None:
+    """Import a slow module (matplotlib) in a thread while the workers compute."""
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True,
+                     name=f"import-{module}").start()
+
+
 def _progress(total: int, initial: int, quiet: bool) -> Any:
     """Make a tqdm bar on stderr (runs done, runs per second, time left); off when not a TTY."""
     from tqdm import tqdm
@@ -163,6 +172,7 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
     computed_runs = 0
     executor_label = "none (all chunks were done)"
     bar = _progress(total_runs, reused_runs, quiet)
+    merge = OrderedMerge(store, len(all_chunks), earlier=done)
     start = time.perf_counter()
     computed = 0
     worker_rss = 0.0
@@ -173,23 +183,33 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
             with runner if owned else nullcontext(runner):
                 executor_label = runner.description
                 for result in runner.map_unordered(run_chunk, _tasks(plan, values, todo)):
+                    if computed == 0:
+                        _import_in_background("sim.sweep.figures")  # needed at the end
                     store.write_chunk(result.index, result.runs, result.summary,
                                       result.trajectories)
+                    merge.add(result.index, {"runs": result.runs, "summary": result.summary})
                     computed += 1
                     computed_runs += result.runs.num_rows
                     worker_rss = max(worker_rss, result.peak_rss_mb)
                     bar.update(result.runs.num_rows)
     except KeyboardInterrupt:
+        merge.abort()
         bar.close()
         raise SweepInterrupted(
             f"interrupted after {computed} new chunks ({len(done) + computed} of "
             f"{len(all_chunks)} done); run the same command again to resume"
         ) from None
+    except BaseException:
+        merge.abort()
+        raise
     finally:
         bar.close()
     seconds = time.perf_counter() - start
     n_diverged = 0
-    if len(store.done()) == len(all_chunks):
+    if len(store.done()) != len(all_chunks):
+        merge.abort()
+    else:
+        merge.finish()
         n_diverged = finish(plan, store, values, len(all_chunks), {
             "executor": executor_label, "chunks_computed": computed,
             "chunks_reused": len(done), "seconds": round(seconds, 3),
@@ -219,7 +239,7 @@ def analyse(plan: SweepPlan, summary: pd.DataFrame, values: np.ndarray) -> pd.Da
 
 def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int,
            run_info: dict[str, Any]) -> int:
-    """Merge the chunk parts and write the sensitivity table, plots and manifest.
+    """Write the sensitivity table, plots and manifest (the merged tables are written).
 
     Returns:
         The number of diverged runs.
@@ -229,14 +249,6 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
     from sim.sweep.store import save_figure as save
 
     folder, spec = store.folder, plan.spec
-    from concurrent.futures import ThreadPoolExecutor
-
-    # The two merges are mostly Parquet reading and writing, which runs outside the GIL.
-    with ThreadPoolExecutor(2) as threads:
-        merges = [threads.submit(store.merge, kind, n_chunks, folder / f"{kind}.parquet")
-                  for kind in ("runs", "summary")]
-        for merge in merges:
-            merge.result()
     output = plan.plot_output
     columns = ["sample_id", *plan.paths, "n_diverged"]
     if spec.design in ("sobol", "morris"):

@@ -164,26 +164,76 @@ class SweepStore:
         write_parquet(summary, self.part("summary", index))
         write_parquet(runs, self.part("runs", index))
 
-    def merge(self, kind: str, n_chunks: int, dest: Path) -> None:
-        """Concatenate every chunk's part of one kind, in chunk order, into one file.
+class OrderedMerge:
+    """Append chunk parts to the merged files in chunk order, as the chunks finish.
 
-        One part is in memory at a time, so this stays small for a million runs.
-        """
-        tmp = dest.with_name(f"{TMP_PREFIX}{dest.name}.{os.getpid()}")
-        writer = None
+    A chunk that finishes out of order waits in memory (up to ``max_waiting`` of them; beyond
+    that it is read back from its part file when its turn comes); chunks done by an earlier
+    invocation are read from their part files. The merged files are written under temporary
+    names and renamed into place by :meth:`finish`, once every chunk is in, so the tables are
+    not read back from disk at the end of a sweep.
+
+    Args:
+        store: The sweep's folder.
+        n_chunks: Number of chunks.
+        earlier: Chunks done before this invocation (read from their part files).
+        kinds: Which parts to merge (``runs``, ``summary``).
+        dests: Destination of each kind (default: ``<folder>/<kind>.parquet``).
+        max_waiting: Most out-of-order chunks kept in memory.
+
+    """
+
+    def __init__(self, store: SweepStore, n_chunks: int, earlier: set[int] | None = None,
+                 kinds: tuple[str, ...] = ("runs", "summary"),
+                 dests: dict[str, Path] | None = None, max_waiting: int = 32):
+        self.store, self.n_chunks, self.kinds = store, n_chunks, kinds
+        self.earlier = set(earlier or ())
+        self.dests = dests or {k: store.folder / f"{k}.parquet" for k in kinds}
+        self.tmps = {k: d.with_name(f"{TMP_PREFIX}{d.name}.{os.getpid()}")
+                     for k, d in self.dests.items()}
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.waiting: dict[int, dict[str, pa.Table] | None] = {}
+        self.max_waiting = max_waiting
+        self.next = 0
+
+    def _advance(self, everything: bool = False) -> None:
+        """Append every chunk whose turn has come; with ``everything``, all that are left."""
+        while self.next < self.n_chunks:
+            if self.next in self.waiting:
+                tables = self.waiting.pop(self.next)
+            elif everything or self.next in self.earlier:
+                tables = None
+            else:
+                return
+            for kind in self.kinds:
+                table = tables[kind] if tables else pq.read_table(self.store.part(kind, self.next))
+                if kind not in self.writers:
+                    self.writers[kind] = pq.ParquetWriter(
+                        self.tmps[kind], table.schema, compression="zstd", use_dictionary=False)
+                self.writers[kind].write_table(table)
+            self.next += 1
+
+    def add(self, index: int, tables: dict[str, pa.Table]) -> None:
+        """Take a finished chunk (its parts already written): merge it now or in its turn."""
+        kept = sum(t is not None for t in self.waiting.values())
+        self.waiting[index] = tables if kept < self.max_waiting else None
+        self._advance()
+
+    def finish(self) -> None:
+        """Append what is left (from the part files) and rename the merged files into place."""
         try:
-            for index in range(n_chunks):
-                table = pq.read_table(self.part(kind, index))
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd",
-                                              use_dictionary=False)
-                writer.write_table(table)
-            if writer is not None:
-                writer.close()
-                writer = None
-            os.replace(tmp, dest)
+            self._advance(everything=True)
+            for kind in self.kinds:
+                self.writers.pop(kind).close()
+                os.replace(self.tmps[kind], self.dests[kind])
         except BaseException:
-            if writer is not None:
-                writer.close()
-            tmp.unlink(missing_ok=True)
+            self.abort()
             raise
+
+    def abort(self) -> None:
+        """Drop the unfinished merged files."""
+        for writer in self.writers.values():
+            writer.close()
+        self.writers.clear()
+        for tmp in self.tmps.values():
+            tmp.unlink(missing_ok=True)
