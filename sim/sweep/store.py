@@ -37,13 +37,13 @@ class SweepMismatchError(SimError):
     """A results folder that holds a different sweep than the one asked for."""
 
 
-def write_parquet(table: pa.Table, path: Path) -> None:
-    """Write a table as zstd Parquet atomically (temporary name, flush, rename)."""
+def write_parquet(table: pa.Table, path: Path, compression: str = "zstd") -> None:
+    """Write a table as Parquet atomically (temporary name, flush, rename)."""
     tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
     try:
         # Dictionary-encode only the label columns: trying it on floats costs time and space.
         labels = [c for c in ("state", "power") if c in table.column_names]
-        pq.write_table(table, tmp, compression="zstd", use_dictionary=labels or False)
+        pq.write_table(table, tmp, compression=compression, use_dictionary=labels or False)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -158,11 +158,16 @@ class SweepStore:
 
     def write_chunk(self, index: int, runs: pa.Table, summary: pa.Table,
                     trajectories: pa.Table | None) -> None:
-        """Write one chunk's parts; the runs part goes last and marks the chunk done."""
+        """Write one chunk's parts; the runs part goes last and marks the chunk done.
+
+        Trajectory parts are zstd (they are the kept data); the runs and summary parts, which
+        the merged zstd tables are made from, are lz4 (faster to write, a little larger).
+        """
         if trajectories is not None:
             write_parquet(trajectories, self.part("trajectories", index))
-        write_parquet(summary, self.part("summary", index))
-        write_parquet(runs, self.part("runs", index))
+        write_parquet(summary, self.part("summary", index), compression="lz4")
+        write_parquet(runs, self.part("runs", index), compression="lz4")
+
 
 class OrderedMerge:
     """Append chunk parts to the merged files in chunk order, as the chunks finish.
