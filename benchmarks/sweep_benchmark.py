@@ -1,0 +1,224 @@
+"""Sweep speed and memory, side by side in one run.
+
+Rows (all over the 40-step baseline, keeping summaries only):
+
+1. the engine advancing one batch of 10,000 runs in one process (no chunks, no files), and
+   the engine alone in two processes at once (what two workers could do at best right now);
+2. ``sim sweep`` with ``--workers 2`` (local process pool), wall time of the whole sweep:
+   pool start, chunks, Parquet parts, merged files, plot and manifest (best of two);
+3. ``sim sweep`` with ``--workers 1`` (in-process), for reference;
+4. ``mesa.batch_run`` over :class:`sim.model.InfluenceModel` with the same parameter values and
+   seeds as the sweep's first runs (``number_processes=2``). batch_run runs one step more than
+   ``max_steps``, so ``max_steps=39`` gives 40 steps; its ``iterations`` do not vary the seed,
+   so each run's seed is passed with its parameter values in one ``overrides`` list (one model
+   per list item, no cross product);
+5. a 1,000,000-run summaries-only sweep (``--workers 2``) in a child process, with the peak
+   resident memory of its main process and of its largest worker.
+
+Usage::
+
+    python benchmarks/sweep_benchmark.py             # everything (about 2 minutes)
+    python benchmarks/sweep_benchmark.py --quick     # smaller sizes, no million-run sweep
+
+The machine's load average is printed: other processes on the 2 cores slow every row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+PARAMETERS = {
+    "powers.china.reaction.japan.sensitivity": {"bounds": [0.0, 4.0]},
+    "powers.russia.reaction.japan.sensitivity": {"bounds": [0.0, 3.0]},
+}
+
+
+def sweep_data(name: str, runs: int, seeds: int = 10) -> dict:
+    """Describe a random-design sweep over China's and Russia's reaction to Japan."""
+    return {"name": name, "scenario": str(BASELINE), "design": "random", "samples": runs // seeds,
+            "seeds": seeds, "seed": 1, "parameters": PARAMETERS}
+
+
+def engine_one_batch(runs: int = 10_000, repeats: int = 3) -> float:
+    """Time the engine advancing one batch in one process (best of repeats)."""
+    from sim.engine import compile_scenario, make_batch, repeat, simulate
+    from sim.scenario import load_scenario
+
+    structure, params = compile_scenario(load_scenario(BASELINE))
+    batch = make_batch(structure, repeat(params, runs), np.arange(runs), record_reactions=False)
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        simulate(batch, on_divergence="flag")
+        best = max(best, runs / (time.perf_counter() - start))
+    return best
+
+
+def engine_for(seconds: float, runs: int) -> float:
+    """Advance batches of ``runs`` runs for about ``seconds``; runs per second."""
+    from sim.engine import compile_scenario, make_batch, repeat, simulate
+    from sim.scenario import load_scenario
+
+    structure, params = compile_scenario(load_scenario(BASELINE))
+    batch = make_batch(structure, repeat(params, runs), np.arange(runs), record_reactions=False)
+    simulate(batch, on_divergence="flag")
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        simulate(batch, on_divergence="flag")
+        done += runs
+    return done / (time.perf_counter() - start)
+
+
+def engine_two_processes(runs: int = 4096, seconds: float = 6.0) -> float:
+    """Run the engine alone in two processes at once, no sweep machinery.
+
+    This is the most two workers could do on this machine right now (runs per second, added).
+    """
+    command = [sys.executable, __file__, "--engine-rate", str(runs), str(seconds)]
+    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    return sum(float(p.communicate()[0].strip()) for p in procs)
+
+
+def sweep_speed(out: Path, runs: int, workers: int, repeats: int = 2) -> tuple[float, float]:
+    """Time a whole sweep (best of ``repeats``, each from scratch with ``--fresh``).
+
+    Returns:
+        Runs per second over the wall time of ``run_sweep`` (pool start, chunks, files,
+        merged tables, plot, manifest), and over its computing part only.
+
+    """
+    from sim.sweep import build_plan, run_sweep
+
+    plan = build_plan(sweep_data(f"bench_w{workers}", runs))
+    best = (0.0, 0.0)
+    for _ in range(repeats):
+        start = time.perf_counter()
+        outcome = run_sweep(plan, out=out, workers=workers, fresh=True, quiet=True)
+        wall = time.perf_counter() - start
+        best = max(best, (outcome.n_runs / wall, outcome.runs_per_second))
+    return best
+
+
+def mesa_speed(out: Path, runs: int) -> float:
+    """Time mesa.batch_run over the same model and the sweep's first runs."""
+    import pandas as pd
+    from mesa.batchrunner import batch_run
+
+    from sim.model import InfluenceModel
+    from sim.scenario import load_scenario
+
+    table = pd.read_parquet(out / "bench_w2" / "runs.parquet").head(runs)
+    overrides = [
+        {**{path: float(row[path]) for path in PARAMETERS}, "seed": int(row["seed"])}
+        for _, row in table.iterrows()
+    ]
+    scenario = load_scenario(BASELINE)
+    start = time.perf_counter()
+    results = batch_run(InfluenceModel, parameters={"scenario": [scenario], "overrides": overrides},
+                        iterations=1, max_steps=39, number_processes=2,
+                        data_collection_period=-1, display_progress=False)
+    seconds = time.perf_counter() - start
+    assert len({r["RunId"] for r in results}) == runs
+    return runs / seconds
+
+
+MILLION_DRIVER = """
+import json, sys, time
+sys.path.insert(0, {root!r})
+from sim.sweep import build_plan, run_sweep
+if __name__ == "__main__":
+    plan = build_plan(json.loads({data!r}))
+    start = time.perf_counter()
+    outcome = run_sweep(plan, out={out!r}, workers=2, fresh=True, quiet=True)
+    wall = time.perf_counter() - start
+    print(json.dumps({{"runs": outcome.n_runs, "wall": wall,
+                      "main_mb": outcome.main_peak_rss_mb,
+                      "worker_mb": outcome.worker_peak_rss_mb}}))
+"""
+
+
+def million(out: Path, runs: int) -> dict:
+    """Run a summaries-only sweep in a child process; its time and peak memory."""
+    data = json.dumps(sweep_data("bench_million", runs))
+    code = MILLION_DRIVER.format(root=str(ROOT), data=data, out=str(out))
+    script = out / "million_driver.py"
+    script.write_text(code)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=200_000, help="runs of the timed sweeps")
+    parser.add_argument("--mesa-runs", type=int, default=200, help="runs given to batch_run")
+    parser.add_argument("--million", type=int, default=1_000_000,
+                        help="runs of the memory sweep (0 to skip)")
+    parser.add_argument("--quick", action="store_true", help="40,000 runs, no memory sweep")
+    parser.add_argument("--engine-rate", nargs=2, type=float, metavar=("RUNS", "SECONDS"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.engine_rate:
+        print(engine_for(args.engine_rate[1], int(args.engine_rate[0])))
+        return 0
+    if args.quick:
+        args.runs, args.mesa_runs, args.million = 40_000, 60, 0
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
+        out = Path(tmp)
+        engine = engine_one_batch()
+        ceiling = engine_two_processes()
+        pool_wall, pool_compute = sweep_speed(out, args.runs, workers=2)
+        one_wall, _ = sweep_speed(out, args.runs, workers=1)
+        mesa = mesa_speed(out, args.mesa_runs)
+        memory = million(out, args.million) if args.million else None
+    rows = [
+        ("engine, one batch of 10,000 runs, 1 process", engine, "", ""),
+        ("engine alone in 2 processes at once, batches of 4,096", ceiling, "", ""),
+        (f"sim sweep --workers 2, {args.runs:,} runs (wall)", pool_wall, ">= 40,000",
+         "yes" if pool_wall >= 40_000 else "NO"),
+        ("  (its computing part only)", pool_compute, "", ""),
+        (f"sim sweep --workers 1, {args.runs:,} runs (wall)", one_wall, "", ""),
+        (f"mesa.batch_run, 2 processes, {args.mesa_runs} of the same runs", mesa, "", ""),
+    ]
+    print(f"Sweep benchmark: 40-step baseline, summaries only; {os.cpu_count()} CPUs, "
+          f"load average before start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print()
+    print(f"| {'what':<58} | {'runs/s':>9} | {'target':>10} | {'met':>3} |")
+    print(f"|{'-' * 60}|{'-' * 11}|{'-' * 12}|{'-' * 5}|")
+    for what, value, target, met in rows:
+        print(f"| {what:<58} | {value:>9,.0f} | {target:>10} | {met:>3} |")
+    ratio_mesa = pool_wall / mesa
+    ratio_engine = pool_wall / engine
+    print(f"| {'sweep --workers 2 / mesa.batch_run':<58} | {ratio_mesa:>8,.0f}x | {'>= 50x':>10} "
+          f"| {'yes' if ratio_mesa >= 50 else 'NO':>3} |")
+    print(f"| {'sweep --workers 2 / engine one batch one process':<58} | {ratio_engine:>8.2f}x "
+          f"| {'>= 0.5x':>10} | {'yes' if ratio_engine >= 0.5 else 'NO':>3} |")
+    if memory:
+        rate = memory["runs"] / memory["wall"]
+        main_mb, worker_mb = memory["main_mb"], memory["worker_mb"]
+        label = f"{memory['runs']:,}-run sweep, --workers 2 (wall)"
+        print(f"| {label:<58} | {rate:>9,.0f} "
+              f"| {'':>10} | {'':>3} |")
+        print(f"| {'  peak RSS, main process (MB)':<58} | {main_mb:>9,.0f} | {'< 1024':>10} "
+              f"| {'yes' if main_mb < 1024 else 'NO':>3} |")
+        print(f"| {'  peak RSS, largest worker process (MB)':<58} | {worker_mb:>9,.0f} "
+              f"| {'< 1024':>10} | {'yes' if worker_mb < 1024 else 'NO':>3} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""A sweep's figures: sensitivity bars, and an output against one or two swept parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.plots import OKABE_ITO, plt
+
+MAX_LEVELS = 40
+"""A parameter with more distinct values than this is binned (by quantiles) before plotting."""
+
+BINS = 20
+
+
+def _levels(values: pd.Series) -> pd.Series:
+    """Group key of each sample: its value, or the mean value of its quantile bin."""
+    if values.nunique() <= MAX_LEVELS:
+        return values
+    bins = pd.qcut(values, BINS, duplicates="drop")
+    return values.groupby(bins, observed=True).transform("mean")
+
+
+def response_figure(summary: pd.DataFrame, output: str, x: str, y: str | None = None,
+                    title: str = "") -> plt.Figure:
+    """Plot an output against one swept parameter (line with a band) or two (heat map).
+
+    The line is the mean over seeds, averaged over the samples that share the x value (the
+    other parameters vary among them); the band is the 5th to 95th percentile over seeds,
+    averaged the same way. The heat map shows the mean over seeds.
+
+    Args:
+        summary: The sweep's summary table (one row per sample).
+        output: The output column, e.g. ``influence_end_japan``.
+        x: Parameter on the x axis.
+        y: Optional second parameter (heat map).
+        title: Figure title.
+
+    """
+    frame = pd.DataFrame({"x": _levels(summary[x])})
+    for stat in ("mean", "p5", "p95"):
+        frame[stat] = summary[f"{output}_{stat}"].to_numpy()
+    if y is None:
+        grouped = frame.groupby("x").mean().sort_index()
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        ax.plot(grouped.index, grouped["mean"], color=OKABE_ITO[4], linewidth=1.8,
+                marker="o" if len(grouped) <= 20 else None, label="mean over seeds")
+        ax.fill_between(grouped.index, grouped["p5"], grouped["p95"], color=OKABE_ITO[4],
+                        alpha=0.2, linewidth=0, label="5th-95th percentile over seeds")
+        ax.set_xlabel(x, fontsize=8)
+        ax.set_ylabel(output)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, frameon=False)
+    else:
+        frame["y"] = _levels(summary[y]).to_numpy()
+        table = frame.pivot_table(index="y", columns="x", values="mean", aggfunc="mean")
+        fig, ax = plt.subplots(figsize=(6.8, 4.8))
+        image = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
+        ax.set_xticks(range(len(table.columns)))
+        ax.set_xticklabels([f"{v:.3g}" for v in table.columns], rotation=45, fontsize=7)
+        ax.set_yticks(range(len(table.index)))
+        ax.set_yticklabels([f"{v:.3g}" for v in table.index], fontsize=7)
+        ax.set_xlabel(x, fontsize=8)
+        ax.set_ylabel(y, fontsize=8)
+        fig.colorbar(image, ax=ax, label=f"{output} (mean over seeds)")
+    ax.set_title(title or output, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def sensitivity_figure(table: pd.DataFrame, output: str, design: str,
+                       title: str = "") -> plt.Figure:
+    """Bar chart of one output's indices: S1 and ST (Sobol) or mu* and sigma (Morris).
+
+    Error bars are the 95 % bootstrap confidence intervals where SALib gives them.
+    """
+    rows = table[table["output"] == output]
+    names = list(rows["parameter"])
+    pos = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(names) + 2), 4.2))
+    if design == "sobol":
+        bars = [("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST")]
+        ylabel = "Sobol index"
+    else:
+        bars = [("mu_star", "mu_star_conf", "mu* (mean |effect|)"), ("sigma", None, "sigma")]
+        ylabel = f"elementary effect on {output}"
+    width = 0.38
+    for i, (col, conf, label) in enumerate(bars):
+        err = rows[conf].to_numpy() if conf else None
+        ax.bar(pos + (i - 0.5) * width, rows[col].to_numpy(), width, yerr=err, capsize=3,
+               color=OKABE_ITO[i * 3], label=label)
+    ax.set_xticks(pos)
+    ax.set_xticklabels([n.replace(".", ".\n", 2) for n in names], fontsize=7)
+    ax.set_ylabel(ylabel)
+    ax.axhline(0, color="black", linewidth=0.6)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    ax.set_title(title or f"{design.title()} sensitivity of {output}", fontsize=10)
+    fig.tight_layout()
+    return fig

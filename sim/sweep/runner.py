@@ -1,0 +1,318 @@
+"""Run a sweep: plan the chunks, run the missing ones, write and merge the results.
+
+::
+
+    plan = load_sweep("scenarios/sweeps/china_reaction.yaml")
+    outcome = run_sweep(plan, out="results", workers=2)
+
+A sweep started again with the same file computes only the chunks that are not done (see
+:mod:`sim.sweep.store`); the merged files, sensitivity table, plots and manifest are rewritten
+from the chunk parts at the end of every invocation.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from sim.errors import SimError
+from sim.outputs import git_commit, inside, versions
+from sim.sweep import layout
+from sim.sweep.executors import Executor, make_executor
+from sim.sweep.sampling import problem, sample
+from sim.sweep.spec import SweepPlan
+from sim.sweep.store import OrderedMerge, SweepStore, write_text
+from sim.sweep.worker import ChunkTask, peak_rss_mb, run_chunk
+
+SEED_RULE = ("seed(r) = splitmix64_mix(splitmix64_mix(sweep_seed * 0x9E3779B97F4A7C15) + "
+             "(r + 1) * 0x9E3779B97F4A7C15) >> 1  (uint64; r = run_id)")
+
+
+class SweepInterrupted(SimError):
+    """A sweep stopped by the user; finished chunks are kept for a restart."""
+
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What a sweep invocation did.
+
+    Attributes:
+        folder: The results folder.
+        n_runs: Runs in the whole sweep.
+        n_samples: Samples in the whole sweep.
+        chunks_total: Chunks in the whole sweep.
+        chunks_computed: Chunks computed by this invocation.
+        chunks_reused: Chunks already done before it started.
+        seconds: Wall time of the computing part.
+        runs_per_second: Runs computed per second by this invocation.
+        n_diverged: Runs whose state became non-finite (their outputs are NaN).
+
+    """
+
+    folder: Path
+    n_runs: int
+    n_samples: int
+    chunks_total: int
+    chunks_computed: int
+    chunks_reused: int
+    seconds: float
+    runs_per_second: float
+    n_diverged: int
+    main_peak_rss_mb: float = 0.0
+    worker_peak_rss_mb: float = 0.0
+
+
+def plan_document(plan: SweepPlan, samples: int, chunks: int) -> dict[str, Any]:
+    """Return the plan.json of a sweep: enough to check a restart and to replay any run."""
+    spec = plan.spec
+    return {
+        "digest": plan.digest(),
+        "name": plan.name,
+        "source": plan.source,
+        "sweep": spec.model_dump(mode="json"),
+        "scenario": plan.scenario_data,
+        "scenario_sha256": plan.scenario.digest(),
+        "paths": list(plan.paths),
+        "outputs": list(plan.outputs),
+        "n_samples": samples,
+        "seeds_per_sample": spec.seeds,
+        "n_runs": samples * spec.seeds,
+        "chunk_samples": plan.chunk_samples,
+        "n_chunks": chunks,
+        "sweep_seed": spec.seed,
+        "seed_rule": SEED_RULE,
+        "trajectories": spec.keep.trajectories,
+        "every": spec.keep.every,
+    }
+
+
+def _tasks(plan: SweepPlan, values: np.ndarray, todo: list[layout.Chunk]) -> Iterator[ChunkTask]:
+    spec = plan.spec
+    key = plan.digest()
+    for chunk in todo:
+        yield ChunkTask(
+            key=key, scenario=plan.scenario_data, paths=plan.paths,
+            values=values[chunk.first_sample:chunk.first_sample + chunk.n_samples],
+            chunk=chunk, sweep_seed=spec.seed, outputs=tuple(spec.keep.outputs),
+            trajectories=spec.keep.trajectories, every=spec.keep.every,
+        )
+
+
+def _import_in_background(module: str) -> None:
+    """Import a slow module (matplotlib) in a thread while the workers compute."""
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=(module,), daemon=True,
+                     name=f"import-{module}").start()
+
+
+def _progress(total: int, initial: int, quiet: bool) -> Any:
+    """Make a tqdm bar on stderr (runs done, runs per second, time left); off when not a TTY."""
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0
+    disable = quiet or not sys.stderr.isatty()
+    columns = shutil.get_terminal_size((100, 20)).columns
+    return tqdm(total=total, initial=initial, unit="run", unit_scale=True, file=sys.stderr,
+                disable=disable, ncols=columns if columns >= 40 else 100, smoothing=0.1,
+                desc="sweep")
+
+
+def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
+              scheduler: Any = None, fresh: bool = False, quiet: bool = False,
+              max_chunks: int | None = None, executor: Executor | None = None) -> SweepOutcome:
+    """Run (or resume) a sweep and write its results folder.
+
+    Args:
+        plan: From :func:`sim.sweep.spec.load_sweep`.
+        out: The results root; the sweep writes ``out/<sweep name>/``.
+        workers: Local worker processes (1 runs in this process).
+        scheduler: A Dask scheduler address (``tcp://host:port``) or client, instead.
+        fresh: Discard an earlier sweep of the same name instead of resuming it.
+        quiet: No progress bar.
+        max_chunks: Stop after computing this many chunks (for tests and trials), leaving the
+            sweep resumable; the merged files are then not written.
+        executor: An executor to use as it is (and leave open), instead of ``workers`` and
+            ``scheduler``.
+
+    Returns:
+        What was done.
+
+    Raises:
+        SweepMismatchError: If ``out/<name>`` holds a different sweep.
+        SweepInterrupted: On Ctrl-C (finished chunks are kept).
+
+    """
+    spec = plan.spec
+    folder = inside(Path(out), plan.name)
+    values = sample(spec)
+    count = len(values)
+    all_chunks = layout.chunks(count, plan.chunk_samples, spec.seeds)
+    store = SweepStore(folder)
+    store.open(plan_document(plan, count, len(all_chunks)), fresh=fresh)
+    done = store.done()
+    todo = [c for c in all_chunks if c.index not in done]
+    if max_chunks is not None:
+        todo = todo[:max_chunks]
+    total_runs = count * spec.seeds
+    reused_runs = sum(c.n_runs for c in all_chunks if c.index in done)
+    computed_runs = 0
+    executor_label = "none (all chunks were done)"
+    bar = _progress(total_runs, reused_runs, quiet)
+    merge = OrderedMerge(store, len(all_chunks), earlier=done)
+    start = time.perf_counter()
+    computed = 0
+    worker_rss = 0.0
+    try:
+        if todo:
+            owned = executor is None
+            runner = make_executor(workers, scheduler) if owned else executor
+            with runner if owned else nullcontext(runner):
+                executor_label = runner.description
+                for result in runner.map_unordered(run_chunk, _tasks(plan, values, todo)):
+                    if computed == 0:
+                        _import_in_background("sim.sweep.figures")  # needed at the end
+                    store.write_chunk(result.index, result.runs, result.summary,
+                                      result.trajectories)
+                    merge.add(result.index, {"runs": result.runs, "summary": result.summary})
+                    computed += 1
+                    computed_runs += result.runs.num_rows
+                    worker_rss = max(worker_rss, result.peak_rss_mb)
+                    bar.update(result.runs.num_rows)
+    except KeyboardInterrupt:
+        merge.abort()
+        bar.close()
+        raise SweepInterrupted(
+            f"interrupted after {computed} new chunks ({len(done) + computed} of "
+            f"{len(all_chunks)} done); run the same command again to resume"
+        ) from None
+    except BaseException:
+        merge.abort()
+        raise
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    n_diverged = 0
+    if len(store.done()) != len(all_chunks):
+        merge.abort()
+    else:
+        merge.finish()
+        n_diverged = finish(plan, store, values, len(all_chunks), {
+            "executor": executor_label, "chunks_computed": computed,
+            "chunks_reused": len(done), "seconds": round(seconds, 3),
+            "worker_peak_rss_mb": round(worker_rss, 1),
+        })
+    return SweepOutcome(
+        folder=folder, n_runs=total_runs, n_samples=count, chunks_total=len(all_chunks),
+        chunks_computed=computed, chunks_reused=len(done), seconds=seconds,
+        runs_per_second=computed_runs / seconds if seconds > 0 else 0.0, n_diverged=n_diverged,
+        main_peak_rss_mb=peak_rss_mb(), worker_peak_rss_mb=worker_rss,
+    )
+
+
+def analyse(plan: SweepPlan, summary: pd.DataFrame, values: np.ndarray) -> pd.DataFrame | None:
+    """Compute the sensitivity table of a Sobol or Morris sweep (None for other designs)."""
+    from sim.sweep.sensitivity import morris_table, sobol_table
+
+    spec = plan.spec
+    if spec.design not in ("sobol", "morris"):
+        return None
+    ordered = summary.sort_values("sample_id")
+    outputs = {name: ordered[f"{name}_mean"].to_numpy() for name in plan.outputs}
+    if spec.design == "sobol":
+        return sobol_table(problem(spec), outputs, spec.sobol.second_order, spec.seed)
+    return morris_table(problem(spec), values, outputs, spec.morris.levels, spec.seed)
+
+
+def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int,
+           run_info: dict[str, Any]) -> int:
+    """Write the sensitivity table, plots and manifest (the merged tables are written).
+
+    Returns:
+        The number of diverged runs.
+
+    """
+    from sim.sweep.figures import response_figure, sensitivity_figure
+    from sim.sweep.store import save_figure as save
+
+    folder, spec = store.folder, plan.spec
+    output = plan.plot_output
+    columns = ["sample_id", *plan.paths, "n_diverged"]
+    if spec.design in ("sobol", "morris"):
+        columns += [f"{o}_mean" for o in plan.outputs]
+    else:
+        columns += [f"{output}_{s}" for s in ("mean", "p5", "p95")]
+    columns += [c for c in (f"{output}_p5", f"{output}_p95") if c not in columns]
+    summary = pq.read_table(folder / "summary.parquet", columns=columns).to_pandas()
+    files = ["plan.json", "runs.parquet", "summary.parquet", "parts/"]
+    if spec.keep.trajectories:
+        files.append("trajectories/")
+    table = analyse(plan, summary, values)
+    skipped: list[str] = []
+    if table is not None:
+        write_text(table.to_csv(index=False, lineterminator="\n"), folder / "sensitivity.csv")
+        files.append("sensitivity.csv")
+        skipped = [o for o in plan.outputs if o not in set(table["output"])]
+        if output in set(table["output"]):
+            save(sensitivity_figure(table, output, spec.design, f"{plan.name}: {output}"),
+                 folder / "sensitivity.png")
+            files.append("sensitivity.png")
+    x = spec.plot.x or plan.paths[0]
+    save(response_figure(summary, output, x, spec.plot.y, f"{plan.name}: {output}"),
+         folder / "response.png")
+    files.append("response.png")
+    n_diverged = int(summary["n_diverged"].sum())
+    manifest = {
+        "sweep": plan.name,
+        "source": plan.source,
+        "digest": plan.digest(),
+        "design": spec.design,
+        "n_samples": len(values),
+        "seeds_per_sample": spec.seeds,
+        "n_runs": len(values) * spec.seeds,
+        "n_chunks": n_chunks,
+        "chunk_samples": plan.chunk_samples,
+        "sweep_seed": spec.seed,
+        "seed_rule": SEED_RULE,
+        "parameters": {p: s.model_dump(mode="json", exclude_none=True)
+                       for p, s in spec.parameters.items()},
+        "outputs": list(plan.outputs),
+        "n_diverged": n_diverged,
+        "sensitivity_skipped": skipped,
+        "scenario_sha256": plan.scenario.digest(),
+        "files": files,
+        "last_invocation": run_info,
+        "versions": versions() | _extra_versions(),
+        "git_commit": git_commit(),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+    }
+    import json
+
+    write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
+               folder / "manifest.json")
+    return n_diverged
+
+
+def _extra_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("pyarrow", "SALib", "dask", "distributed"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found

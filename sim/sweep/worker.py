@@ -1,0 +1,241 @@
+"""What a worker does with one chunk: advance its runs as one engine batch, keep what is asked.
+
+This module is imported by worker processes (a local pool or Dask workers), so everything here
+is importable at module level and nothing imports Mesa. A task carries the resolved base
+scenario (a few KB); a worker compiles it once and caches the result. The summaries are
+computed while the batch runs (an ``observe`` callback keeps running values), so only small
+per-run rows travel back, plus the trajectories when a sweep keeps them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sim.engine import WorldState, compile_scenario, make_batch, repeat, simulate, with_values
+from sim.engine.params import Params, Structure
+from sim.sweep.layout import Chunk, run_seeds
+
+TRAJECTORY_COLUMNS = ("share", "footprint", "goodwill", "diplomatic", "effort", "stability")
+"""Trajectory values kept per (run, step, state, power); stability is the state's."""
+
+_COMPILED: dict[str, tuple[Structure, Params]] = {}
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """Everything a worker needs to run one chunk.
+
+    Attributes:
+        key: The sweep's digest (caches the compiled scenario in the worker).
+        scenario: The resolved base scenario (``model_dump(mode="json")``).
+        paths: Varied field paths.
+        values: Parameter values of the chunk's samples (n_samples, D), float64.
+        chunk: Which samples and runs.
+        sweep_seed: The sweep seed (run seeds derive from it).
+        outputs: Summary output kinds (``influence_end``...).
+        trajectories: Whether to keep trajectories.
+        every: Keep every k-th step of the trajectories (and the last).
+
+    """
+
+    key: str
+    scenario: dict[str, Any]
+    paths: tuple[str, ...]
+    values: np.ndarray
+    chunk: Chunk
+    sweep_seed: int
+    outputs: tuple[str, ...]
+    trajectories: bool
+    every: int
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """A finished chunk: tables ready to write.
+
+    Attributes:
+        index: Chunk number.
+        runs: Per run: run_id, sample_id, seed, the parameters, diverged_step, the outputs.
+        summary: Per sample: sample_id, the parameters, n_runs, n_diverged and the mean, 5th
+            and 95th percentile over seeds of each output.
+        trajectories: Per (run, kept step, state, power), or None.
+        seconds: Time the worker spent on the chunk.
+        peak_rss_mb: The worker process's peak resident memory so far, MB.
+
+    """
+
+    index: int
+    runs: pa.Table
+    summary: pa.Table
+    trajectories: pa.Table | None
+    seconds: float
+    peak_rss_mb: float
+
+
+def _compiled(task: ChunkTask) -> tuple[Structure, Params]:
+    if task.key not in _COMPILED:
+        from sim.scenario import validate
+
+        _COMPILED.clear()
+        _COMPILED[task.key] = compile_scenario(validate(dict(task.scenario), "<sweep scenario>"))
+    return _COMPILED[task.key]
+
+
+class SummaryObserver:
+    """Keeps running summaries (and optionally trajectories) while a batch runs.
+
+    Running values are kept in the engine's precision (float32 by default: the values summed
+    are float32 already), and turned into float64 at the end. Sums over states and channels are
+    explicit loops in a fixed order, so a run's numbers do not depend on the batch size.
+
+    Attributes:
+        influence_end: Regional influence (mean share over states) at the last step (R, P).
+        influence_peak: Highest regional influence so far (R, P).
+        spend_total: Spend over the run, all channels and states, USD millions (R, P).
+        effort_end: Mean reactive effort over states at the last step (R, P).
+        kept: Kept steps' arrays by column, each a list of (R, S, P) (or (R, S)) arrays.
+        kept_steps: The step numbers kept.
+
+    """
+
+    def __init__(self, n_runs: int, n_powers: int, steps: int, trajectories: bool, every: int,
+                 dtype: np.dtype = np.float32):
+        self.steps, self.trajectories, self.every = steps, trajectories, every
+        self.influence_end = np.zeros((n_runs, n_powers), dtype=dtype)
+        self.influence_peak = np.full((n_runs, n_powers), -np.inf, dtype=dtype)
+        self.spend_total = np.zeros((n_runs, n_powers), dtype=dtype)
+        self.effort_end = np.zeros((n_runs, n_powers), dtype=dtype)
+        self.kept: dict[str, list[np.ndarray]] = {name: [] for name in TRAJECTORY_COLUMNS}
+        self.kept_steps: list[int] = []
+        self._spend: np.ndarray | None = None  # running spend by channel and state (R, C, S, P)
+
+    @staticmethod
+    def _state_mean(values: np.ndarray) -> np.ndarray:
+        total = values[:, 0].copy()
+        for s in range(1, values.shape[1]):
+            total += values[:, s]
+        total /= values.shape[1]
+        return total
+
+    def __call__(self, state: WorldState) -> None:
+        """Update the running summaries with the state after a step."""
+        regional = self._state_mean(state.share)
+        np.fmax(self.influence_peak, regional, out=self.influence_peak)
+        if self._spend is None:
+            self._spend = state.spend.copy()
+        else:
+            self._spend += state.spend
+        if state.step == self.steps:
+            for c in range(self._spend.shape[1]):
+                for s in range(self._spend.shape[2]):
+                    self.spend_total += self._spend[:, c, s]
+            self.influence_end = regional
+            self.effort_end = self._state_mean(state.effort)
+        if self.trajectories and (state.step % self.every == 0 or state.step == self.steps):
+            self.kept_steps.append(state.step)
+            for name in TRAJECTORY_COLUMNS:
+                self.kept[name].append(getattr(state, name))
+
+
+def _trajectory_table(obs: SummaryObserver, run_ids: np.ndarray, structure: Structure) -> pa.Table:
+    """Long table: one row per (run, kept step, state, power)."""
+    T, R = len(obs.kept_steps), len(run_ids)
+    S, P = structure.n_states, structure.n_powers
+    per_run = T * S * P
+    columns: dict[str, Any] = {
+        "run_id": np.repeat(run_ids, per_run),
+        "step": np.tile(np.repeat(np.asarray(obs.kept_steps, dtype=np.int16), S * P), R),
+        "state": pa.DictionaryArray.from_arrays(
+            np.tile(np.repeat(np.arange(S, dtype=np.int8), P), R * T), list(structure.states)),
+        "power": pa.DictionaryArray.from_arrays(
+            np.tile(np.arange(P, dtype=np.int8), R * T * S), list(structure.powers)),
+    }
+    for name in TRAJECTORY_COLUMNS:
+        stacked = np.stack(obs.kept[name], axis=1)  # (R, T, S[, P])
+        if stacked.ndim == 3:
+            stacked = np.repeat(stacked[..., None], P, axis=3)
+        columns[name] = stacked.reshape(-1)
+    return pa.table(columns)
+
+
+def _percentiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, 5th and 95th percentile over axis 1, ignoring diverged (NaN) runs."""
+    if np.isnan(values).any():
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            low, high = np.nanpercentile(values, [5, 95], axis=1)
+            return np.nanmean(values, axis=1), low, high
+    low, high = np.percentile(values, [5, 95], axis=1)
+    return values.mean(axis=1), low, high
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Run one chunk of a sweep as a single engine batch.
+
+    Args:
+        task: The chunk and everything it needs.
+
+    Returns:
+        Its tables.
+
+    """
+    import time
+
+    start = time.perf_counter()
+    structure, base = _compiled(task)
+    chunk = task.chunk
+    k = chunk.seeds_per_sample
+    run_ids, sample_ids = chunk.run_ids, chunk.sample_ids
+    seeds = run_seeds(task.sweep_seed, run_ids)
+    per_run = np.repeat(task.values, k, axis=0)
+    params = with_values(repeat(base, chunk.n_runs),
+                         {path: per_run[:, j] for j, path in enumerate(task.paths)})
+    batch = make_batch(structure, params, seeds, record_reactions=False)
+    obs = SummaryObserver(chunk.n_runs, structure.n_powers, structure.steps, task.trajectories,
+                          task.every, dtype=params.dtype)
+    final = simulate(batch, observe=obs, on_divergence="flag")
+    diverged = final.diverged_step
+    bad = diverged >= 0
+
+    runs: dict[str, Any] = {"run_id": run_ids, "sample_id": sample_ids, "seed": seeds}
+    for j, path in enumerate(task.paths):
+        runs[path] = per_run[:, j]
+    runs["diverged_step"] = diverged.astype(np.int32)
+    summary: dict[str, Any] = {
+        "sample_id": np.arange(chunk.first_sample, chunk.first_sample + chunk.n_samples),
+    }
+    for j, path in enumerate(task.paths):
+        summary[path] = task.values[:, j]
+    summary["n_runs"] = np.full(chunk.n_samples, k, dtype=np.int32)
+    summary["n_diverged"] = bad.reshape(chunk.n_samples, k).sum(axis=1).astype(np.int32)
+    for kind in task.outputs:
+        values = getattr(obs, kind).astype(np.float64)
+        values[bad] = np.nan
+        mean, low, high = _percentiles(values.reshape(chunk.n_samples, k, -1))
+        for p, power in enumerate(structure.powers):
+            column = f"{kind}_{power}"
+            runs[column] = values[:, p]
+            summary[f"{column}_mean"] = mean[:, p]
+            summary[f"{column}_p5"] = low[:, p]
+            summary[f"{column}_p95"] = high[:, p]
+    trajectories = _trajectory_table(obs, run_ids, structure) if task.trajectories else None
+    return ChunkResult(
+        index=chunk.index, runs=pa.table(runs), summary=pa.table(summary),
+        trajectories=trajectories, seconds=time.perf_counter() - start,
+        peak_rss_mb=peak_rss_mb(),
+    )
+
+
+def peak_rss_mb() -> float:
+    """Return this process's peak resident memory so far, MB (Linux gives KB, macOS bytes)."""
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
