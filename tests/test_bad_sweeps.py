@@ -1,9 +1,7 @@
 """Bad sweep files are refused by the real ``sim sweep``: exit 2, a few lines, nothing written.
 
-Written before ``sim sweep`` existed, against the planned format (name, base, parameters,
-design, samples, seeds_per_sample, seed, keep). These tests FAIL until the sweep command is
-merged; when it is, adapt the files in tests/data/bad/sweeps/ and the fragments below to its
-real format and messages (see docs/RELIABILITY.md).
+The corpus is in tests/data/bad/sweeps/ (the sweep-file format is in docs/SWEEPS.md); each
+case names the fragments its message must contain.
 """
 
 from __future__ import annotations
@@ -24,9 +22,9 @@ CASES: dict[str, list[str]] = {
     "bounds_not_numbers.yaml": ["powers.china.restraint", "little"],
     "bounds_and_values.yaml": ["powers.china.restraint", "values"],
     "empty_values.yaml": ["powers.china.restraint", "values"],
-    "unknown_design.yaml": ["design", "montecarlo", "lhs"],
+    "unknown_design.yaml": ["design", "montecarlo", "latin"],
     "negative_samples.yaml": ["samples", "-10"],
-    "zero_seeds.yaml": ["seeds_per_sample", "0"],
+    "zero_seeds.yaml": ["seeds", "0"],
     "base_missing.yaml": ["nowhere.yaml"],
     "base_invalid.yaml": ["negative_budget.yaml", "powers.japan.budget.invest"],
     "unknown_key.yaml": ["desing", "did you mean 'design'"],

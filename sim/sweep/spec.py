@@ -330,7 +330,11 @@ def _base_scenario(spec: SweepFile, base_dir: Path, source: str) -> tuple[dict[s
     if not path.is_file():
         raise SweepFileError(source, [f"scenario: {spec.scenario!r} does not exist "
                                      f"(looked at {path})"])
-    data = resolve_file(path)
+    try:
+        data = resolve_file(path)
+    except ScenarioError as exc:
+        raise SweepFileError(source, [f"scenario: {exc.source}: {p}" for p in exc.problems]
+                             ) from None
     for key, value in spec.set.items():
         set_path(data, key, value, source=f"{source}: set")
     if spec.steps is not None:
@@ -393,7 +397,8 @@ def build_plan(data: dict[str, Any], source: str = "<dict>",
 
     spec = parse_sweep(data, source)
     raw, scenario_source = _base_scenario(spec, Path(base_dir), source)
-    scenario = validate(copy.deepcopy(raw), source=f"{scenario_source} (with the sweep's set)")
+    scenario = validate(copy.deepcopy(raw),
+                        source=f"{scenario_source} (the scenario of {source}, with its set)")
     _, params = compile_scenario(scenario)
     problems = []
     for path in spec.parameters:
