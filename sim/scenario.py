@@ -414,8 +414,12 @@ class Scenario(_Strict):
         return step_of_quarter(self.start, event.at)
 
     def digest(self) -> str:
-        """Return a SHA-256 of the resolved scenario (canonical JSON)."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Return a SHA-256 of the resolved scenario (compact JSON, fields in schema order).
+
+        Keys are not sorted: the order of powers and states is the order of the engine's axes
+        and of every output table, so two scenarios listing actors in another order differ.
+        """
+        text = json.dumps(self.model_dump(mode="json"), separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -128,3 +128,8 @@ def test_digest_changes_with_content(tiny):
     tiny["seed"] = 4
     assert a.digest() != validate(tiny).digest() and a.digest() == validate(
         {**tiny, "seed": 3}).digest()
+
+
+def test_digest_sees_the_order_of_actors(tiny):
+    swapped = dict(tiny, powers=dict(reversed(list(tiny["powers"].items()))))
+    assert validate(tiny).digest() != validate(swapped).digest()
