@@ -13,7 +13,7 @@ import sys
 from sim import __version__
 from sim.errors import SimError
 
-COMMANDS = ("run",)
+COMMANDS = ("run", "dashboard")
 """Subcommands, each a module ``sim.commands.<name>`` with ``register`` and ``main``."""
 
 
