@@ -321,24 +321,29 @@ def Settings(model: InfluenceModel):  # noqa: N802 (a Solara component)
     return solara.Markdown(settings_markdown(model))
 
 
-def dashboard(scenario: str | Path | None = None, seed: int | None = None):
+def dashboard(scenario: str | Path | None = None, seed: int | None = None,
+              model: solara.Reactive[DashboardModel] | None = None):
     """Build the dashboard page: SolaraViz with the sliders, controls and plots.
 
     Args:
         scenario: The scenario file (default: :func:`default_scenario`).
         seed: Seed of the first model (default: the scenario's).
+        model: A reactive holder for the model shown; Reset puts the new model in it (default:
+            a new one holding the model built from the sliders' starting values).
 
     Returns:
         A Solara element; display it in a notebook, or serve it with ``solara run``.
 
     """
     params = model_params(scenario)
-    start = {name: spec["value"] for name, spec in params.items() if isinstance(spec, dict)}
     if seed is not None:
-        start["seed"] = params["seed"]["value"] = seed
-    model = DashboardModel(scenario=params["scenario"], **start)
+        params["seed"]["value"] = seed
+    if model is None:
+        start = {name: spec["value"] for name, spec in params.items() if isinstance(spec, dict)}
+        model = solara.reactive(DashboardModel(scenario=params["scenario"], **start))
+    name = f"Influence in Central Asia: {model.value.scenario.name}"
     return SolaraViz(model, components=[(SharesByState, 0), (RegionalTotals, 0), (Settings, 0)],
-                     model_params=params, name=f"Influence in Central Asia: {model.scenario.name}")
+                     model_params=params, name=name)
 
 
 page = dashboard()
