@@ -213,7 +213,7 @@ def shares_figure(model: InfluenceModel) -> Figure:
     history = _share_history(model)
     quarters = quarter_labels(s.start, model.scenario.steps)
     fig, axes = panel_grid(s.n_states)
-    fig.set_size_inches(9.0, 5.4)
+    fig.set_size_inches(7.6, 4.8)
     steps = np.arange(len(history))
     top = max(0.1, float(history.max()) * 1.15)
     for i, state in enumerate(s.states):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +63,11 @@ def solara_command(host: str, port: int, open_browser: bool = False) -> list[str
             "--production", "--open" if open_browser else "--no-open"]
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn SIGTERM into KeyboardInterrupt, so the server is stopped as on Ctrl+C."""
+    raise KeyboardInterrupt
+
+
 def main(args: argparse.Namespace) -> int:
     """Run ``sim dashboard``."""
     from sim.scenario import load_scenario
@@ -83,6 +89,7 @@ def main(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}/"
     print(f"dashboard: {url}  (Ctrl+C to stop)", flush=True)
     process = subprocess.Popen(solara_command(args.host, args.port, args.open), env=env)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the server too when we are terminated
     try:
         return process.wait()
     except KeyboardInterrupt:
