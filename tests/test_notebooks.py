@@ -105,6 +105,23 @@ def test_quickstart_shows_the_tables(executed):
     assert "now: 2026Q4" in text  # eight Mesa steps from 2025Q1
 
 
+def test_quickstart_shows_the_dashboard(executed):
+    notebook = executed["01_quickstart.ipynb"]
+    last_code = [c for c in notebook.cells if c.cell_type == "code"][-1]
+    assert "dashboard(" in last_code.source
+    views = [o for o in last_code.outputs
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 1, "the dashboard page was not displayed as a widget"
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    labels = {m["state"].get("label") for m in state.values()
+              if m["model_name"] == "SliderModel"}
+    assert {"Japan: invest (USD m / quarter)", "China: reaction sensitivity (to Japan)",
+            "Seed"} <= labels
+    buttons = {str(m["state"].get("children")) for m in state.values()
+               if m["model_name"] == "BtnModel"}
+    assert "['Step']" in buttons and "['Reset']" in buttons
+
+
 def test_what_if_sliders_redraw(executed):
     notebook = executed["02_what_if.ipynb"]
     text = text_of(notebook)
