@@ -81,10 +81,19 @@ def browser_page(dashboard_url):
 
 
 def plot_pixels(page: Page) -> list[bytes]:
-    """Screenshots (PNG bytes) of the two plot images."""
+    """Screenshots (PNG bytes) of the areas of the two plot images.
+
+    The page is clipped to each image's box (rather than screenshotting the element, which
+    waits for the element to be "stable" and timed out on a busy machine).
+    """
     plots = page.locator(".vue-grid-item img")
     expect(plots).to_have_count(2)
-    return [plots.nth(i).screenshot() for i in range(2)]
+    shots = []
+    for i in range(2):
+        box = plots.nth(i).bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 100
+        shots.append(page.screenshot(clip=box))
+    return shots
 
 
 def test_dashboard_in_chromium(browser_page: Page, tmp_path):

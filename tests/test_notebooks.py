@@ -10,6 +10,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+from traitlets import default
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NAMES = ["01_quickstart.ipynb", "02_what_if.ipynb"]
@@ -31,14 +32,22 @@ class _ThisInterpreter(KernelSpecManager):
         )
 
 
+class _Kernel(AsyncKernelManager):
+    """A kernel manager that starts :class:`_ThisInterpreter`'s ``python3`` kernel."""
+
+    @default("kernel_spec_manager")
+    def _default_kernel_spec_manager(self) -> KernelSpecManager:
+        return _ThisInterpreter(data_dir=self.data_dir)
+
+
 def execute(name: str) -> nbformat.NotebookNode:
     """Run a notebook in a fresh kernel, from the notebooks folder, and return it."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    kernel = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=_ThisInterpreter())
+    # The client makes (and so shuts down) its own kernel manager; a manager passed in with
+    # km= is left running, which stalled the next notebook for two minutes.
     client = NotebookClient(
-        # "immediate": kill the kernel when done; a graceful shutdown sometimes hung for two
-        # minutes in a fresh virtual environment (the notebook had already finished).
-        notebook, km=kernel, timeout=120, allow_errors=False, shutdown_kernel="immediate",
+        notebook, kernel_manager_class=_Kernel, kernel_name="python3", timeout=120,
+        allow_errors=False,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
     )
     client.execute()
