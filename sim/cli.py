@@ -13,7 +13,7 @@ import sys
 from sim import __version__
 from sim.errors import SimError
 
-COMMANDS = ("run", "compare", "explain", "report", "sweep", "replay")
+COMMANDS = ("run", "compare", "explain", "report", "sweep", "replay", "dashboard")
 """Subcommands, each a module ``sim.commands.<name>`` with ``register`` and ``main``."""
 
 

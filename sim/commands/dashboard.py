@@ -1,0 +1,102 @@
+"""``sim dashboard``: serve the browser dashboard (Mesa's SolaraViz, sim/app.py) locally."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from sim.errors import SimError
+
+REQUIRED = ("solara", "ipyvuetify", "altair")
+"""Modules the dashboard needs beyond the core install (the 'dashboard' extra)."""
+
+SERVER_SETTINGS = {
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no network: no usage reports
+    "SOLARA_CHECK_HOOKS": "off",  # its warning is about Mesa's code, not ours
+}
+"""Environment of the solara server."""
+
+
+class DashboardError(SimError):
+    """The dashboard cannot start (a missing optional package, a bad port)."""
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``sim dashboard`` to the command line."""
+    parser = sub.add_parser(
+        "dashboard", help="open the browser dashboard (sliders, step, play, plots)",
+        description="Serve the dashboard on this machine with `solara run sim/app.py` and print "
+                    "its address. Sliders set each power's budgets, risk tolerance, visibility "
+                    "and reaction sensitivity, the border accord and the seed; Reset applies "
+                    "them. Stop it with Ctrl+C. Needs the 'dashboard' extra: "
+                    "pip install -e '.[dashboard]'.",
+    )
+    parser.add_argument("scenario", nargs="?", default=None,
+                        help="scenario YAML file the sliders start from "
+                             "(default: scenarios/baseline.yaml)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--open", action="store_true", help="also open a web browser")
+    return parser
+
+
+def solara_command(host: str, port: int, open_browser: bool = False) -> list[str]:
+    """Build the ``solara run`` command line that serves sim/app.py.
+
+    Args:
+        host: Address to listen on.
+        port: Port.
+        open_browser: Whether solara opens a browser.
+
+    Returns:
+        The argument list (this interpreter's ``python -m solara run ...``).
+
+    """
+    app = Path(__file__).resolve().parents[1] / "app.py"
+    return [sys.executable, "-m", "solara", "run", str(app), "--host", host, "--port", str(port),
+            "--production", "--open" if open_browser else "--no-open"]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn SIGTERM into KeyboardInterrupt, so the server is stopped as on Ctrl+C."""
+    raise KeyboardInterrupt
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``sim dashboard``."""
+    from sim.scenario import load_scenario
+
+    if not 1 <= args.port <= 65535:
+        raise DashboardError(f"--port {args.port} is not allowed: give 1 to 65535")
+    missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
+    if missing:
+        raise DashboardError(
+            f"the dashboard needs {', '.join(missing)}, not installed here; "
+            "install the dashboard extra: pip install -e '.[dashboard]'")
+    env = dict(os.environ, **SERVER_SETTINGS)
+    if args.scenario is not None:
+        load_scenario(args.scenario)  # refuse a bad file here, with the usual message
+        env["SIM_DASHBOARD_SCENARIO"] = str(Path(args.scenario).resolve())
+    # sim/app.py imports sim; make sure the server's interpreter finds this copy of it.
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    url = f"http://{args.host}:{args.port}/"
+    print(f"dashboard: {url}  (Ctrl+C to stop)", flush=True)
+    process = subprocess.Popen(solara_command(args.host, args.port, args.open), env=env)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the server too when we are terminated
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        print("dashboard: stopped", file=sys.stderr)
+        return 0

@@ -1,0 +1,138 @@
+"""End to end: `sim dashboard` in real headless Chromium (Debian's, driven by Playwright).
+
+The page loads, a slider moves, Reset applies it, a step is taken, the plots change, and a
+screenshot is saved. CI installs Chromium with .ci/install-browser.sh.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+START_TIMEOUT_S = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"sim dashboard exited with {process.returncode}:\n{log.read_text()}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    pytest.fail(f"sim dashboard did not listen on {port} in {START_TIMEOUT_S} s:\n"
+                f"{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory):
+    """Start `sim dashboard` on a free port; stop it (and its solara server) afterwards."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("dashboard") / "server.log"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sim", "dashboard", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(port, process, log)
+        assert f"dashboard: http://127.0.0.1:{port}/" in log.read_text()
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser_page(dashboard_url):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            page.goto(dashboard_url, timeout=60_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def plot_pixels(page: Page) -> list[bytes]:
+    """Screenshots (PNG bytes) of the areas of the two plot images.
+
+    The page is clipped to each image's box (rather than screenshotting the element, which
+    waits for the element to be "stable" and timed out on a busy machine).
+    """
+    plots = page.locator(".vue-grid-item img")
+    expect(plots).to_have_count(2)
+    shots = []
+    for i in range(2):
+        box = plots.nth(i).bounding_box()
+        assert box is not None and box["width"] > 100 and box["height"] > 100
+        shots.append(page.screenshot(clip=box))
+    return shots
+
+
+def test_dashboard_in_chromium(browser_page: Page, tmp_path):
+    page = browser_page
+    expect(page.get_by_text("Step: 0")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Influence in Central Asia: baseline")).to_be_visible()
+    settings = page.locator(".solara-markdown").filter(has_text="regional share")
+    expect(settings).to_contain_text("step 0 of 40")
+    before = plot_pixels(page)
+
+    # Move a slider with the keyboard: three steps of 5 (USD m per quarter) to the right.
+    slider = page.get_by_role("slider", name="Japan: invest (USD m / quarter)")
+    expect(slider).to_have_attribute("aria-valuenow", "120")
+    slider.focus()
+    for value in ("125", "130", "135"):
+        slider.press("ArrowRight")
+        expect(slider).to_have_attribute("aria-valuenow", value)
+        page.wait_for_timeout(400)  # let the value reach the server before the next key
+    page.wait_for_timeout(500)
+    expect(slider).to_have_attribute("aria-valuenow", "135")
+
+    # Reset builds a new model from the sliders; the settings table shows Japan's new budget.
+    page.get_by_role("button", name="Reset").click()
+    japan = settings.locator("tr", has_text="Japan").first
+    expect(japan.locator("td").nth(1)).to_have_text("135", timeout=30_000)
+
+    # A step advances one quarter and redraws both plots.
+    page.get_by_role("button", name="Step").click()
+    expect(page.get_by_text("Step: 1")).to_be_visible(timeout=30_000)
+    expect(settings).to_contain_text("step 1 of 40")
+    deadline = time.monotonic() + 30
+    after = plot_pixels(page)
+    while (after[0] == before[0] or after[1] == before[1]) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        after = plot_pixels(page)
+    assert after[0] != before[0], "the shares-by-state plot did not change after a step"
+    assert after[1] != before[1], "the regional-total plot did not change after a step"
+
+    shot = tmp_path / "dashboard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    print(f"screenshot: {shot}")

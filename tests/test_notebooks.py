@@ -1,0 +1,155 @@
+"""The notebooks run top to bottom in a real Jupyter kernel, and are stored without outputs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from traitlets import default
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NAMES = ["01_quickstart.ipynb", "02_what_if.ipynb"]
+
+
+class _ThisInterpreter(KernelSpecManager):
+    """Kernel specs whose ``python3`` kernel is this interpreter's ipykernel.
+
+    CI runs in a fresh virtual environment that may have no kernelspec installed; using the
+    running interpreter makes the kernel see the same installed packages as the tests.
+    """
+
+    def get_kernel_spec(self, kernel_name):
+        if kernel_name != "python3":
+            return super().get_kernel_spec(kernel_name)
+        return KernelSpec(
+            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            display_name="Python 3 (tests)", language="python",
+        )
+
+
+class _Kernel(AsyncKernelManager):
+    """A kernel manager that starts :class:`_ThisInterpreter`'s ``python3`` kernel."""
+
+    @default("kernel_spec_manager")
+    def _default_kernel_spec_manager(self) -> KernelSpecManager:
+        return _ThisInterpreter(data_dir=self.data_dir)
+
+
+def execute(name: str) -> nbformat.NotebookNode:
+    """Run a notebook in a fresh kernel, from the notebooks folder, and return it."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    # The client makes (and so shuts down) its own kernel manager; a manager passed in with
+    # km= is left running, which stalled the next notebook for two minutes.
+    client = NotebookClient(
+        notebook, kernel_manager_class=_Kernel, kernel_name="python3", timeout=120,
+        allow_errors=False,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+    client.execute()
+    return notebook
+
+
+def outputs(notebook: nbformat.NotebookNode) -> list[dict]:
+    return [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
+
+
+def text_of(notebook: nbformat.NotebookNode) -> str:
+    parts = []
+    for out in outputs(notebook):
+        if out.get("output_type") == "stream":
+            parts.append(out["text"])
+        elif "data" in out:
+            parts.append(out["data"].get("text/plain", ""))
+            parts.append(out["data"].get("text/html", ""))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def executed() -> dict[str, nbformat.NotebookNode]:
+    return {name: execute(name) for name in NAMES}
+
+
+def test_every_notebook_is_tested():
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == sorted(
+        set(NAMES) | {p.name for p in NOTEBOOKS.glob("03_*.ipynb")})
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stored_without_outputs(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{name}: a cell was stored with outputs"
+            assert cell.execution_count is None, f"{name}: a cell was stored with a count"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_runs_without_errors(executed, name):
+    notebook = executed[name]
+    errors = [o for o in outputs(notebook) if o.get("output_type") == "error"]
+    assert errors == []
+    stderr = "".join(o["text"] for o in outputs(notebook)
+                     if o.get("output_type") == "stream" and o["name"] == "stderr")
+    assert "Traceback" not in stderr
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "a cell did not run"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_draws_figures(executed, name):
+    images = [o for o in outputs(executed[name]) if "image/png" in o.get("data", {})]
+    assert len(images) >= 2
+
+
+def test_quickstart_shows_the_tables(executed):
+    text = text_of(executed["01_quickstart.ipynb"])
+    assert "influence share" in text  # the share table
+    for state in ("Kazakhstan", "Turkmenistan"):
+        assert state in text
+    assert "Total spend over the run" in text
+    assert "now: 2026Q4" in text  # eight Mesa steps from 2025Q1
+
+
+def test_quickstart_shows_the_dashboard(executed):
+    notebook = executed["01_quickstart.ipynb"]
+    last_code = [c for c in notebook.cells if c.cell_type == "code"][-1]
+    assert "dashboard(" in last_code.source
+    views = [o for o in last_code.outputs
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 1, "the dashboard page was not displayed as a widget"
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    labels = {m["state"].get("label") for m in state.values()
+              if m["model_name"] == "SliderModel"}
+    assert {"Japan: invest (USD m / quarter)", "China: reaction sensitivity (to Japan)",
+            "Seed"} <= labels
+    buttons = {str(m["state"].get("children")) for m in state.values()
+               if m["model_name"] == "BtnModel"}
+    assert "['Step']" in buttons and "['Reset']" in buttons
+
+
+def test_what_if_sliders_redraw(executed):
+    notebook = executed["02_what_if.ipynb"]
+    text = text_of(notebook)
+    assert "China's sensitivity to Japan: 2.0 -> 8.0" in text
+    assert "largest change in any share, any quarter: 0.0000" in text  # below the threshold
+    assert "Japan's visibility: 0.3 -> 0.9" in text
+    assert "border_accord" in text  # the events table of the accord run
+    widgets = [o for o in outputs(notebook)
+               if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert widgets, "the sliders were not displayed"
+    assert "last drawn: Japan invests 480 at visibility 0.30" in text
+    # The sliders' output area (an Output widget, saved in the notebook's widget state) holds
+    # the redrawn figure and the caption of the last slider setting.
+    state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    areas = [m["state"]["outputs"] for m in state.values() if m["model_name"] == "OutputModel"]
+    assert len(areas) == 1
+    assert any("image/png" in o.get("data", {}) for o in areas[0])
+    caption = "".join(o["text"] for o in areas[0] if o.get("output_type") == "stream")
+    assert caption.startswith(
+        "Japan invests 480 at visibility 0.30, China's sensitivity 2.0: Japan's mean share")
