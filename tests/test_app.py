@@ -155,7 +155,11 @@ def test_settings_table_names_the_settings():
     run(model, steps=2)
     text = app.settings_markdown(model)
     assert text.startswith("**2025Q2**: step 2 of 40; seed 2025; border accord: 2025Q2")
-    assert "| Japan | 240 | 45 | 8 | 0 | 0.3 | 0.3 | China 0.3 |" in text
+    japan = model.scenario.powers["japan"]
+    expected = (f"| Japan | 240 | {japan.budget.soft_power:g} | {japan.budget.diplomacy:g} | "
+                f"{japan.budget.destabilise:g} | {japan.risk_tolerance:g} | "
+                f"{japan.visibility:g} | China {japan.reaction['china'].sensitivity:g} |")
+    assert expected in text
 
 
 # ----------------------------------------------------------------------------- the page

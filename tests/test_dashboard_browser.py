@@ -17,7 +17,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from sim import app
+from sim.scenario import load_scenario
+
 ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -104,21 +108,24 @@ def test_dashboard_in_chromium(browser_page: Page, tmp_path):
     expect(settings).to_contain_text("step 0 of 40")
     before = plot_pixels(page)
 
-    # Move a slider with the keyboard: three steps of 5 (USD m per quarter) to the right.
+    # Move a slider with the keyboard: three steps (USD m per quarter) to the right.
+    start = load_scenario(SCENARIO).powers["japan"].budget.invest
+    _, step = app._nice_max(start, 100.0)
+    values = [f"{start + k * step:g}" for k in (1, 2, 3)]
     slider = page.get_by_role("slider", name="Japan: invest (USD m / quarter)")
-    expect(slider).to_have_attribute("aria-valuenow", "120")
+    expect(slider).to_have_attribute("aria-valuenow", f"{start:g}")
     slider.focus()
-    for value in ("125", "130", "135"):
+    for value in values:
         slider.press("ArrowRight")
         expect(slider).to_have_attribute("aria-valuenow", value)
         page.wait_for_timeout(400)  # let the value reach the server before the next key
     page.wait_for_timeout(500)
-    expect(slider).to_have_attribute("aria-valuenow", "135")
+    expect(slider).to_have_attribute("aria-valuenow", values[-1])
 
     # Reset builds a new model from the sliders; the settings table shows Japan's new budget.
     page.get_by_role("button", name="Reset").click()
     japan = settings.locator("tr", has_text="Japan").first
-    expect(japan.locator("td").nth(1)).to_have_text("135", timeout=30_000)
+    expect(japan.locator("td").nth(1)).to_have_text(values[-1], timeout=30_000)
 
     # A step advances one quarter and redraws both plots.
     page.get_by_role("button", name="Step").click()
