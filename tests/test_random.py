@@ -32,3 +32,13 @@ def test_distributions():
     assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01
     # Neighbouring seeds are uncorrelated.
     assert abs(np.corrcoef(u[:-1, 0], u[1:, 0])[0, 1]) < 0.06
+
+
+def test_float32_draws_are_exact_24_bit_fractions_and_normal():
+    seeds = np.arange(2000, dtype=np.uint64)
+    u = uniform(seeds, 1, 1, (50,), dtype=np.float32)
+    assert u.dtype == np.float32 and u.min() >= 0 and u.max() < 1
+    assert np.all((u * 2**24) == np.floor(u * 2**24))
+    z = normal(seeds, 1, 2, (51,), dtype=np.float32)
+    assert z.dtype == np.float32 and np.isfinite(z).all()
+    assert abs(z.mean()) < 0.01 and abs(z.std() - 1) < 0.01

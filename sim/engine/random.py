@@ -14,8 +14,9 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
-_S11 = np.uint64(11)
+_S11, _S40 = np.uint64(11), np.uint64(40)
 _TO_UNIT = 2.0**-53
+_TO_UNIT32 = 2.0**-24
 _MASK = 2**64 - 1
 
 STREAM_STABILITY = 1
@@ -47,23 +48,48 @@ def run_keys(seeds: np.ndarray, step: int, stream: int) -> np.ndarray:
     return _mix(_mix(key))
 
 
-def uniform(seeds: np.ndarray, step: int, stream: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Uniform draws in [0, 1), float64, shape (R, *shape), each a function of its counter only."""
+def _bits(seeds: np.ndarray, step: int, stream: int, n: int) -> np.ndarray:
+    """Return n 64-bit hashes per run, (R, n): draw i is mix(key + (i + 1) x golden)."""
     keys = run_keys(seeds, step, stream)
-    n = int(np.prod(shape)) if shape else 1
     index = (np.arange(1, n + 1, dtype=np.uint64) * _GOLDEN)[None, :]
-    bits = _mix(keys[:, None] + index)
-    return ((bits >> _S11).astype(np.float64) * _TO_UNIT).reshape((len(keys), *shape))
+    return _mix(keys[:, None] + index)
+
+
+def _unit(bits: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Map 64-bit hashes to [0, 1) with as many bits as the dtype's mantissa holds exactly."""
+    if np.dtype(dtype) == np.float32:
+        return (bits >> _S40).astype(np.float32) * np.float32(_TO_UNIT32)
+    return (bits >> _S11).astype(np.float64) * _TO_UNIT
+
+
+def uniform(
+    seeds: np.ndarray, step: int, stream: int, shape: tuple[int, ...],
+    dtype: np.dtype = np.float64,
+) -> np.ndarray:
+    """Uniform draws in [0, 1), shape (R, *shape), each a function of its counter only.
+
+    float64 draws carry 53 random bits, float32 draws 24 (both exact in their type).
+    """
+    n = int(np.prod(shape)) if shape else 1
+    return _unit(_bits(seeds, step, stream, n), dtype).reshape((len(seeds), *shape))
 
 
 def normal(
     seeds: np.ndarray, step: int, stream: int, shape: tuple[int, ...], dtype: np.dtype = np.float64
 ) -> np.ndarray:
-    """Standard normal draws, shape (R, *shape), by the Box-Muller transform (both halves)."""
+    """Standard normal draws, shape (R, *shape), by the Box-Muller transform (both halves).
+
+    The pair (u1, u2) of draws i and half + i gives normals i (cosine) and half + i (sine).
+    Computed in ``dtype``: float32 halves the cost of the transcendental functions.
+    """
     n = int(np.prod(shape)) if shape else 1
     half = (n + 1) // 2
-    u = uniform(seeds, step, stream, (2, half))
-    radius = np.sqrt(-2.0 * np.log1p(-u[:, 0]))
-    angle = (2.0 * np.pi) * u[:, 1]
-    pair = np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
-    return pair[:, :n].reshape((len(seeds), *shape)).astype(dtype, copy=False)
+    u = _unit(_bits(seeds, step, stream, 2 * half), dtype)
+    radius = np.log1p(-u[:, :half])
+    radius *= -2.0
+    np.sqrt(radius, out=radius)
+    angle = u[:, half:] * (2.0 * np.pi)
+    out = np.empty((len(seeds), 2 * half), dtype=u.dtype)
+    np.multiply(radius, np.cos(angle), out=out[:, :half])
+    np.multiply(radius, np.sin(angle), out=out[:, half:])
+    return out[:, :n].reshape((len(seeds), *shape))
