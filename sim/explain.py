@@ -15,13 +15,13 @@ Typical use::
 from __future__ import annotations
 
 import difflib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from sim.errors import SimError
+from sim.outputs import read_manifest
 
 MOVE_CHANGE = 0.10
 """A move is notable when it changed by at least this fraction of the previous quarter's..."""
@@ -121,22 +121,17 @@ def read_run(folder: str | Path, seed: int | None = None) -> RunFolder:
 
     """
     path = Path(folder)
-    if not path.is_dir():
-        raise ExplainError(f"{path}: no such folder; give a run folder written by sim run")
-    manifest_path = path / "manifest.json"
-    if not manifest_path.is_file() or not (path / "trajectories.csv").is_file():
-        raise ExplainError(f"{path}: not a run folder (it has no manifest.json and "
-                           "trajectories.csv); give a folder written by sim run")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ExplainError(f"{manifest_path}: not readable JSON ({exc})") from None
+    manifest = read_manifest(path, ExplainError, "a run folder written by sim run",
+                             what="a run folder")
+    if manifest.get("kind") != "comparison" and not (path / "trajectories.csv").is_file():
+        raise ExplainError(f"{path}: not a run folder (it has no trajectories.csv); give a "
+                           "folder written by sim run")
     if manifest.get("kind") == "comparison":
         runs = ", ".join(str(path / r) for r in manifest.get("runs", {}).values())
         raise ExplainError(f"{path}: a comparison folder; explain one of its runs: {runs}")
     seeds = [int(s) for s in manifest.get("seeds", [])]
     if not seeds:
-        raise ExplainError(f"{manifest_path}: no seeds recorded; not a run manifest")
+        raise ExplainError(f"{path / 'manifest.json'}: no seeds recorded; not a run manifest")
     seed = seeds[0] if seed is None else int(seed)
     if seed not in seeds:
         shown = ", ".join(map(str, seeds[:10])) + (" ..." if len(seeds) > 10 else "")

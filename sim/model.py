@@ -30,13 +30,13 @@ from sim.engine.step import divergence_error
 from sim.scenario import CHANNELS, Scenario, load_scenario
 
 
-class PowerAgent(mesa.Agent):
-    """An outside power's view of the model.
+class ActorAgent(mesa.Agent):
+    """An actor of the scenario: its key, display name and position on the engine's axis.
 
     Attributes:
-        key: The power's key in the scenario (e.g. ``japan``).
+        key: The actor's key in the scenario (e.g. ``japan`` or ``turkmenistan``).
         label: Display name.
-        index: Position on the engine's power axis.
+        index: Position on the engine's power or state axis.
     """
 
     def __init__(self, model: InfluenceModel, key: str, index: int):
@@ -44,6 +44,10 @@ class PowerAgent(mesa.Agent):
         self.key = key
         self.label = model.structure.labels[key]
         self.index = index
+
+
+class PowerAgent(ActorAgent):
+    """An outside power's view of the model (``index`` is on the engine's power axis)."""
 
     @property
     def shares(self) -> dict[str, float]:
@@ -82,20 +86,8 @@ class PowerAgent(mesa.Agent):
                 for name in ("footprint", "goodwill", "diplomatic")}
 
 
-class StateAgent(mesa.Agent):
-    """A host state's view of the model.
-
-    Attributes:
-        key: The state's key in the scenario (e.g. ``turkmenistan``).
-        label: Display name.
-        index: Position on the engine's state axis.
-    """
-
-    def __init__(self, model: InfluenceModel, key: str, index: int):
-        super().__init__(model)
-        self.key = key
-        self.label = model.structure.labels[key]
-        self.index = index
+class StateAgent(ActorAgent):
+    """A host state's view of the model (``index`` is on the engine's state axis)."""
 
     @property
     def shares(self) -> dict[str, float]:

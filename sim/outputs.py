@@ -107,6 +107,28 @@ def manifest(scenario: Scenario, seeds: list[int], extra: dict[str, Any] | None 
     return data
 
 
+def read_manifest(folder: Path, error: type[SimError], needs: str,
+                  what: str = "a results folder") -> dict:
+    """Read a results folder's manifest.json, or raise ``error`` with a plain message.
+
+    Args:
+        folder: The results folder.
+        error: The SimError subclass to raise (the command's own).
+        needs: What to give instead, for the message ("a run folder written by sim run").
+        what: What the folder is not, when it has no manifest ("a run folder").
+    """
+    path = Path(folder)
+    if not path.is_dir():
+        raise error(f"{path}: no such folder; give {needs}")
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise error(f"{path}: not {what} (no manifest.json); give {needs}")
+    try:
+        return json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{manifest_path}: not readable JSON ({exc})") from None
+
+
 def write_json(data: dict, path: Path) -> None:
     """Write JSON with sorted keys and a final newline."""
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -25,6 +24,7 @@ import pandas as pd
 
 from sim.errors import SimError
 from sim.explain import Chronicle, ExplainError, chronicle
+from sim.outputs import read_manifest
 
 REPORT_NAME = "report.html"
 
@@ -293,17 +293,7 @@ def build_report(folder: str | Path) -> str:
 
     """
     path = Path(folder)
-    if not path.is_dir():
-        raise ReportError(f"{path}: no such folder; give a folder written by sim run or "
-                          "sim compare")
-    manifest_path = path / "manifest.json"
-    if not manifest_path.is_file():
-        raise ReportError(f"{path}: not a results folder (no manifest.json); give a folder "
-                          "written by sim run or sim compare")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{manifest_path}: not readable JSON ({exc})") from None
+    manifest = read_manifest(path, ReportError, "a folder written by sim run or sim compare")
     if manifest.get("kind") == "comparison":
         if not (path / "last_quarter.csv").is_file():
             raise ReportError(f"{path}: the comparison folder has no last_quarter.csv")
