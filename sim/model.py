@@ -194,7 +194,7 @@ class InfluenceModel(mesa.Model):
         """
         with np.errstate(over="ignore", invalid="ignore"):
             self.state = step(self.state, self.batch)
-        error = divergence_error(self.state, self.structure)
+        error = divergence_error(self.state, self.structure, self.batch.seeds)
         if error is not None:
             self.running = False
             raise error

@@ -194,6 +194,23 @@ def test_sigkill_while_writing_leaves_complete_results_or_none(tmp_path):
     print("outcomes after SIGKILL while writing:", outcomes)
 
 
+def test_sigterm_while_writing_cleans_up_like_ctrl_c(tmp_path):
+    """SIGTERM becomes KeyboardInterrupt: the temporary folder is removed, exit status 130."""
+    out = tmp_path / "results"
+    proc = _start_run(out)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if (out / "small").exists() and any(
+            p.name.startswith(".tmp-") for p in (out / "small").iterdir()
+        ):
+            break
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it started writing"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    assert files_under(out) in ([], [out / "small"])  # no temporary or partial folder
+
+
 @pytest.mark.parametrize("name", ["../../etc", "/abs/path", "a/b", "..", ".", "...hidden",
                                   "~", "a\\..\\b", "con:", "x" * 80])
 def test_a_scenario_name_cannot_leave_the_results_folder(name, recording, tmp_path):
