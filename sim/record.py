@@ -27,7 +27,7 @@ class Recording:
     Attributes:
         structure: The batch's structure.
         seeds: Run seeds (R,).
-        visibility: Each power's visibility (R, P).
+        visibility: Each power's visibility in each state (R, S, P).
         share, footprint, goodwill, diplomatic, effort: (T + 1, R, S, P).
         stability: (T + 1, R, S).
         spend: (T + 1, R, C, S, P); step 0 is zero.
@@ -106,7 +106,7 @@ class Recording:
         t_idx, c_idx, s_idx, p_idx = np.nonzero(spend > 0)
         for t, c, st, p in zip(t_idx, c_idx, s_idx, p_idx, strict=True):
             rows.append((t, quarters[t], "move", s.powers[p], s.states[st], CHANNELS[c],
-                         float(spend[t, c, st, p]), float(self.visibility[run, p]),
+                         float(spend[t, c, st, p]), float(self.visibility[run, st, p]),
                          "", np.nan, np.nan, np.nan))
         signal, response = self.signal[:, run], self.response[:, run]
         active = (signal != 0) | (response != 0)
@@ -189,7 +189,7 @@ def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = N
     return Recording(
         structure=batch.structure,
         seeds=batch.seeds,
-        visibility=batch.params.visibility,
+        visibility=batch.visibility,
         share=stack("share"),
         footprint=stack("footprint"),
         goodwill=stack("goodwill"),

@@ -90,6 +90,8 @@ class Power(_Strict):
         budget: Baseline spend per quarter by kind of move (USD millions).
         risk_tolerance: The state risk (0-1) up to which it invests.
         visibility: 0 quiet to 1 high-profile; raises diplomatic gain and rivals' reaction.
+        visibility_by_state: Visibility in particular states (default: ``visibility``), e.g.
+            a high-profile push in one state and quiet moves elsewhere.
         restraint: Fraction of its reactive effort that fades each quarter (Richardson's m).
         initial_effort: Reactive effort at step 0 (0 = baseline spending).
         max_spend_multiplier: Ceiling on spend as a multiple of the budget.
@@ -102,6 +104,7 @@ class Power(_Strict):
     budget: Budget = Budget()
     risk_tolerance: Fraction = 0.5
     visibility: Fraction = 0.5
+    visibility_by_state: dict[str, Fraction] = {}
     restraint: Fraction = 0.2
     initial_effort: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.0
     max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] = 3.0
@@ -447,6 +450,8 @@ def _cross_check(scenario: Scenario) -> list[str]:
                 problems.append(f"powers.{key}.reaction.{rival}: a power cannot react to itself")
         for state in power.allocation or {}:
             actor(f"powers.{key}.allocation.{state}", state, states, "state")
+        for state in power.visibility_by_state:
+            actor(f"powers.{key}.visibility_by_state.{state}", state, states, "state")
         if power.allocation is not None and sum(power.allocation.values()) <= 0:
             problems.append(
                 f"powers.{key}.allocation: the weights sum to 0; give some state weight > 0"

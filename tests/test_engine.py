@@ -161,3 +161,22 @@ def test_with_values_refuses_unknown_fields():
     _, params = compile_scenario(load_scenario(SCENARIOS / "baseline.yaml"))
     with pytest.raises(KeyError, match="did you mean"):
         with_values(params, {"powers.china.reaction.japan.sensitivty": 1.0})
+
+
+def test_visibility_in_one_state_draws_the_reaction_there():
+    spotlight = load_scenario(SCENARIOS / "japan_turkmenistan_spotlight.yaml")
+    quiet = load_scenario(SCENARIOS / "japan_turkmenistan_spotlight.yaml",
+                          [("powers.japan.visibility_by_state.turkmenistan", 0.2)])
+    loud_run, quiet_run = (record(batch_of(sc, seeds=[1, 2, 3]), scenario=sc)
+                           for sc in (spotlight, quiet))
+    states, powers = loud_run.structure.states, loud_run.structure.powers
+    t, k, c, j = (states.index("turkmenistan"), states.index("kazakhstan"),
+                  powers.index("china"), powers.index("japan"))
+    assert np.all(loud_run.effort[-1, :, t, c] > 2 * quiet_run.effort[-1, :, t, c])
+    assert np.all(loud_run.effort[-1, :, k, c] <= quiet_run.effort[-1, :, k, c])
+    # The moves log carries the visibility of each move where it was made.
+    moves = loud_run.moves(0)
+    japan_moves = moves[(moves.type == "move") & (moves.power == "japan")]
+    assert set(japan_moves[japan_moves.state == "turkmenistan"].visibility) == {np.float32(0.95)}
+    assert set(japan_moves[japan_moves.state == "kazakhstan"].visibility) == {np.float32(0.2)}
+    assert loud_run.diplomatic[-1, :, t, j].mean() > quiet_run.diplomatic[-1, :, t, j].mean()

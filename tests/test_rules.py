@@ -79,6 +79,8 @@ def test_update_stability():
 
 def test_perceived_loudness():
     assert rules.perceived(A([[0.5, 1.0, 0.0]]), A([0.8]))[0] == pytest.approx([1.0, 1.8, 0.2])
+    per_state = rules.perceived(A([[[0.5, 1.0], [0.0, 0.5]]]), A([0.8]))
+    np.testing.assert_allclose(per_state[0], [[1.0, 1.8], [0.2, 1.0]])
 
 
 def _react(rule, effort, share=None, spend=None, base=None, sens=0.0, thr=0.0, griev=0.0,
@@ -89,7 +91,7 @@ def _react(rule, effort, share=None, spend=None, base=None, sens=0.0, thr=0.0, g
     base = np.ones((R, S, P)) if base is None else A(base).reshape(R, S, P)
     full = lambda v: np.full((R, P, P), v)  # noqa: E731
     return rules.react(A(rule, dtype=np.int8), A(effort).reshape(R, S, P), share, spend, base,
-                       A([loud]), full(sens), full(thr), full(griev),
+                       A([[loud]]), full(sens), full(thr), full(griev),
                        np.full((R, S, P), restraint))
 
 

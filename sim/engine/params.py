@@ -85,6 +85,7 @@ class Params:
     budget: np.ndarray  # (R, P, C) USD millions per quarter at zero reactive effort
     risk_tolerance: np.ndarray  # (R, P) risk in [0, 1]
     visibility: np.ndarray  # (R, P) 0 quiet .. 1 high-profile
+    visibility_by_state: np.ndarray  # (R, S, P) visibility in a state; -1: the power's own
     restraint: np.ndarray  # (R, P) fraction of effort fading per quarter
     initial_effort: np.ndarray  # (R, P) effort units
     max_spend_multiplier: np.ndarray  # (R, P) ceiling on spend / budget
@@ -152,6 +153,7 @@ class _Compiler:
         P, S, K, E = len(self.powers), len(self.states), len(sectors), len(scenario.events)
         shapes = {
             "budget": (P, 4), "risk_tolerance": (P,), "visibility": (P,), "restraint": (P,),
+            "visibility_by_state": (S, P),
             "initial_effort": (P,), "max_spend_multiplier": (P,), "allocation": (P, S),
             "resource_interest": (P, K), "sensitivity": (P, P), "threshold": (P, P),
             "grievance": (P, P), "stability": (S,), "stability_target": (S,),
@@ -182,6 +184,10 @@ class _Compiler:
             for name in ("risk_tolerance", "visibility", "restraint", "initial_effort",
                          "max_spend_multiplier"):
                 self.put(f"{base}.{name}", name, (p,), getattr(power, name))
+            for s, state in enumerate(self.states):
+                value = power.visibility_by_state.get(state, -1.0)
+                self.put(f"{base}.visibility_by_state.{state}", "visibility_by_state", (s, p),
+                         value)
             weights = power.allocation or {}
             for s, state in enumerate(self.states):
                 value = weights.get(state, 0.0) if power.allocation is not None else 1.0

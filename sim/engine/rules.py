@@ -190,8 +190,14 @@ def update_stability(
 
 
 def perceived(visibility: np.ndarray, reaction_gain: np.ndarray) -> np.ndarray:
-    """How loud each power's moves look to rivals: 1 + gain x (2 v - 1), shape (R, P)."""
-    return 1.0 + reaction_gain[:, None] * (2.0 * visibility - 1.0)
+    """How loud each power's moves look to rivals: 1 + gain x (2 v - 1).
+
+    Args:
+        visibility: (R, ...) visibility, e.g. (R, S, P) per state and power.
+        reaction_gain: (R,) the model-wide gain.
+    """
+    gain = reaction_gain.reshape(-1, *([1] * (visibility.ndim - 1)))
+    return 1.0 + gain * (2.0 * visibility - 1.0)
 
 
 def react(
@@ -201,7 +207,7 @@ def react(
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Each power's reactive effort after watching its rivals, per state.
 
-    For power p watching rival q in state s, with loudness v_q = :func:`perceived`:
+    For power p watching rival q in state s, with q's loudness there v_q = :func:`perceived`:
 
     - linear (Richardson): signal = v_q x effort[s, q]; change = sensitivity x signal.
     - threshold: signal = v_q x I[s, q]; change = sensitivity x max(0, signal - threshold).
@@ -217,7 +223,7 @@ def react(
         share: (R, S, P) influence shares.
         spend_total: (R, S, P) last quarter's spend over all channels.
         base_spend: (R, S, P) the power's spend in the state at zero effort.
-        loudness: (R, P) perceived loudness of each power.
+        loudness: (R, S, P) perceived loudness of each power in each state.
         sensitivity: (R, P, P) per ordered pair [p, q].
         threshold: (R, P, P) perceived share past which a threshold rule reacts.
         grievance: (R, P, P) constant effort added per quarter.
@@ -240,7 +246,7 @@ def react(
         seen = seen_cache.get((code, q))
         if seen is None:
             source = {LINEAR: effort, THRESHOLD: share, TIT_FOR_TAT: spend_total}[code]
-            seen = loudness[:, q, None] * source[:, :, q]
+            seen = loudness[:, :, q] * source[:, :, q]
             seen_cache[(code, q)] = seen
         sens = sensitivity[:, p, q, None]
         if code == LINEAR:

@@ -30,7 +30,9 @@ class Batch:
         seeds: Per-run seeds (R,), uint64.
         budget_allocation: Budget spent in each state at zero effort, by channel (R, C, S, P).
         base_spend: Each power's total spend in each state at zero effort (R, S, P).
-        loudness: How loud each power looks to rivals (R, P).
+        visibility: Each power's visibility in each state (R, S, P): its ``visibility``, or
+            ``visibility_by_state`` where set.
+        loudness: How loud each power looks to rivals in each state (R, S, P).
         tolerance: Risk tolerance repeated over states (R, S, P).
         max_multiplier: Spend ceiling repeated over states (R, S, P).
         restraint: Restraint repeated over states (R, S, P).
@@ -47,6 +49,7 @@ class Batch:
     seeds: np.ndarray
     budget_allocation: np.ndarray
     base_spend: np.ndarray
+    visibility: np.ndarray
     loudness: np.ndarray
     tolerance: np.ndarray
     max_multiplier: np.ndarray
@@ -82,7 +85,9 @@ def make_batch(
     )
     budget_allocation = np.transpose(params.budget, (0, 2, 1))[:, :, None, :] * allocation
     base_spend = budget_allocation.sum(axis=1)
-    loudness = rules.perceived(params.visibility, params.visibility_reaction_gain)
+    visibility = np.where(params.visibility_by_state >= 0, params.visibility_by_state,
+                          params.visibility[:, None, :])
+    loudness = rules.perceived(visibility, params.visibility_reaction_gain)
     shape = base_spend.shape
 
     def over_states(per_power: np.ndarray) -> np.ndarray:
@@ -94,14 +99,13 @@ def make_batch(
         seeds=seeds,
         budget_allocation=budget_allocation,
         base_spend=base_spend,
+        visibility=visibility,
         loudness=loudness,
         tolerance=over_states(params.risk_tolerance),
         max_multiplier=over_states(params.max_spend_multiplier),
         restraint=over_states(params.restraint),
         openness=np.ascontiguousarray(np.broadcast_to(params.openness[:, :, None], shape)),
-        visible_diplomatic_gain=over_states(
-            params.visibility_diplomatic_gain[:, None] * params.visibility
-        ),
+        visible_diplomatic_gain=params.visibility_diplomatic_gain[:, None, None] * visibility,
         record_reactions=record_reactions,
     )
 
