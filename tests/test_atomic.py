@@ -149,6 +149,17 @@ def _start_run(out: Path) -> subprocess.Popen:
     )
 
 
+def _wait_until_writing(proc: subprocess.Popen, out: Path, seconds: float = 60) -> None:
+    """Return once the run's temporary folder appears (or the run ends, or time runs out)."""
+    deadline = time.monotonic() + seconds
+    while proc.poll() is None and time.monotonic() < deadline:
+        if (out / "small").exists() and any(
+            p.name.startswith(".tmp-") for p in (out / "small").iterdir()
+        ):
+            return
+        time.sleep(0.01)
+
+
 def _kill(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
@@ -175,13 +186,7 @@ def test_sigkill_while_writing_leaves_complete_results_or_none(tmp_path):
     for attempt in range(3):
         out = tmp_path / f"try{attempt}"
         proc = _start_run(out)
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline:
-            if (out / "small").exists() and any(
-                p.name.startswith(".tmp-") for p in (out / "small").iterdir()
-            ):
-                break
-            time.sleep(0.01)
+        _wait_until_writing(proc, out)
         time.sleep(rng.uniform(0.0, 0.8))
         _kill(proc)
         outcome = _check_after_kill(out, 20)
@@ -198,13 +203,7 @@ def test_sigterm_while_writing_cleans_up_like_ctrl_c(tmp_path):
     """SIGTERM becomes KeyboardInterrupt: the temporary folder is removed, exit status 130."""
     out = tmp_path / "results"
     proc = _start_run(out)
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and time.monotonic() < deadline:
-        if (out / "small").exists() and any(
-            p.name.startswith(".tmp-") for p in (out / "small").iterdir()
-        ):
-            break
-        time.sleep(0.01)
+    _wait_until_writing(proc, out)
     assert proc.poll() is None, "the run ended before it started writing"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 130

@@ -29,18 +29,10 @@ def sobol_table(problem: dict, outputs: dict[str, np.ndarray], second_order: boo
     """
     from SALib.analyze import sobol
 
-    rows = []
-    for name, y in outputs.items():
-        if not np.isfinite(y).all():
-            continue
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            result = sobol.analyze(problem, np.asarray(y, dtype=np.float64),
-                                   calc_second_order=second_order, seed=seed)
-        for j, parameter in enumerate(problem["names"]):
-            rows.append((name, parameter, result["S1"][j], result["S1_conf"][j],
-                         result["ST"][j], result["ST_conf"][j]))
-    return pd.DataFrame(rows, columns=["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"])
+    def analyze(y: np.ndarray) -> dict:
+        return sobol.analyze(problem, y, calc_second_order=second_order, seed=seed)
+
+    return _table(problem, outputs, analyze, ["S1", "S1_conf", "ST", "ST_conf"])
 
 
 def morris_table(problem: dict, X: np.ndarray, outputs: dict[str, np.ndarray], levels: int = 4,
@@ -60,16 +52,22 @@ def morris_table(problem: dict, X: np.ndarray, outputs: dict[str, np.ndarray], l
     """
     from SALib.analyze import morris
 
+    def analyze(y: np.ndarray) -> dict:
+        return morris.analyze(problem, X, y, num_levels=levels, seed=seed)
+
+    return _table(problem, outputs, analyze, ["mu", "mu_star", "mu_star_conf", "sigma"])
+
+
+def _table(problem: dict, outputs: dict[str, np.ndarray], analyze, columns: list[str]
+           ) -> pd.DataFrame:
+    """Run a SALib analysis on each finite output; one row per (output, parameter)."""
     rows = []
     for name, y in outputs.items():
         if not np.isfinite(y).all():
             continue
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            result = morris.analyze(problem, X, np.asarray(y, dtype=np.float64),
-                                    num_levels=levels, seed=seed)
+            result = analyze(np.asarray(y, dtype=np.float64))
         for j, parameter in enumerate(problem["names"]):
-            rows.append((name, parameter, result["mu"][j], result["mu_star"][j],
-                         result["mu_star_conf"][j], result["sigma"][j]))
-    return pd.DataFrame(rows, columns=["output", "parameter", "mu", "mu_star", "mu_star_conf",
-                                       "sigma"])
+            rows.append((name, parameter, *(result[c][j] for c in columns)))
+    return pd.DataFrame(rows, columns=["output", "parameter", *columns])
