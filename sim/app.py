@@ -26,10 +26,10 @@ import solara
 from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 
-from sim.calendar import quarter_labels, quarter_of_step
 from sim.model import InfluenceModel, PowerAgent
-from sim.plots import panel_grid, power_style, quarter_ticks
+from sim.outputs.plots import panel_grid, power_style, quarter_ticks
 from sim.scenario import CHANNELS, resolve_file, set_path, validate
+from sim.scenario.calendar import quarter_labels, quarter_of_step
 
 SCENARIO_ENV = "SIM_DASHBOARD_SCENARIO"
 """Environment variable naming the dashboard's scenario file (set by ``sim dashboard``)."""

@@ -24,10 +24,10 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.calendar import quarter_of_step
 from sim.engine import compile_scenario, initial_state, make_batch, step
 from sim.engine.step import divergence_error
 from sim.scenario import CHANNELS, Scenario, load_scenario
+from sim.scenario.calendar import quarter_of_step
 
 
 class ActorAgent(mesa.Agent):

@@ -1,7 +1,7 @@
 """Atomic results folders: complete or absent, whatever interrupts the writer; never outside --out.
 
-Covers sim/outputs.py (atomic_folder, clean_stale, safe_name, inside) through sim.run.write_run
-and the real ``sim run`` killed with SIGKILL at random moments.
+Covers sim/outputs/folders.py (atomic_folder, clean_stale, safe_name, inside) through
+sim.outputs.run.write_run and the real ``sim run`` killed with SIGKILL at random moments.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from clihelp import SMALL, files_under, run_sim, sim_env
 
-import sim.run
-from sim.outputs import STALE_SECONDS, OutputError, clean_stale, inside, safe_name
-from sim.run import run_folder, run_scenario, write_run
+import sim.outputs.run
+from sim.outputs.folders import STALE_SECONDS, OutputError, clean_stale, inside, safe_name
+from sim.outputs.run import run_folder, run_scenario, write_run
 from sim.scenario import load_scenario
 
 ONE_RUN_FILES = {"trajectories.csv", "moves.csv", "events.csv", "manifest.json"}
@@ -55,7 +55,7 @@ class Boom(RuntimeError):
 
 def _failing_write_csv(after: int, exc: BaseException):
     calls = []
-    real = sim.run.write_csv
+    real = sim.outputs.run.write_csv
 
     def write(frame, path):
         calls.append(path)
@@ -69,7 +69,7 @@ def _failing_write_csv(after: int, exc: BaseException):
 @pytest.mark.parametrize("exc", [Boom("disk full"), KeyboardInterrupt()])
 def test_failure_in_the_middle_leaves_nothing(recording, tmp_path, monkeypatch, exc):
     out = tmp_path / "results"
-    monkeypatch.setattr(sim.run, "write_csv", _failing_write_csv(1, exc))
+    monkeypatch.setattr(sim.outputs.run, "write_csv", _failing_write_csv(1, exc))
     with pytest.raises(type(exc)):
         write_run(recording, out=out, plot=False)
     assert files_under(tmp_path) == [], files_under(tmp_path)
@@ -81,7 +81,7 @@ def test_failure_keeps_an_older_result_intact(recording, tmp_path, monkeypatch, 
     folder = write_run(recording, out=out, plot=False)
     (folder / "note.txt").write_text("the older result\n")
     before = _snapshot(folder)
-    monkeypatch.setattr(sim.run, "write_csv", _failing_write_csv(2, exc))
+    monkeypatch.setattr(sim.outputs.run, "write_csv", _failing_write_csv(2, exc))
     with pytest.raises(type(exc)):
         write_run(recording, out=out, plot=False)
     assert _snapshot(folder) == before

@@ -1,4 +1,4 @@
-"""Tests for sim.branch: a branch shares its parent's history, seed for seed, up to ``at``."""
+"""sim.scenario.branch: a branch shares its parent's history, seed for seed, up to ``at``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.compare import compare_scenarios
 from sim.errors import ScenarioError
-from sim.run import run_scenario
+from sim.outputs.run import run_scenario
 from sim.scenario import load_scenario, validate
+from sim.whatif.compare import compare_scenarios
 
 DATA = Path(__file__).parent / "data"
 ARRAYS = ("share", "footprint", "goodwill", "diplomatic", "effort", "stability", "spend",

@@ -1,6 +1,6 @@
 import pytest
 
-from sim.calendar import (
+from sim.scenario.calendar import (
     parse_quarter,
     quarter_labels,
     quarter_of_step,

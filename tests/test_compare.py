@@ -1,4 +1,4 @@
-"""Tests for sim.compare and ``sim compare``: paired seeds, known differences, outputs."""
+"""Tests for sim.whatif.compare and ``sim compare``: paired seeds, known differences, outputs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.compare import CompareError, compare_scenarios, distinct_labels, write_comparison
 from sim.scenario import load_scenario
+from sim.whatif.compare import CompareError, compare_scenarios, distinct_labels, write_comparison
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,7 +6,7 @@ import yaml
 from clihelp import ROOT, SCENARIOS
 from pydantic import BaseModel
 
-from sim import scenario as schema
+from sim.scenario import schema
 
 ODD = (ROOT / "docs" / "ODD.md").read_text()
 DATA = (ROOT / "docs" / "DATA.md").read_text()

@@ -6,7 +6,7 @@ from clihelp import SCENARIOS
 
 from sim.engine import compile_scenario, make_batch, repeat, simulate, take, with_values
 from sim.errors import DivergenceError
-from sim.record import record
+from sim.outputs.record import record
 from sim.scenario import load_scenario, validate
 
 

@@ -1,4 +1,4 @@
-"""Tests for sim.explain and ``sim explain``: the chronicle tells what was recorded."""
+"""Tests for sim.whatif.explain and ``sim explain``: the chronicle tells what was recorded."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.explain import ExplainError, chronicle
-from sim.run import run_scenario, write_run
+from sim.outputs.run import run_scenario, write_run
 from sim.scenario import load_scenario
+from sim.whatif.explain import ExplainError, chronicle
 
 DATA = Path(__file__).parent / "data"
 

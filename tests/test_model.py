@@ -5,7 +5,7 @@ import numpy as np
 from clihelp import SCENARIOS
 
 from sim.model import InfluenceModel, PowerAgent, StateAgent
-from sim.run import run_scenario
+from sim.outputs.run import run_scenario
 from sim.scenario import load_scenario
 
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from sim.engine import compile_scenario, make_batch, repeat, simulate
-from sim.record import Recording
-from sim.run import run_scenario
+from sim.outputs.record import Recording
+from sim.outputs.run import run_scenario
 from sim.scenario import Scenario, load_scenario, resolve_file, validate
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

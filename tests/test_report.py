@@ -1,4 +1,4 @@
-"""Tests for sim.report and ``sim report``: valid, self-contained HTML whose images load."""
+"""Tests for sim.whatif.report and ``sim report``: valid, self-contained HTML whose images load."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 from sim.cli import main
-from sim.compare import compare_scenarios, write_comparison
-from sim.report import ReportError, build_report, write_report
-from sim.run import run_scenario, write_run
+from sim.outputs.run import run_scenario, write_run
 from sim.scenario import load_scenario
+from sim.whatif.compare import compare_scenarios, write_comparison
+from sim.whatif.report import ReportError, build_report, write_report
 
 DATA = Path(__file__).parent / "data"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",

@@ -245,7 +245,7 @@ def simulate(
             with a :class:`~sim.errors.DivergenceError`; ``"flag"`` carries on and leaves it in
             ``state.diverged_step`` (sweeps).
         initial: Start from this state instead of step 0 (a branch continuing its parent's
-            history; see sim/branch.py); ``steps`` then defaults to the quarters left.
+            history; see sim/scenario/branch.py); ``steps`` then defaults to the quarters left.
 
     Returns:
         The final state.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.plots import OKABE_ITO, plt
+from sim.outputs.plots import OKABE_ITO, plt
 
 MAX_LEVELS = 40
 """A parameter with more distinct values than this is binned (by quantiles) before plotting."""

@@ -2,9 +2,10 @@
 
 The run's parameter values and seed are read from the sweep's runs part; they are applied to
 the sweep's base scenario as ``--set``-style overrides (recorded in ``replay.json`` with the
-equivalent ``sim run`` command), and the run is written by :func:`sim.run.write_run`. Because
-the engine's random numbers depend only on a run's seed, the replay's trajectories equal the
-sweep's stored ones exactly; when the sweep kept trajectories, the replay checks this.
+equivalent ``sim run`` command), and the run is written by
+:func:`sim.outputs.run.write_run`. Because the engine's random numbers depend only on a run's
+seed, the replay's trajectories equal the sweep's stored ones exactly; when the sweep kept
+trajectories, the replay checks this.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from sim.errors import SimError
-from sim.outputs import inside
+from sim.outputs.folders import inside
 from sim.sweep.layout import locate
 from sim.sweep.store import SweepStore, write_text
 from sim.sweep.worker import TRAJECTORY_COLUMNS
@@ -69,7 +70,7 @@ def replay(folder: str | Path, run_id: int, out: str | Path | None = None,
         DivergenceError: If the run diverges (as it did in the sweep).
 
     """
-    from sim.run import run_scenario, write_run
+    from sim.outputs.run import run_scenario, write_run
     from sim.scenario import set_path, validate
 
     folder = Path(folder)

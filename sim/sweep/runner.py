@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.errors import SimError
-from sim.outputs import git_commit, inside, versions
+from sim.outputs.folders import git_commit, inside, versions
 from sim.sweep import layout
 from sim.sweep.executors import Executor, make_executor
 from sim.sweep.sampling import problem, sample

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import SimError
-from sim.outputs import OutputError
+from sim.outputs.folders import OutputError
 
 PART = "{kind}-{index:05d}.parquet"
 _DONE = re.compile(r"^runs-(\d{5,})\.parquet$")
@@ -61,7 +61,7 @@ def write_text(text: str, path: Path) -> None:
 
 def save_figure(fig, path: Path) -> None:
     """Save a figure as PNG atomically (temporary name, then rename) and close it."""
-    from sim.plots import save
+    from sim.outputs.plots import save
 
     tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
     try:

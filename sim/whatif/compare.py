@@ -8,7 +8,7 @@ interval of a difference is the 5th to 95th percentile of those paired differenc
 
 Typical use::
 
-    from sim.compare import compare_scenarios, write_comparison
+    from sim.whatif.compare import compare_scenarios, write_comparison
     comparison = compare_scenarios([baseline, accord], replicates=30)
     print(comparison.table())
     folder = write_comparison(comparison, out="results")
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import SimError
-from sim.record import Recording
+from sim.outputs.record import Recording
 from sim.scenario import Scenario
 
 COMPARE_METRICS = ("share", "footprint", "goodwill", "diplomatic")
@@ -197,7 +197,7 @@ def compare_scenarios(
         DivergenceError: If a run's state becomes non-finite.
 
     """
-    from sim.run import replicate_seeds, run_scenario
+    from sim.outputs.run import replicate_seeds, run_scenario
 
     if len(scenarios) < 2:
         raise CompareError("give at least two scenarios to compare (the first is the reference)")
@@ -265,7 +265,7 @@ def format_table(comparison: Comparison) -> str:
 
 def comparison_folder(comparison: Comparison, out: str | Path = "results") -> Path:
     """Where a comparison goes: ``OUT/compare/<label>-vs-<label>-<hash>``, inside ``OUT``."""
-    from sim.outputs import inside, safe_name
+    from sim.outputs.folders import inside, safe_name
 
     names = "-vs-".join(safe_name(label) for label in comparison.labels)[:80]
     return inside(Path(out), "compare", f"{names}-{comparison.digest()[:10]}")
@@ -290,8 +290,8 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
         The folder written.
 
     """
-    from sim.outputs import atomic_folder, manifest, safe_name, write_csv, write_json
-    from sim.run import write_run
+    from sim.outputs.folders import atomic_folder, manifest, safe_name, write_csv, write_json
+    from sim.outputs.run import write_run
 
     destination = folder or comparison_folder(comparison, out)
     figures = []
@@ -300,7 +300,7 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
         write_csv(comparison.table(), tmp / "last_quarter.csv")
         write_csv(comparison.trajectory_table(), tmp / "trajectories.csv")
         if plot:
-            from sim.plots import save
+            from sim.outputs.plots import save
 
             for s, state in enumerate(comparison.states):
                 name = f"{safe_name(state)}.png"
@@ -347,7 +347,7 @@ def comparison_figure(comparison: Comparison, state: int):
     """
     import matplotlib.pyplot as plt
 
-    from sim.plots import METRICS, OKABE_ITO, quarter_ticks
+    from sim.outputs.plots import METRICS, OKABE_ITO, quarter_ticks
 
     styles = ["-", "--", ":", "-."]
     name, unit = METRICS[comparison.metric]

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim explain``."""
-    from sim.explain import chronicle
+    from sim.whatif.explain import chronicle
 
     story = chronicle(args.run_dir, power=args.power, state=args.state, limit=args.limit,
                       seed=args.seed)

@@ -2,20 +2,21 @@
 
 This is what ``sim run`` does, as a Python API::
 
-    from sim.run import run_scenario, write_run
+    from sim.outputs.run import run_scenario, write_run
     recording = run_scenario(load_scenario("scenarios/baseline.yaml"))
     folder = write_run(recording, out="results")
 """
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.engine import compile_scenario, make_batch, repeat
-from sim.outputs import (
+from sim.outputs.folders import (
     atomic_folder,
     inside,
     manifest,
@@ -24,8 +25,9 @@ from sim.outputs import (
     write_csv,
     write_json,
 )
-from sim.record import TRAJECTORY_FIELDS, Recording, record
+from sim.outputs.record import TRAJECTORY_FIELDS, Recording, record
 from sim.scenario import Scenario
+from sim.scenario.branch import branch_step
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
@@ -46,9 +48,7 @@ def run_scenario(scenario: Scenario, replicates: int = 1) -> Recording:
     Raises:
         DivergenceError: If any run's state becomes non-finite.
     """
-    if scenario.branch is not None:  # continues another scenario's history: sim/branch.py
-        from sim.branch import run_branch
-
+    if scenario.branch is not None:  # continues another scenario's history
         return run_branch(scenario, replicate_seeds(scenario.seed, replicates))
     structure, params = compile_scenario(scenario)
     seeds = replicate_seeds(scenario.seed, replicates)
@@ -98,7 +98,7 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
     Returns:
         The folder written.
     """
-    from sim.outputs import write_files
+    from sim.outputs.folders import write_files
 
     scenario = recording.scenario
     seeds = [int(x) for x in recording.seeds]
@@ -119,7 +119,7 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
                 write_csv(recording.events(r), tmp / "runs" / f"events-seed{seed}.csv")
         write_json(manifest(scenario, seeds, {"run_id": destination.name}), tmp / "manifest.json")
         if plot:
-            from sim.plots import influence_figure, save
+            from sim.outputs.plots import influence_figure, save
 
             save(influence_figure(recording), tmp / "influence.png")
     return destination
@@ -142,3 +142,68 @@ def share_table(recording: Recording, run: int | None = 0) -> str:
         cells.append(f"{1 - first[i].sum():.3f} -> {1 - last[i].sum():.3f}")
         lines.append(f"{s.labels[state]:<{width}}" + "".join(f"{c:>22}" for c in cells))
     return "\n".join(lines)
+
+
+def run_branch(scenario, seeds: list[int]):
+    """Simulate a branched scenario for the given seeds, as one batch.
+
+    Args:
+        scenario: A validated scenario with ``branch`` set.
+        seeds: One seed per run.
+
+    Returns:
+        The recording, rows 0 to T: rows up to the branch point are the parent's.
+
+    """
+    recording, _ = _history(scenario, seeds, scenario.steps, keep_state=False)
+    return recording
+
+
+def _batch(scenario, seeds):
+    from sim.engine import compile_scenario, make_batch, repeat
+
+    structure, params = compile_scenario(scenario)
+    return make_batch(structure, repeat(params, len(seeds)), seeds)
+
+
+def _history(scenario, seeds: list[int], steps: int, keep_state: bool = True):
+    """Record ``steps`` quarters of a scenario (branched or not) and return its final state."""
+    from sim.engine import simulate
+    from sim.engine.state import initial_state
+
+    if scenario.branch is None:
+        batch = _batch(scenario, seeds)
+        recording = record(batch, steps, scenario=scenario)
+        return recording, (simulate(batch, steps) if keep_state else None)
+    k = branch_step(scenario)
+    parent = scenario.branch.parent.model_copy(update={"seed": scenario.seed})
+    if steps < k:
+        return _history(parent, seeds, steps, keep_state)
+    head, state = _history(parent, seeds, k - 1)
+    batch = _batch(scenario, seeds)
+    fresh = initial_state(batch.structure, batch.params)
+    n = state.fired.shape[1]
+    state = replace(
+        state,
+        fired=np.concatenate([state.fired, fresh.fired[:, n:]], axis=1),
+        summit_due=np.concatenate([state.summit_due, fresh.summit_due[:, n:]], axis=1),
+    )
+    tail = record(batch, steps - state.step, scenario=scenario, initial=state)
+    final = simulate(batch, steps - state.step, initial=state) if keep_state else None
+    return _stitch(head, tail), final
+
+
+def _stitch(head, tail):
+    """Join a parent's rows 0..k-1 and a branch's rows k-1..T (its first row is the parent's)."""
+    per_step = {"share", "footprint", "goodwill", "diplomatic", "effort", "stability", "spend",
+                "signal", "response", "fired"}
+    joined = {}
+    for f in fields(tail):
+        if f.name not in per_step:
+            continue
+        before, after = getattr(head, f.name), getattr(tail, f.name)[1:]
+        if f.name == "fired" and before.shape[2] < after.shape[2]:
+            pad = np.zeros((*before.shape[:2], after.shape[2] - before.shape[2]), dtype=bool)
+            before = np.concatenate([before, pad], axis=2)
+        joined[f.name] = np.concatenate([before, after], axis=0)
+    return replace(tail, **joined)

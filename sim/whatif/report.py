@@ -2,13 +2,13 @@
 
 The page has the scenario's question, its parameters (powers, states, rules, events), the
 figures (embedded as base64 PNG data URIs), the tables of the last quarter, and the chronicle
-from :mod:`sim.explain`. It has inline CSS only: no scripts, no fonts, no links to fetch, so it
-opens offline from a file or an e-mail attachment. It is written atomically as ``report.html``
-inside the folder.
+from :mod:`sim.whatif.explain`. It has inline CSS only: no scripts, no fonts, no links to
+fetch, so it opens offline from a file or an e-mail attachment. It is written atomically as
+``report.html`` inside the folder.
 
 Typical use::
 
-    from sim.report import write_report
+    from sim.whatif.report import write_report
     write_report("results/baseline/s2025-f3c594d878")
 """
 
@@ -23,8 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import SimError
-from sim.explain import Chronicle, ExplainError, chronicle
-from sim.outputs import read_manifest
+from sim.outputs.folders import read_manifest
+from sim.whatif.explain import Chronicle, ExplainError, chronicle
 
 REPORT_NAME = "report.html"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.commands.run import add_scenario_options
+from sim.cli.run import add_scenario_options
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -33,14 +33,14 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim compare``."""
-    from sim.compare import (
+    from sim.scenario import load_scenario
+    from sim.whatif.compare import (
         CompareError,
         compare_scenarios,
         distinct_labels,
         format_table,
         write_comparison,
     )
-    from sim.scenario import load_scenario
 
     if len(args.scenarios) < 2:
         raise CompareError("give at least two scenario files (the first is the reference)")

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim report``."""
-    from sim.report import write_report
+    from sim.whatif.report import write_report
 
     print(f"report: {write_report(args.folder)}")
     return 0

@@ -1,8 +1,8 @@
 """Record a batch's steps into arrays, and turn them into tidy tables.
 
 A :class:`Recording` is what a run leaves behind in memory: the stocks and shares at every step,
-the moves and reactions, the events that fired. :mod:`sim.outputs` writes it to files; the Mesa
-model, notebooks and comparisons read it directly.
+the moves and reactions, the events that fired. :mod:`sim.outputs.folders` writes it to
+files; the Mesa model, notebooks and comparisons read it directly.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.calendar import quarter_labels
 from sim.engine import Batch, WorldState, simulate
 from sim.engine.params import Structure
 from sim.scenario import CHANNELS, EVENT_KINDS, RULES, Scenario
+from sim.scenario.calendar import quarter_labels
 
 TRAJECTORY_FIELDS = ("share", "footprint", "goodwill", "diplomatic", "effort")
 
@@ -173,7 +173,7 @@ def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = N
         on_divergence: As for :func:`sim.engine.simulate`.
         initial: Start from this state (as for :func:`sim.engine.simulate`); the arrays then
             hold rows ``initial.step`` to the end, so row 0 is not step 0 and ``quarters`` does
-            not apply (sim/branch.py stitches such a tail onto its parent's history).
+            not apply (sim/scenario/branch.py stitches such a tail onto its parent's history).
 
     Returns:
         The recording.

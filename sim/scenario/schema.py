@@ -1,6 +1,6 @@
-"""Scenarios: the typed schema, validation, and :func:`load_scenario`.
+"""The scenario schema: typed, frozen pydantic objects and :func:`validate`.
 
-A scenario is plain YAML read safely (:mod:`sim.scenario_files`: no Python objects, duplicate
+A scenario is plain YAML read safely (:mod:`sim.scenario.files`: no Python objects, duplicate
 keys refused, alias expansion bounded), merged over the file it ``extends:``, overridden by
 ``--set`` pairs, and validated into the frozen pydantic objects below before anything runs.
 Every problem is reported as a :class:`~sim.errors.ScenarioError` naming the file, the field
@@ -15,22 +15,12 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.calendar import parse_quarter, quarter_index, step_of_quarter
 from sim.errors import ScenarioError
-from sim.scenario_files import (  # noqa: F401 - re-exported: the loading API lives here too
-    MAX_FILE_BYTES,
-    deep_merge,
-    extend,
-    parse_set,
-    read_yaml,
-    resolve_file,
-    set_path,
-)
+from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
 
 CHANNELS = ("invest", "soft_power", "diplomacy", "destabilise")
 """The four kinds of move, in the order of the engine's channel axis."""
@@ -329,7 +319,7 @@ EVENT_KINDS = (
 
 
 class Branch(_Strict):
-    """Where a branched scenario leaves its parent (see sim/branch.py and docs/WHATIF.md).
+    """Where a branched scenario leaves its parent (see sim/scenario/branch.py and docs/WHATIF.md).
 
     Attributes:
         from_: The parent scenario file, as written (``from:`` in YAML; relative to the file).
@@ -477,12 +467,12 @@ def _cross_check(scenario: Scenario) -> list[str]:
             last = f"step {end_step}"
             if isinstance(event.at, str):
                 first = quarter_index(scenario.start)
-                from sim.calendar import quarter_label
+                from sim.scenario.calendar import quarter_label
 
                 last = f"{scenario.start} to {quarter_label(first + end_step - 1)}"
             problems.append(f"{path}.at: {event.at!r} is outside the run ({last})")
     if scenario.branch is not None:  # the branch point and what a branch may change
-        from sim.branch import check_branch
+        from sim.scenario.branch import check_branch
 
         problems += check_branch(scenario)
     return problems
@@ -602,41 +592,3 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> Scenario:
         raise ScenarioError(source, problems)
     return scenario
 
-
-def load_scenario(
-    path: str | Path,
-    overrides: list[str] | list[tuple[str, Any]] | None = None,
-    seed: int | None = None,
-    steps: int | None = None,
-    branch: tuple[str, str] | None = None,
-) -> Scenario:
-    """Load, merge, override and validate a scenario file.
-
-    Args:
-        path: The YAML file.
-        overrides: ``path=value`` strings (as given to ``--set``) or (path, value) pairs.
-        seed: Replaces the file's seed when given.
-        steps: Replaces the file's number of steps when given.
-        branch: (parent file, quarter) to branch from, replacing the file's ``branch:``
-            (the command line's --branch-from/--branch-at; the file is relative to the
-            working folder).
-
-    Returns:
-        The validated scenario.
-
-    Raises:
-        ScenarioError: Naming the file, the field path, the value and what is allowed.
-    """
-    data = resolve_file(path)
-    if "branch" in data or branch is not None:  # merge over the parent: sim/branch.py
-        from sim.branch import merge_branch
-
-        data = merge_branch(data, path, branch)
-    pairs = parse_set(overrides) if overrides and isinstance(overrides[0], str) else overrides or []
-    for key, value in pairs:
-        set_path(data, key, value)
-    if seed is not None:
-        data["seed"] = seed
-    if steps is not None:
-        data["steps"] = steps
-    return validate(data, source=str(path))

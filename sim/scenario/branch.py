@@ -28,11 +28,8 @@ Meaning (docs/WHATIF.md):
 from __future__ import annotations
 
 import copy
-from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from sim.errors import ScenarioError
 
@@ -109,14 +106,14 @@ def merge_branch(data: dict[str, Any], path: str | Path,
 
 def branch_step(scenario) -> int:
     """Return k, the step closing the branch quarter: the first step run with the changes."""
-    from sim.calendar import step_of_quarter
+    from sim.scenario.calendar import step_of_quarter
 
     return step_of_quarter(scenario.start, scenario.branch.at)
 
 
 def check_branch(scenario) -> list[str]:
     """Return the problems of a branched scenario (empty if none); see the module docstring."""
-    from sim.calendar import quarter_of_step
+    from sim.scenario.calendar import quarter_of_step
 
     branch = scenario.branch
     parent = branch.parent
@@ -159,68 +156,3 @@ def check_branch(scenario) -> list[str]:
                         "parent); use an event instead (stability_shock, border_accord, visit)")
     return problems
 
-
-def run_branch(scenario, seeds: list[int]):
-    """Simulate a branched scenario for the given seeds, as one batch.
-
-    Args:
-        scenario: A validated scenario with ``branch`` set.
-        seeds: One seed per run.
-
-    Returns:
-        The recording, rows 0 to T: rows up to the branch point are the parent's.
-
-    """
-    recording, _ = _history(scenario, seeds, scenario.steps, keep_state=False)
-    return recording
-
-
-def _batch(scenario, seeds):
-    from sim.engine import compile_scenario, make_batch, repeat
-
-    structure, params = compile_scenario(scenario)
-    return make_batch(structure, repeat(params, len(seeds)), seeds)
-
-
-def _history(scenario, seeds: list[int], steps: int, keep_state: bool = True):
-    """Record ``steps`` quarters of a scenario (branched or not) and return its final state."""
-    from sim.engine import simulate
-    from sim.engine.state import initial_state
-    from sim.record import record
-
-    if scenario.branch is None:
-        batch = _batch(scenario, seeds)
-        recording = record(batch, steps, scenario=scenario)
-        return recording, (simulate(batch, steps) if keep_state else None)
-    k = branch_step(scenario)
-    parent = scenario.branch.parent.model_copy(update={"seed": scenario.seed})
-    if steps < k:
-        return _history(parent, seeds, steps, keep_state)
-    head, state = _history(parent, seeds, k - 1)
-    batch = _batch(scenario, seeds)
-    fresh = initial_state(batch.structure, batch.params)
-    n = state.fired.shape[1]
-    state = replace(
-        state,
-        fired=np.concatenate([state.fired, fresh.fired[:, n:]], axis=1),
-        summit_due=np.concatenate([state.summit_due, fresh.summit_due[:, n:]], axis=1),
-    )
-    tail = record(batch, steps - state.step, scenario=scenario, initial=state)
-    final = simulate(batch, steps - state.step, initial=state) if keep_state else None
-    return _stitch(head, tail), final
-
-
-def _stitch(head, tail):
-    """Join a parent's rows 0..k-1 and a branch's rows k-1..T (its first row is the parent's)."""
-    per_step = {"share", "footprint", "goodwill", "diplomatic", "effort", "stability", "spend",
-                "signal", "response", "fired"}
-    joined = {}
-    for f in fields(tail):
-        if f.name not in per_step:
-            continue
-        before, after = getattr(head, f.name), getattr(tail, f.name)[1:]
-        if f.name == "fired" and before.shape[2] < after.shape[2]:
-            pad = np.zeros((*before.shape[:2], after.shape[2] - before.shape[2]), dtype=bool)
-            before = np.concatenate([before, pad], axis=2)
-        joined[f.name] = np.concatenate([before, after], axis=0)
-    return replace(tail, **joined)

@@ -61,7 +61,7 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
     the 95th percentile.
 
     Args:
-        recording: A :class:`sim.record.Recording`.
+        recording: A :class:`sim.outputs.record.Recording`.
         metric: ``share``, ``footprint``, ``goodwill``, ``diplomatic`` or ``effort``.
         title: Figure title (default: the scenario's name).
     """

@@ -1,4 +1,4 @@
-"""The ``sim`` command line: ``sim run``, and one subcommand per module in sim/commands/.
+"""The ``sim`` command line: ``sim run``, and one subcommand per module in sim/cli/.
 
 Errors the user can fix (a bad scenario, a diverging run, an unwritable folder) are printed as
 a few plain lines with exit status 2 (3 for divergence), never as a traceback.
@@ -16,7 +16,7 @@ from sim import __version__
 from sim.errors import SimError
 
 COMMANDS = ("run", "compare", "explain", "report", "sweep", "replay", "dashboard")
-"""Subcommands, each a module ``sim.commands.<name>`` with ``register`` and ``main``."""
+"""Subcommands, each a module ``sim.cli.<name>`` with ``register`` and ``main``."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
-        module = importlib.import_module(f"sim.commands.{name}")
+        module = importlib.import_module(f"sim.cli.{name}")
         command = module.register(sub)
         command.set_defaults(handler=module.main)
     return parser

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run ``sim run``."""
     from sim.errors import ScenarioError
-    from sim.run import run_scenario, share_table, write_run
+    from sim.outputs.run import run_scenario, share_table, write_run
     from sim.scenario import load_scenario
 
     if args.replicates < 1:

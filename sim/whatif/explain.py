@@ -8,7 +8,7 @@ folders of a comparison), so it explains exactly what was recorded.
 
 Typical use::
 
-    from sim.explain import chronicle
+    from sim.whatif.explain import chronicle
     print(chronicle("results/baseline/s2025-f3c594d878", power="japan", limit=3))
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import SimError
-from sim.outputs import read_manifest
+from sim.outputs.folders import read_manifest
 
 MOVE_CHANGE = 0.10
 """A move is notable when it changed by at least this fraction of the previous quarter's..."""

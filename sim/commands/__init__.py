@@ -1,1 +1,0 @@
-"""Subcommands of the ``sim`` command line, one module each (``register`` and ``main``)."""

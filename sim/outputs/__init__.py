@@ -1,0 +1,1 @@
+"""Runs and their outputs: recording a batch, writing results folders atomically, figures."""
