@@ -23,7 +23,7 @@ from sim.outputs.folders import STALE_SECONDS, OutputError, clean_stale, inside,
 from sim.outputs.run import run_folder, run_scenario, write_run
 from sim.scenario import load_scenario
 
-ONE_RUN_FILES = {"trajectories.csv", "moves.csv", "events.csv", "manifest.json"}
+ONE_RUN_FILES = {"trajectories.csv", "moves.csv", "events.csv", "observables.csv", "manifest.json"}
 
 
 @pytest.fixture(scope="module")

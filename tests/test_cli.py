@@ -59,7 +59,7 @@ def test_same_scenario_and_seed_give_byte_identical_csv_files(tmp_path):
                    "--no-plot").returncode == 0
     a, b = only_run_folder(tmp_path / "a"), only_run_folder(tmp_path / "b")
     assert a.name == b.name
-    for name in ("trajectories.csv", "moves.csv", "events.csv"):
+    for name in ("trajectories.csv", "moves.csv", "events.csv", "observables.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert sim("run", SCENARIOS / "border_accord.yaml", "--out", tmp_path / "c", "--no-plot",
                "--seed", "7").returncode == 0

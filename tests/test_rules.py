@@ -30,29 +30,69 @@ def test_channel_allocation_normalises_and_pulls_investment_toward_resources():
     assert out[0, rules.INVEST, :, 0] == pytest.approx([0.4, 0.6])  # weights 1 x 2, 3 x 1
 
 
-def test_spend_ceiling_gate_and_redirect():
+def test_spend_splits_reactive_spending_gates_and_redirects():
     budget_allocation = np.zeros((1, 4, 1, 1))
     budget_allocation[0, :, 0, 0] = [100.0, 10.0, 4.0, 0.0]
     scale = np.ones((1, 1, 4))
-    args = (scale, np.full((1, 1, 1), 3.0), np.full((1, 1, 1), 0.4), A([0.5]))
-    spent = rules.spend(budget_allocation, args[0], np.full((1, 1, 1), 0.5), *args[1:])
-    # multiplier 1.5: planned 150 invest, 40% passes the gate = 60, half of the blocked 90 moves
-    assert spent[0, :, 0, 0] == pytest.approx([60.0, 15.0 + 45.0, 6.0, 0.0])
-    capped = rules.spend(budget_allocation, args[0], np.full((1, 1, 1), 10.0), *args[1:])
-    assert capped[0, rules.DIPLOMACY, 0, 0] == pytest.approx(12.0)  # ceiling 3 x 4
+    gate, redirect, pressure_share = np.full((1, 1, 1), 0.4), A([0.5]), A([0.25])
+    spent, pressure = rules.spend(budget_allocation, scale, np.full((1, 1, 1), 40.0), gate,
+                                  redirect, pressure_share)
+    # 40 reactive: 10 is leverage, 30 is invested; planned invest 130, 40% passes = 52,
+    # half of the blocked 78 moves to soft power
+    assert pressure[0, 0, 0] == pytest.approx(10.0)
+    assert spent[0, :, 0, 0] == pytest.approx([52.0, 10.0 + 39.0, 4.0, 0.0])
     scale[0, 0, rules.DIPLOMACY] = 0.5
-    halved = rules.spend(budget_allocation, scale, np.zeros((1, 1, 1)), *args[1:])
+    halved, none = rules.spend(budget_allocation, scale, np.zeros((1, 1, 1)), gate, redirect,
+                               pressure_share)
     assert halved[0, rules.DIPLOMACY, 0, 0] == pytest.approx(2.0)
+    assert none[0, 0, 0] == 0.0
 
 
-def test_reception_hedges_against_the_strongest_rival():
-    share = A([[[0.5, 0.1, 0.0]]])
-    openness = np.full((1, 1, 3), 0.8)
-    eff = rules.reception(share, openness, A([2.0]))
-    expected = 0.8 * np.exp(2.0 * A([0.1 - 0.5, 0.5 - 0.1, 0.5 - 0.0]))
-    assert eff[0, 0] == pytest.approx(expected)
-    alone = rules.reception(A([[[0.3]]]), np.full((1, 1, 1), 0.8), A([2.0]))
-    assert alone[0, 0, 0] == pytest.approx(0.8 * np.exp(-0.6))
+def test_absorb_shares_the_capacity_in_proportion():
+    spent = np.zeros((1, 4, 2, 2))
+    spent[0, rules.INVEST] = [[300.0, 100.0], [10.0, 20.0]]
+    spent[0, rules.SOFT_POWER] = 5.0
+    rules.absorb(spent, A([[200.0, 1000.0]]))
+    # state 0: demand 400 > 200, each power gets half; state 1 is under its capacity
+    assert spent[0, rules.INVEST] == pytest.approx(A([[150.0, 50.0], [10.0, 20.0]]))
+    assert spent[0, rules.SOFT_POWER] == pytest.approx(np.full((2, 2), 5.0))
+    unlimited = np.ones((1, 4, 1, 1))
+    rules.absorb(unlimited, A([[np.inf]]))
+    assert unlimited[0, rules.INVEST, 0, 0] == 1.0
+
+
+def test_pressure_falls_on_the_rivals_the_power_reacts_to():
+    pressure = A([[[0.0, 20.0, 0.0]]])  # power 1 spends 20 on leverage
+    leverage_share = A([[[0.1, 0.5, 0.2]]])
+    targets = A([[0.0, 0.0, 0.0], [0.5, 0.0, 0.5], [0.0, 0.0, 0.0]])  # 1 reacts to 0 and 2
+    on = rules.pressure_on(pressure, leverage_share, targets, A([[100.0]]))
+    assert on[0, 0] == pytest.approx([0.5 * 0.5 * 20 / 100, 0.0, 0.5 * 0.5 * 20 / 100])
+
+
+def test_hedging_premium_is_bounded():
+    share = A([[[0.6, 0.1, 0.0]]])
+    factor = rules.hedging_factor(share, A([2.0]), A([10.0]))  # bound not reached
+    expected = np.exp(2.0 * A([0.1 - 0.6, 0.6 - 0.1, 0.6 - 0.0]))
+    assert factor[0, 0] == pytest.approx(expected)
+    bounded = rules.hedging_factor(share, A([2.0]), A([0.5]))
+    assert bounded[0, 0] == pytest.approx([1 / 1.5, 1.5, 1.5])
+    none = rules.hedging_factor(share, A([2.0]), A([0.0]))
+    assert none[0, 0] == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_reception_combines_openness_hedging_events_and_leverage():
+    share = A([[[0.5, 0.1]]])
+    pressure = A([[[0.0, 0.2]]])
+    modifier = A([[[1.0, 1.1]]])
+    eff = rules.reception(share, A([[0.8]]), A([2.0]), A([0.5]), pressure, A([5.0]), modifier)
+    hedge = rules.hedging_factor(share, A([2.0]), A([0.5]))[0, 0]
+    assert eff[0, 0] == pytest.approx(0.8 * hedge * A([1.0, 1.1 / (1 + 5.0 * 0.2)]))
+
+
+def test_update_dependence_decays_each_channel():
+    dependence = np.full((1, 1, 1, 4), 100.0)
+    new = rules.update_dependence(dependence, A([[0.01, 0.0, 0.5, -0.1]]))
+    assert new[0, 0, 0] == pytest.approx([99.0, 100.0, 50.0, 110.0])
 
 
 def test_update_stocks():
@@ -84,49 +124,65 @@ def test_perceived_loudness():
 
 
 def _react(rule, effort, share=None, spend=None, base=None, sens=0.0, thr=0.0, griev=0.0,
-           restraint=0.0, loud=(1.0, 1.0)):
+           restraint=0.0, loud=(1.0, 1.0), ceiling=np.inf, past=None, gain=None):
     R, S, P = 1, 1, 2
     share = np.zeros((R, S, P)) if share is None else A(share).reshape(R, S, P)
     spend = np.zeros((R, S, P)) if spend is None else A(spend).reshape(R, S, P)
     base = np.ones((R, S, P)) if base is None else A(base).reshape(R, S, P)
+    gain = np.zeros((P, P), dtype=bool) if gain is None else A(gain, dtype=bool)
     full = lambda v: np.full((R, P, P), v)  # noqa: E731
-    return rules.react(A(rule, dtype=np.int8), A(effort).reshape(R, S, P), share, spend, base,
-                       A([[loud]]), full(sens), full(thr), full(griev),
-                       np.full((R, S, P), restraint))
+    return rules.react(A(rule, dtype=np.int8), A(effort).reshape(R, S, P), share, past, gain,
+                       spend, base, A([[loud]]), full(sens), full(thr), full(griev),
+                       np.full((R, S, P), restraint), np.full((R, S, P), ceiling))
 
 
 def test_react_linear_is_richardson():
-    # power 0 reacts linearly to power 1: x' = x + a y - m x + g
-    new, signal, response = _react([[0, 1], [0, 0]], [0.4, 2.0], sens=0.3, griev=0.05,
+    # power 0 reacts linearly to power 1: x' = x + a y - m x + g (USD m a quarter)
+    new, signal, response = _react([[0, 1], [0, 0]], [40.0, 200.0], sens=0.3, griev=5.0,
                                    restraint=0.5, loud=(1.0, 1.5))
-    assert new[0, 0, 0] == pytest.approx(0.4 + 0.3 * 1.5 * 2.0 - 0.5 * 0.4 + 0.05)
-    assert new[0, 0, 1] == pytest.approx(2.0 - 0.5 * 2.0)  # no rule: restraint only
-    assert signal[0, 0, 0, 1] == pytest.approx(3.0)
-    assert response[0, 0, 0, 1] == pytest.approx(0.3 * 3.0 + 0.05)
+    assert new[0, 0, 0] == pytest.approx(40 + 0.3 * 1.5 * 200 - 0.5 * 40 + 5)
+    assert new[0, 0, 1] == pytest.approx(200 - 0.5 * 200)  # no rule: restraint only
+    assert signal[0, 0, 0, 1] == pytest.approx(300.0)
+    assert response[0, 0, 0, 1] == pytest.approx(0.3 * 300 + 5)
 
 
-def test_react_threshold_only_past_the_threshold():
+def test_react_threshold_only_past_the_threshold_in_money():
     rule = [[0, 2], [0, 0]]
-    below, _, _ = _react(rule, [0.0, 0.0], share=[0.0, 0.04], sens=2.0, thr=0.05)
-    above, _, _ = _react(rule, [0.0, 0.0], share=[0.0, 0.08], sens=2.0, thr=0.05)
+    base = [150.0, 10.0]  # power 0 spends 150 a quarter in the state with no reaction
+    below, _, _ = _react(rule, [0.0, 0.0], share=[0.0, 0.04], base=base, sens=2.0, thr=0.05)
+    above, _, _ = _react(rule, [0.0, 0.0], share=[0.0, 0.08], base=base, sens=2.0, thr=0.05)
     assert below[0, 0, 0] == 0.0
-    assert above[0, 0, 0] == pytest.approx(2.0 * 0.03)
+    assert above[0, 0, 0] == pytest.approx(2.0 * 0.03 * 150)
+
+
+def test_react_to_a_gain_over_a_window():
+    rule, gain = [[0, 2], [0, 0]], [[False, True], [False, False]]
+    past = {(0, 1): A([[[0.0, 0.05]]])}
+    rose, signal, _ = _react(rule, [0.0, 0.0], share=[0.0, 0.09], base=[100.0, 1.0], sens=1.0,
+                             thr=0.02, past=past, gain=gain)
+    assert signal[0, 0, 0, 1] == pytest.approx(0.04)  # gained 0.04 since the window began
+    assert rose[0, 0, 0] == pytest.approx(1.0 * (0.04 - 0.02) * 100)
+    flat, _, _ = _react(rule, [0.0, 0.0], share=[0.0, 0.5], base=[100.0, 1.0], sens=1.0,
+                        thr=0.02, past={(0, 1): A([[[0.0, 0.5]]])}, gain=gain)
+    assert flat[0, 0, 0] == 0.0  # a high but steady share is no gain
 
 
 def test_react_tit_for_tat_matches_visible_spend():
-    # power 0 matches power 1's 30 of visible spend; its own spend at zero effort is 10
+    # power 0 matches power 1's 30 of visible spend; its own spend with no reaction is 10
     new, signal, _ = _react([[0, 3], [0, 0]], [0.0, 0.0], spend=[0.0, 30.0], base=[10.0, 5.0],
                             sens=1.0)
     assert signal[0, 0, 0, 1] == pytest.approx(30.0)
-    assert new[0, 0, 0] == pytest.approx(2.0)  # 10 x (1 + 2) = 30
-    quiet, _, _ = _react([[0, 3], [0, 0]], [0.7, 0.0], spend=[0.0, 5.0], base=[10.0, 5.0],
+    assert new[0, 0, 0] == pytest.approx(20.0)  # 10 + 20 = 30
+    quiet, _, _ = _react([[0, 3], [0, 0]], [7.0, 0.0], spend=[0.0, 5.0], base=[10.0, 5.0],
                          sens=1.0, restraint=0.5)
-    assert quiet[0, 0, 0] == pytest.approx(0.35)  # nothing to match: restraint only
+    assert quiet[0, 0, 0] == pytest.approx(3.5)  # nothing to match: restraint only
 
 
-def test_react_effort_never_negative():
+def test_react_never_negative_and_never_past_the_ceiling():
     new, _, _ = _react([[0, 1], [0, 0]], [0.1, 0.0], sens=0.0, griev=-1.0)
     assert new[0, 0, 0] == 0.0
+    capped, _, _ = _react([[0, 1], [0, 0]], [0.0, 1000.0], sens=1.0, ceiling=300.0)
+    assert capped[0, 0, 0] == 300.0
 
 
 def test_influence_shares_and_residual_sum_to_one():
@@ -137,3 +193,17 @@ def test_influence_shares_and_residual_sum_to_one():
     attraction = A([100 + 100 + 5, 300 + 0 + 20])
     assert share[0, 0] == pytest.approx(attraction / (attraction.sum() + 500))
     assert share.sum() + 500 / (attraction.sum() + 500) == pytest.approx(1.0)
+
+
+def test_structural_dependence_adds_to_attraction():
+    from sim.engine.state import structural_attraction
+
+    dependence = np.zeros((1, 1, 2, 4))
+    dependence[0, 0, 0] = [100.0, 200.0, 0.0, 50.0]
+    factor = A([[[0.5, 1.0]]])  # remittances from power 0 halved by a shock
+    x = structural_attraction(dependence, factor, A([[0.5, 1.0, 1.0, 2.0]]))
+    assert x[0, 0] == pytest.approx([0.5 * 100 + 1.0 * 200 * 0.5 + 2.0 * 50, 0.0])
+    zero = np.zeros((1, 1, 2))
+    share, lev = influence_shares(zero, zero, zero, A([[1.0, 1.0, 1.0]]), A([[100.0]]), x,
+                                  leverage=True)
+    assert share[0, 0, 0] == pytest.approx(250 / 350) and lev[0, 0, 0] == pytest.approx(250 / 350)

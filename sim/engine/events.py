@@ -18,9 +18,10 @@ from sim.engine.random import STREAM_EVENTS, uniform
 from sim.engine.state import WorldState
 from sim.scenario import EVENT_KINDS
 
-(BORDER_ACCORD, VISIT, SUMMIT, SUMMIT_CANCELLED, BUDGET_CHANGE, CAMPAIGN, SHOCK) = range(
-    len(EVENT_KINDS)
-)
+(BORDER_ACCORD, VISIT, SUMMIT, SUMMIT_CANCELLED, BUDGET_CHANGE, CAMPAIGN, SHOCK,
+ REMITTANCE_SHOCK, SANCTIONS, ENERGY_PURCHASE, PLATFORM_SUMMIT, OPENING) = range(len(EVENT_KINDS))
+ENERGY = 0
+"""Index of the energy channel on the dependence axis."""
 
 
 def apply_events(
@@ -57,6 +58,13 @@ def apply_events(
     budget_scale = state.budget_scale.copy()
     left, intensity = state.campaign_left.copy(), state.campaign_intensity.copy()
     summit_due = state.summit_due.copy()
+    changed: dict[str, np.ndarray] = {}
+
+    def mutable(name: str) -> np.ndarray:
+        """A copy of a state array, made on the first event that changes it."""
+        if name not in changed:
+            changed[name] = getattr(state, name).copy()
+        return changed[name]
 
     for e in np.flatnonzero(kinds == SUMMIT_CANCELLED):
         hit = fired[:, e]
@@ -74,7 +82,7 @@ def apply_events(
         if not hit.any():
             continue
         kind, power, mask = kinds[e], structure.event_power[e], structure.event_states[e]
-        a, b = params.event_a[:, e], params.event_b[:, e]
+        a, b, c = params.event_a[:, e], params.event_b[:, e], params.event_c[:, e]
         on = hit[:, None] & mask[None, :]  # (R, S)
         if kind == BORDER_ACCORD:
             resolved = np.where(b[:, None] < 0, disputes, np.minimum(disputes, b[:, None]))
@@ -93,8 +101,30 @@ def apply_events(
             intensity[:, :, power] = np.where(on, a[:, None], intensity[:, :, power])
         elif kind == SHOCK:
             stability = np.where(on, np.clip(stability + a[:, None], 0.0, 1.0), stability)
+        elif kind == REMITTANCE_SHOCK:
+            factor, until = mutable("remittance_factor"), mutable("remittance_left")
+            factor[:, :, power] = np.where(on, 1.0 + a[:, None], factor[:, :, power])
+            until[:, :, power] = np.where(on, b[:, None], until[:, :, power])
+        elif kind == SANCTIONS:
+            until = mutable("sanction_left")
+            friction, rerouting = mutable("sanction_friction"), mutable("sanction_rerouting")
+            until[:, power] = np.where(hit, c, until[:, power])
+            friction[:, power] = np.where(hit, a, friction[:, power])
+            rerouting[:, power] = np.where(hit, b, rerouting[:, power])
+        elif kind == ENERGY_PURCHASE:
+            dependence = mutable("dependence")
+            energy = dependence[:, :, power, ENERGY]
+            moved = energy + a[:, None] * params.dependence[:, :, power, ENERGY]
+            dependence[:, :, power, ENERGY] = np.where(on, np.maximum(moved, 0.0), energy)
+        elif kind == PLATFORM_SUMMIT:
+            gain, until = mutable("platform_gain"), mutable("platform_left")
+            gain[:, :, power] = np.where(on, a[:, None], gain[:, :, power])
+            until[:, :, power] = np.where(on, b[:, None], until[:, :, power])
+        elif kind == OPENING:
+            openness = mutable("openness")
+            openness[:] = np.where(on, np.clip(openness + a[:, None], 0.0, 1.0), openness)
     return replace(
         state, disputes=disputes, stability=stability, goodwill=goodwill, diplomatic=diplomatic,
         budget_scale=budget_scale, campaign_left=left, campaign_intensity=intensity,
-        summit_due=summit_due, fired=fired,
+        summit_due=summit_due, fired=fired, **changed,
     )

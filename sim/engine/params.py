@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import CHANNELS, EVENT_KINDS, RULES, Scenario
+from sim.scenario import CHANNELS, DEPENDENCE, EVENT_KINDS, RULES, Scenario
 
 STOCKS = ("footprint", "goodwill", "diplomatic")
 
@@ -36,6 +36,10 @@ class Structure:
         start: First quarter label.
         steps: Number of steps.
         rule: Reaction rule code per (power, rival), index into ``sim.scenario.RULES``.
+        gain_signal: Whether a threshold reaction watches the rival's gain over a window
+            rather than its level, per (power, rival).
+        window: Quarters over which that gain is measured, per (power, rival).
+        history: Quarters of past shares a step keeps (the largest gain window, 0 if none).
         event_kind: Code of each event (index into ``sim.scenario.EVENT_KINDS``).
         event_power: Power index of each event (-1 if none).
         event_states: Boolean mask (E, S) of the states each event touches.
@@ -51,6 +55,9 @@ class Structure:
     start: str
     steps: int
     rule: np.ndarray
+    gain_signal: np.ndarray
+    window: np.ndarray
+    history: int
     event_kind: np.ndarray
     event_power: np.ndarray
     event_states: np.ndarray
@@ -87,13 +94,13 @@ class Params:
     visibility: np.ndarray  # (R, P) 0 quiet .. 1 high-profile
     visibility_by_state: np.ndarray  # (R, S, P) visibility in a state; -1: the power's own
     restraint: np.ndarray  # (R, P) fraction of effort fading per quarter
-    initial_effort: np.ndarray  # (R, P) effort units
-    max_spend_multiplier: np.ndarray  # (R, P) ceiling on spend / budget
+    initial_effort: np.ndarray  # (R, P) USD millions per quarter of reactive spending
+    max_spend_multiplier: np.ndarray  # (R, P) ceiling on spend / base spend (inf: none)
     allocation: np.ndarray  # (R, P, S) relative weights
     resource_interest: np.ndarray  # (R, P, K) pull per unit resource index
-    sensitivity: np.ndarray  # (R, P, P) effort per unit signal
-    threshold: np.ndarray  # (R, P, P) perceived share
-    grievance: np.ndarray  # (R, P, P) effort per quarter
+    sensitivity: np.ndarray  # (R, P, P) scale of the reaction (see Reaction)
+    threshold: np.ndarray  # (R, P, P) perceived share or gain
+    grievance: np.ndarray  # (R, P, P) USD millions per quarter
     stability: np.ndarray  # (R, S) initial stability
     stability_target: np.ndarray  # (R, S)
     border_disputes: np.ndarray  # (R, S) initial open disputes
@@ -103,12 +110,24 @@ class Params:
     footprint: np.ndarray  # (R, S, P) initial USD millions
     goodwill: np.ndarray  # (R, S, P) initial USD millions equivalent
     diplomatic: np.ndarray  # (R, S, P) initial USD millions equivalent
+    dependence: np.ndarray  # (R, S, P, 4) initial, USD millions (a year for flows)
+    capacity: np.ndarray  # (R, S) USD millions per quarter (inf: no limit)
+    gdp: np.ndarray  # (R, S) USD billions a year, the year before the start
+    gdp_growth: np.ndarray  # (R, S) per year
+    trade_total: np.ndarray  # (R, S) USD billions a year, the year before the start
+    trade_growth: np.ndarray  # (R, S) per year
+    trade_with: np.ndarray  # (R, S, P) USD billions a year, the year before the start
+    dependence_weights: np.ndarray  # (R, 4) influence per USD million of dependence
+    dependence_decay: np.ndarray  # (R, 4) per quarter
     decay: np.ndarray  # (R, 3) per quarter, footprint/goodwill/diplomatic
     weights: np.ndarray  # (R, 3) attraction weights
     instability_weight: np.ndarray  # (R,)
     dispute_weight: np.ndarray  # (R,)
     risk_softness: np.ndarray  # (R,)
     hedging: np.ndarray  # (R,)
+    hedging_max_premium: np.ndarray  # (R,) fraction
+    pressure_share: np.ndarray  # (R,) fraction of reactive spending used as leverage
+    leverage: np.ndarray  # (R,)
     blocked_to_soft_power: np.ndarray  # (R,)
     visibility_reaction_gain: np.ndarray  # (R,)
     visibility_diplomatic_gain: np.ndarray  # (R,)
@@ -120,6 +139,7 @@ class Params:
     event_probability: np.ndarray  # (R, E) per-step probability (0 for scheduled)
     event_a: np.ndarray  # (R, E) first magnitude (see ODD: events)
     event_b: np.ndarray  # (R, E) second magnitude
+    event_c: np.ndarray  # (R, E) third magnitude
     paths: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict, compare=False)
 
     @property
@@ -160,7 +180,9 @@ class _Compiler:
             "border_disputes": (S,), "openness": (S,), "autonomy": (S,), "resources": (S, K),
             "footprint": (S, P), "goodwill": (S, P), "diplomatic": (S, P), "decay": (3,),
             "weights": (3,), "event_step": (E,), "event_probability": (E,), "event_a": (E,),
-            "event_b": (E,),
+            "event_b": (E,), "event_c": (E,), "dependence": (S, P, 4), "capacity": (S,),
+            "gdp": (S,), "gdp_growth": (S,), "trade_total": (S,), "trade_growth": (S,),
+            "trade_with": (S, P), "dependence_weights": (4,), "dependence_decay": (4,),
         }
         self.arrays: dict[str, np.ndarray] = {}
         for name in _array_fields():
@@ -175,15 +197,19 @@ class _Compiler:
         sc = self.scenario
         P = len(self.powers)
         rule = np.zeros((P, P), dtype=np.int8)
+        gain_signal = np.zeros((P, P), dtype=bool)
+        window = np.zeros((P, P), dtype=np.int64)
         for p, key in enumerate(self.powers):
             power = sc.powers[key]
             base = f"powers.{key}"
             for c, channel in enumerate(CHANNELS):
                 value = getattr(power.budget, channel)
                 self.put(f"{base}.budget.{channel}", "budget", (p, c), value)
-            for name in ("risk_tolerance", "visibility", "restraint", "initial_effort",
-                         "max_spend_multiplier"):
+            for name in ("risk_tolerance", "visibility", "restraint", "initial_effort"):
                 self.put(f"{base}.{name}", name, (p,), getattr(power, name))
+            ceiling = power.max_spend_multiplier
+            self.put(f"{base}.max_spend_multiplier", "max_spend_multiplier", (p,),
+                     np.inf if ceiling is None else ceiling)
             for s, state in enumerate(self.states):
                 value = power.visibility_by_state.get(state, -1.0)
                 self.put(f"{base}.visibility_by_state.{state}", "visibility_by_state", (s, p),
@@ -200,6 +226,8 @@ class _Compiler:
                 if reaction is None or q == p:
                     continue
                 rule[p, q] = RULES.index(reaction.rule)
+                gain_signal[p, q] = reaction.rule == "threshold" and reaction.signal == "gain"
+                window[p, q] = reaction.window
                 for name in ("sensitivity", "threshold", "grievance"):
                     value = getattr(reaction, name)
                     self.put(f"{base}.reaction.{rival}.{name}", name, (p, q), value)
@@ -219,7 +247,27 @@ class _Compiler:
                 for p, power in enumerate(self.powers):
                     value = held.get(power, 0.0)
                     self.put(f"{base}.initial.{channel}.{power}", channel, (s, p), value)
+            for c, channel in enumerate(DEPENDENCE):
+                held = getattr(state.dependence, channel)
+                for p, power in enumerate(self.powers):
+                    self.put(f"{base}.dependence.{channel}.{power}", "dependence", (s, p, c),
+                             held.get(power, 0.0))
+            capacity = state.absorptive_capacity
+            self.put(f"{base}.absorptive_capacity", "capacity", (s,),
+                     np.inf if capacity is None else capacity)
+            economy = state.economy
+            for path, name in (("gdp_usd_bn", "gdp"), ("gdp_growth", "gdp_growth"),
+                               ("trade_usd_bn", "trade_total"), ("trade_growth", "trade_growth")):
+                self.put(f"{base}.economy.{path}", name, (s,), getattr(economy, path))
+            for p, power in enumerate(self.powers):
+                self.put(f"{base}.economy.trade_with.{power}", "trade_with", (s, p),
+                         economy.trade_with.get(power, 0.0))
         rules = sc.rules
+        for c, channel in enumerate(DEPENDENCE):
+            self.put(f"rules.dependence.weights.{channel}", "dependence_weights", (c,),
+                     getattr(rules.dependence.weights, channel))
+            self.put(f"rules.dependence.decay.{channel}", "dependence_decay", (c,),
+                     getattr(rules.dependence.decay, channel))
         for i, channel in enumerate(STOCKS):
             self.put(f"rules.decay.{channel}", "decay", (i,), getattr(rules.decay, channel))
             self.put(f"rules.weights.{channel}", "weights", (i,), getattr(rules.weights, channel))
@@ -228,6 +276,9 @@ class _Compiler:
             "rules.risk.dispute_weight": ("dispute_weight", rules.risk.dispute_weight),
             "rules.risk.softness": ("risk_softness", rules.risk.softness),
             "rules.hedging": ("hedging", rules.hedging),
+            "rules.hedging_max_premium": ("hedging_max_premium", rules.hedging_max_premium),
+            "rules.reaction.pressure_share": ("pressure_share", rules.reaction.pressure_share),
+            "rules.reaction.leverage": ("leverage", rules.reaction.leverage),
             "rules.blocked_investment_to_soft_power": (
                 "blocked_to_soft_power", rules.blocked_investment_to_soft_power),
             "rules.visibility.reaction_gain": (
@@ -242,7 +293,7 @@ class _Compiler:
         }
         for path, (name, value) in scalar_rules.items():
             self.put(path, name, (), value)
-        structure = self._compile_events(rule)
+        structure = self._compile_events(rule, gain_signal, window)
         dtype = np.dtype(sc.precision)
         arrays = {
             name: (a if name == "event_step" else a.astype(dtype))
@@ -251,7 +302,8 @@ class _Compiler:
         params = Params(**arrays, paths=self.paths)
         return structure, params
 
-    def _compile_events(self, rule: np.ndarray) -> Structure:
+    def _compile_events(self, rule: np.ndarray, gain_signal: np.ndarray,
+                        window: np.ndarray) -> Structure:
         sc = self.scenario
         E, S = len(sc.events), len(self.states)
         kind = np.zeros(E, dtype=np.int8)
@@ -281,33 +333,39 @@ class _Compiler:
             self.arrays["event_step"][0, e] = -1 if step is None else step
             if step is None:
                 self.put(f"{base}.probability", "event_probability", (e,), event.probability)
-            a_name, b_name = _EVENT_MAGNITUDES[event.kind]
-            if a_name:
-                value = getattr(event, a_name)
-                self.put(f"{base}.{a_name}", "event_a", (e,), -1.0 if value is None else value)
-            if b_name:
-                value = getattr(event, b_name)
-                self.put(f"{base}.{b_name}", "event_b", (e,), -1.0 if value is None else value)
+            for slot, name in zip(("event_a", "event_b", "event_c"),
+                                  _EVENT_MAGNITUDES[event.kind], strict=True):
+                if name:
+                    value = getattr(event, name)
+                    self.put(f"{base}.{name}", slot, (e,), -1.0 if value is None else value)
         labels = {k: (v.label or k.replace("_", " ").title()) for k, v in sc.powers.items()}
         labels |= {k: (v.label or k.replace("_", " ").title()) for k, v in sc.states.items()}
         return Structure(
             powers=tuple(self.powers), states=tuple(self.states), labels=labels,
             sectors=tuple(self.sectors), start=sc.start, steps=sc.steps, rule=rule,
+            gain_signal=gain_signal, window=window,
+            history=int(window[gain_signal].max()) if gain_signal.any() else 0,
             event_kind=kind, event_power=power, event_states=mask, event_channel=channel,
             event_random=random, event_notes=tuple(notes),
         )
 
 
-_EVENT_MAGNITUDES: dict[str, tuple[str | None, str | None]] = {
-    "border_accord": ("stability_gain", "disputes_resolved"),
-    "visit": ("diplomatic_gain", "goodwill_gain"),
-    "summit": ("diplomatic_gain", "goodwill_gain"),
-    "summit_cancelled": ("delay", None),
-    "budget_change": ("factor", None),
-    "destabilisation_campaign": ("intensity", "duration"),
-    "stability_shock": ("delta", None),
+_EVENT_MAGNITUDES: dict[str, tuple[str | None, str | None, str | None]] = {
+    "border_accord": ("stability_gain", "disputes_resolved", None),
+    "visit": ("diplomatic_gain", "goodwill_gain", None),
+    "summit": ("diplomatic_gain", "goodwill_gain", None),
+    "summit_cancelled": ("delay", None, None),
+    "budget_change": ("factor", None, None),
+    "destabilisation_campaign": ("intensity", "duration", None),
+    "stability_shock": ("delta", None, None),
+    "remittance_shock": ("change", "quarters", None),
+    "sanctions": ("trade_friction", "rerouting", "quarters"),
+    "energy_purchase": ("change", None, None),
+    "platform_summit": ("reception_gain", "quarters", None),
+    "opening": ("openness_change", None, None),
 }
-"""Which event fields fill ``event_a`` and ``event_b`` (-1 stands for "none": all, never)."""
+"""Which event fields fill ``event_a``, ``event_b`` and ``event_c`` (-1 stands for "none":
+all, never)."""
 
 
 def compile_scenario(scenario: Scenario) -> tuple[Structure, Params]:

@@ -82,45 +82,81 @@ def channel_allocation(
 
 def spend(
     budget_allocation: np.ndarray, budget_scale: np.ndarray, effort: np.ndarray,
-    max_multiplier: np.ndarray, gate: np.ndarray, blocked_to_soft_power: np.ndarray,
-) -> np.ndarray:
-    """Spend of each power in each state this quarter by channel, USD millions, (R, C, S, P).
+    gate: np.ndarray, blocked_to_soft_power: np.ndarray, pressure_share: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spend of each power in each state this quarter, USD millions.
 
-    planned = budget[p, c] x allocation[c, s, p] x scale[p, c] x min(1 + effort[s, p], ceiling);
-    invest = planned_invest x gate; a fraction ``blocked_to_soft_power`` of the blocked
-    investment is spent on soft power instead. A power's total spend over channels never
-    exceeds its total budget x scale x ceiling.
+    base = budget[p, c] x allocation[c, s, p] x scale[p, c]; the reactive spending R[s, p]
+    (``effort``) is split: a fraction ``pressure_share`` is leverage on rivals (returned apart:
+    it buys the reacting power nothing) and the rest is invested where the rival gained.
+    invest = (base_invest + (1 - pressure_share) R) x gate; a fraction ``blocked_to_soft_power``
+    of the blocked investment is spent on soft power instead.
 
     Args:
         budget_allocation: budget[p, c] x allocation[c, s, p], shape (R, C, S, P).
         budget_scale: (R, P, C) multipliers from budget-change events.
-        effort: (R, S, P) reactive effort.
-        max_multiplier: (R, S, P) spend ceiling as a multiple of the budget.
+        effort: (R, S, P) reactive spending, USD millions per quarter.
         gate: (R, S, P) investment gate.
         blocked_to_soft_power: (R,) share of blocked investment moved to soft power.
+        pressure_share: (R,) share of reactive spending used as leverage.
+
+    Returns:
+        (spend by channel (R, C, S, P), pressure spending (R, S, P)).
     """
-    multiplier = effort + 1.0
-    np.minimum(multiplier, max_multiplier, out=multiplier)
-    planned = np.empty_like(budget_allocation)
-    for c in range(planned.shape[1]):
-        np.multiply(budget_allocation[:, c], multiplier, out=planned[:, c])
+    planned = budget_allocation.copy()
     if (budget_scale != 1.0).any():  # multiplying by exactly 1 would change nothing
         planned *= np.transpose(budget_scale, (0, 2, 1))[:, :, None, :]
+    share = pressure_share[:, None, None]
+    pressure = share * effort
+    planned[:, INVEST] += effort - pressure
     invest = planned[:, INVEST] * gate
     blocked = planned[:, INVEST] - invest
     planned[:, INVEST] = invest
     planned[:, SOFT_POWER] += blocked_to_soft_power[:, None, None] * blocked
-    return planned
+    return planned, pressure
 
 
-def reception(share: np.ndarray, openness: np.ndarray, hedging: np.ndarray) -> np.ndarray:
-    """How much of a dollar from each power a state lets turn into stock, (R, S, P).
+def absorb(spent: np.ndarray, capacity: np.ndarray) -> None:
+    """Ration investment to each state's absorptive capacity, in place.
 
-    eff = openness_s x exp(hedging x (L[s, p] - I[s, p])), where L[s, p] is the largest share
-    held by any other power. A state hedges: the more a power already holds relative to its
-    strongest rival, the less its next dollar buys; the more dominant that rival, the more a
-    newcomer's dollar buys (a counterweight is welcome). ``share`` and ``openness`` are
-    (R, S, P), ``hedging`` (R,).
+    With demand D_s = sum_p invest[s, p], every power's investment in s is scaled by
+    min(1, K_s / D_s): the pool of projects, licences and offtake is shared in proportion to
+    what each power brings, so one power's extra investment crowds out the others'.
+
+    Args:
+        spent: (R, C, S, P) spend; its invest channel is changed.
+        capacity: (R, S) USD millions per quarter (inf: no limit).
+    """
+    invest = spent[:, INVEST]
+    demand = sum_powers(invest)
+    scale = np.divide(capacity, demand, out=np.ones_like(demand), where=demand > capacity)
+    invest *= scale[:, :, None]
+
+
+def pressure_on(
+    pressure: np.ndarray, leverage_share: np.ndarray, targets: np.ndarray,
+    inflow: np.ndarray,
+) -> np.ndarray:
+    """Leverage each power faces in each state, (R, S, P) indexed by the rival q.
+
+    on[s, q] = sum_p T[p, q] x lev[s, p] x pressure[s, p] / inflow[s], where lev[s, p] is the
+    reacting power's structural share in s (its leverage: debt, trade access, migration,
+    security ties), T[p, q] spreads p's pressure over the rivals it reacts to, and inflow[s] is
+    the state's usual inflow from all the powers (USD millions per quarter).
+    """
+    weighted = leverage_share * pressure
+    out = np.einsum("rsp,pq->rsq", weighted, targets)
+    out /= inflow[:, :, None]
+    return out
+
+
+def hedging_factor(share: np.ndarray, hedging: np.ndarray,
+                   max_premium: np.ndarray) -> np.ndarray:
+    """How much more (or less) a state lets a power's dollar buy as a counterweight, (R, S, P).
+
+    factor = exp(clip(h x (L[s, p] - I[s, p]), -log(1 + M), log(1 + M))), where L[s, p] is the
+    largest share held by any other power and M the largest premium: a newcomer facing a
+    dominant rival gets at most 1 + M times parity, a dominant power at least 1 / (1 + M).
     """
     n_powers = share.shape[2]
     gap = np.zeros_like(share)
@@ -135,9 +171,44 @@ def reception(share: np.ndarray, openness: np.ndarray, hedging: np.ndarray) -> n
             right = np.maximum(right, share[..., q])
     gap -= share
     gap *= hedging[:, None, None]
+    bound = np.log1p(max_premium)[:, None, None]
+    np.clip(gap, -bound, bound, out=gap)
     np.exp(gap, out=gap)
-    gap *= openness
     return gap
+
+
+def reception(
+    share: np.ndarray, openness: np.ndarray, hedging: np.ndarray, max_premium: np.ndarray,
+    pressure: np.ndarray, leverage: np.ndarray, modifier: np.ndarray | None,
+) -> np.ndarray:
+    """How much of a dollar from each power a state lets turn into stock, (R, S, P).
+
+    eff = openness_s x hedging_factor x modifier / (1 + leverage x on[s, p]), with ``on``
+    from :func:`pressure_on` and ``modifier`` the events' effects (platforms raise a power's
+    reception, sanctions lower it; None for none).
+
+    Args:
+        share: (R, S, P) influence shares.
+        openness: (R, S) openness.
+        hedging: (R,) hedging strength h.
+        max_premium: (R,) the largest hedging premium M.
+        pressure: (R, S, P) leverage each power faces (:func:`pressure_on`).
+        leverage: (R,) how strongly leverage lowers reception.
+        modifier: (R, S, P) event multipliers, or None.
+    """
+    eff = hedging_factor(share, hedging, max_premium)
+    eff *= openness[:, :, None]
+    if modifier is not None:
+        eff *= modifier
+    resist = pressure * leverage[:, None, None]
+    resist += 1.0
+    eff /= resist
+    return eff
+
+
+def update_dependence(dependence: np.ndarray, decay: np.ndarray) -> np.ndarray:
+    """Structural dependence after a quarter: dep' = (1 - decay_c) dep, (R, S, P, 4)."""
+    return dependence * (1.0 - decay[:, None, None, :])
 
 
 def update_stocks(
@@ -201,37 +272,44 @@ def perceived(visibility: np.ndarray, reaction_gain: np.ndarray) -> np.ndarray:
 
 
 def react(
-    rule: np.ndarray, effort: np.ndarray, share: np.ndarray, spend_total: np.ndarray,
-    base_spend: np.ndarray, loudness: np.ndarray, sensitivity: np.ndarray,
-    threshold: np.ndarray, grievance: np.ndarray, restraint: np.ndarray, record: bool = True,
+    rule: np.ndarray, effort: np.ndarray, share: np.ndarray,
+    past_share: dict[tuple[int, int], np.ndarray] | None,
+    gain_signal: np.ndarray, spend_total: np.ndarray, base_spend: np.ndarray,
+    loudness: np.ndarray, sensitivity: np.ndarray, threshold: np.ndarray,
+    grievance: np.ndarray, restraint: np.ndarray, ceiling: np.ndarray, record: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Each power's reactive effort after watching its rivals, per state.
+    """Each power's reactive spending after watching its rivals, per state (USD m a quarter).
 
     For power p watching rival q in state s, with q's loudness there v_q = :func:`perceived`:
 
-    - linear (Richardson): signal = v_q x effort[s, q]; change = sensitivity x signal.
-    - threshold: signal = v_q x I[s, q]; change = sensitivity x max(0, signal - threshold).
-    - tit-for-tat: signal = v_q x spend[s, q] (USD millions); p's effort is raised at least to
-      sensitivity x signal / base_spend[s, p] - 1, so its spend matches the rival's.
+    - linear (Richardson): signal = v_q x R[s, q]; change = sensitivity x signal (USD m).
+    - threshold: signal = v_q x I[s, q] (level) or v_q x (I[s, q] - I[s, q] w quarters ago)
+      (gain); change = sensitivity x max(0, signal - threshold) x base[s, p].
+    - tit-for-tat: signal = v_q x spend[s, q] (USD m); p's reactive spending is raised at
+      least to sensitivity x signal - base[s, p], so its total spend matches the rival's.
 
-    effort' = max(0, effort + sum_q change + sum_q grievance - restraint x effort), then at least
-    every tit-for-tat target. Grievance counts only for pairs with a rule.
+    R' = min(ceiling, max(0, R + sum_q change + sum_q grievance - restraint x R), at least every
+    tit-for-tat target). Grievance counts only for pairs with a rule.
 
     Args:
         rule: (P, P) rule codes, shared by the batch.
-        effort: (R, S, P) current effort.
+        effort: (R, S, P) reactive spending R.
         share: (R, S, P) influence shares.
+        past_share: For each pair (p, q) that watches a gain, the shares (R, S, P) of the
+            quarter ``window[p, q]`` quarters ago; None if no reaction watches a gain.
+        gain_signal: (P, P) whether the pair's threshold rule watches a gain.
         spend_total: (R, S, P) last quarter's spend over all channels.
-        base_spend: (R, S, P) the power's spend in the state at zero effort.
+        base_spend: (R, S, P) the power's spend in the state with no reaction.
         loudness: (R, S, P) perceived loudness of each power in each state.
         sensitivity: (R, P, P) per ordered pair [p, q].
-        threshold: (R, P, P) perceived share past which a threshold rule reacts.
-        grievance: (R, P, P) constant effort added per quarter.
+        threshold: (R, P, P) perceived share (or gain) past which a threshold rule reacts.
+        grievance: (R, P, P) USD millions added per quarter.
         restraint: (R, S, P), each power's restraint repeated over states.
+        ceiling: (R, S, P) the most reactive spending a state can take from a power.
         record: Whether to return the signals and responses (for the moves log).
 
     Returns:
-        (effort', signal, response), the last two (R, S, P, P) indexed [run, state, p, q],
+        (R', signal, response), the last two (R, S, P, P) indexed [run, state, p, q],
         or None when ``record`` is false.
     """
     R, S, P = effort.shape
@@ -240,14 +318,19 @@ def react(
     floor = None
     drift = restraint * effort
     np.negative(drift, out=drift)
-    seen_cache: dict[tuple[int, int], np.ndarray] = {}
+    seen_cache: dict[tuple[int, int, int], np.ndarray] = {}
     for p, q in zip(*np.nonzero(rule), strict=True):
         code = int(rule[p, q])
-        seen = seen_cache.get((code, q))
+        gain = bool(gain_signal[p, q])
+        key = (code, q, p if gain else -1)
+        seen = seen_cache.get(key)
         if seen is None:
-            source = {LINEAR: effort, THRESHOLD: share, TIT_FOR_TAT: spend_total}[code]
+            if gain:
+                source = share - past_share[(p, q)]
+            else:
+                source = {LINEAR: effort, THRESHOLD: share, TIT_FOR_TAT: spend_total}[code]
             seen = loudness[:, :, q] * source[:, :, q]
-            seen_cache[(code, q)] = seen
+            seen_cache[key] = seen
         sens = sensitivity[:, p, q, None]
         if code == LINEAR:
             change = sens * seen
@@ -255,13 +338,13 @@ def react(
             change = seen - threshold[:, p, q, None]
             np.maximum(change, 0.0, out=change)
             change *= sens
+            change *= base_spend[:, :, p]
         else:
-            own = base_spend[:, :, p]
-            target = np.divide(sens * seen, own, out=np.zeros_like(own), where=own > 0)
-            target -= 1.0
+            target = sens * seen
+            target -= base_spend[:, :, p]
             floor = np.zeros_like(effort) if floor is None else floor
             np.maximum(floor[:, :, p], target, out=floor[:, :, p])
-            change = np.zeros_like(own)
+            change = np.zeros_like(target)
         change += grievance[:, p, q, None]
         if record:
             signal[:, :, p, q] = seen
@@ -271,4 +354,5 @@ def react(
     np.maximum(drift, 0.0, out=drift)
     if floor is not None:
         np.maximum(drift, floor, out=drift)
+    np.minimum(drift, ceiling, out=drift)
     return drift, signal, response

@@ -10,6 +10,8 @@ from sim.engine.params import Params, Structure
 from sim.scenario import EVENT_KINDS
 
 SUMMIT = EVENT_KINDS.index("summit")
+REMITTANCES = 1
+"""Index of the remittances channel on the dependence axis (``sim.scenario.DEPENDENCE``)."""
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,22 @@ class WorldState:
         share: Influence share I (R, S, P); the residual is 1 minus its sum over powers.
         stability: Stability (R, S) in [0, 1].
         disputes: Open border disputes (R, S).
-        effort: Reactive effort (R, S, P), >= 0; spend is budget x min(1 + effort, ceiling).
+        effort: Reactive spending (R, S, P), USD millions per quarter, >= 0 and at most the
+            ceiling (max_spend_multiplier - 1) x base spend in the state.
+        dependence: Structural dependence (R, S, P, 4) by channel (energy, remittances,
+            security, debt), USD millions (a year, for flows).
+        remittance_factor: Multiplier on remittances from a power while a shock lasts (R, S, P).
+        remittance_left: Quarters left of that shock (R, S, P).
+        sanction_left: Quarters left of sanctions on each power (R, P).
+        sanction_friction: Fraction of a sanctioned power's reception lost (R, P).
+        sanction_rerouting: Extra trade of a sanctioned power through the states (R, P).
+        platform_left: Quarters left of a power's standing platform in a state (R, S, P).
+        platform_gain: Extra reception that platform gives (R, S, P).
+        openness: Each state's openness (R, S), changed by ``opening`` events.
+        leverage_share: Each power's structural share of the state's influence (R, S, P): the
+            leverage its reactions can use.
+        share_history: Shares of the last H quarters (R, H, S, P), a ring indexed by step
+            modulo H, for reactions to a rival's gain (H = 0 when none watches a gain).
         budget_scale: Multiplier on each power's budget by channel (R, P, C), from events.
         campaign_left: Quarters left of a destabilisation campaign by power in a state (R, S, P).
         campaign_intensity: Stability lost per quarter by that campaign (R, S, P).
@@ -46,6 +63,17 @@ class WorldState:
     stability: np.ndarray
     disputes: np.ndarray
     effort: np.ndarray
+    dependence: np.ndarray
+    remittance_factor: np.ndarray
+    remittance_left: np.ndarray
+    sanction_left: np.ndarray
+    sanction_friction: np.ndarray
+    sanction_rerouting: np.ndarray
+    platform_left: np.ndarray
+    platform_gain: np.ndarray
+    openness: np.ndarray
+    leverage_share: np.ndarray
+    share_history: np.ndarray
     budget_scale: np.ndarray
     campaign_left: np.ndarray
     campaign_intensity: np.ndarray
@@ -62,18 +90,40 @@ class WorldState:
         return self.footprint.shape[0]
 
 
+def structural_attraction(
+    dependence: np.ndarray, remittance_factor: np.ndarray, weights: np.ndarray
+) -> np.ndarray:
+    """Influence stock each power holds through structural dependence, (R, S, P).
+
+    X[s, p] = sum_c w_c dep[s, p, c], remittances counted times the shock factor.
+
+    Args:
+        dependence: (R, S, P, 4) by channel.
+        remittance_factor: (R, S, P) multiplier on remittances while a shock lasts.
+        weights: (R, 4) influence per USD million of each channel.
+    """
+    w = weights[:, None, None, :]
+    out = w[..., 0] * dependence[..., 0]
+    out += w[..., REMITTANCES] * dependence[..., REMITTANCES] * remittance_factor
+    for c in range(2, dependence.shape[-1]):
+        out += w[..., c] * dependence[..., c]
+    return out
+
+
 def influence_shares(
     footprint: np.ndarray,
     goodwill: np.ndarray,
     diplomatic: np.ndarray,
     weights: np.ndarray,
     autonomy: np.ndarray,
-) -> np.ndarray:
+    structural: np.ndarray | None = None,
+    leverage: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Influence share of each power in each state.
 
     I[s, p] = A[s, p] / (sum_q A[s, q] + autonomy[s]), with attraction
-    A = w_E E + w_G G + w_D D. Shares lie in [0, 1) and, with the residual
-    autonomy / (sum A + autonomy), sum to one in every state.
+    A = w_E E + w_G G + w_D D + X (X from :func:`structural_attraction`). Shares lie in
+    [0, 1) and, with the residual autonomy / (sum A + autonomy), sum to one in every state.
 
     Args:
         footprint: E (R, S, P).
@@ -81,16 +131,23 @@ def influence_shares(
         diplomatic: D (R, S, P).
         weights: (R, 3) channel weights.
         autonomy: (R, S) residual stock, > 0.
+        structural: X (R, S, P), or None for none.
+        leverage: Also return each power's structural share X / (sum_q A[s, q] + autonomy).
 
     Returns:
-        Shares (R, S, P).
+        Shares (R, S, P), and the structural shares (R, S, P) if ``leverage``.
     """
     w = weights[:, None, None, :]
     attraction = w[..., 0] * footprint + w[..., 1] * goodwill + w[..., 2] * diplomatic
+    if structural is not None:
+        attraction += structural
     total = autonomy.copy()
     for q in range(attraction.shape[2]):
         total += attraction[:, :, q]
-    return attraction / total[:, :, None]
+    total = total[:, :, None]
+    if leverage:
+        return attraction / total, structural / total
+    return attraction / total
 
 
 def initial_state(structure: Structure, params: Params) -> WorldState:
@@ -102,15 +159,33 @@ def initial_state(structure: Structure, params: Params) -> WorldState:
     diplomatic = params.diplomatic.copy()
     is_summit = (structure.event_kind == SUMMIT) & ~structure.event_random
     summit_due = np.where(is_summit[None, :], params.event_step, -1).astype(np.int64)
+    dependence = params.dependence.copy()
+    ones = np.ones((R, S, P), dtype=dtype)
+    structural = structural_attraction(dependence, ones, params.dependence_weights)
+    share, leverage_share = influence_shares(
+        footprint, goodwill, diplomatic, params.weights, params.autonomy, structural,
+        leverage=True)
+    H = structure.history
     return WorldState(
         step=0,
         footprint=footprint,
         goodwill=goodwill,
         diplomatic=diplomatic,
-        share=influence_shares(footprint, goodwill, diplomatic, params.weights, params.autonomy),
+        share=share,
         stability=params.stability.copy(),
         disputes=params.border_disputes.copy(),
         effort=np.broadcast_to(params.initial_effort[:, None, :], (R, S, P)).copy(),
+        dependence=dependence,
+        remittance_factor=ones,
+        remittance_left=np.zeros((R, S, P), dtype=dtype),
+        sanction_left=np.zeros((R, P), dtype=dtype),
+        sanction_friction=np.zeros((R, P), dtype=dtype),
+        sanction_rerouting=np.zeros((R, P), dtype=dtype),
+        platform_left=np.zeros((R, S, P), dtype=dtype),
+        platform_gain=np.zeros((R, S, P), dtype=dtype),
+        openness=params.openness.copy(),
+        leverage_share=leverage_share,
+        share_history=np.repeat(share[:, None], H, axis=1),
         budget_scale=np.ones((R, P, 4), dtype=dtype),
         campaign_left=np.zeros((R, S, P), dtype=dtype),
         campaign_intensity=np.zeros((R, S, P), dtype=dtype),

@@ -16,7 +16,12 @@ from sim.engine import rules
 from sim.engine.events import apply_events
 from sim.engine.params import Params, Structure
 from sim.engine.random import STREAM_RECEPTION, STREAM_STABILITY, normal
-from sim.engine.state import WorldState, influence_shares, initial_state
+from sim.engine.state import (
+    WorldState,
+    influence_shares,
+    initial_state,
+    structural_attraction,
+)
 from sim.errors import DivergenceError
 
 
@@ -34,9 +39,12 @@ class Batch:
             ``visibility_by_state`` where set.
         loudness: How loud each power looks to rivals in each state (R, S, P).
         tolerance: Risk tolerance repeated over states (R, S, P).
-        max_multiplier: Spend ceiling repeated over states (R, S, P).
+        ceiling: The most reactive spending each power can make in each state, USD millions
+            per quarter: (max_spend_multiplier - 1) x base spend (inf: no ceiling) (R, S, P).
         restraint: Restraint repeated over states (R, S, P).
-        openness: Openness repeated over powers (R, S, P).
+        targets: How each power's leverage is spread over the rivals it reacts to (P, P).
+        inflow: Each state's usual inflow from all the powers, USD millions per quarter (R, S).
+        capacity_limited: Whether any state's absorptive capacity is finite.
         visible_diplomatic_gain: Diplomatic capital per USD invested, k_v x v_p (R, S, P).
         record_reactions: Whether steps keep each pair's signal and response (for logs).
 
@@ -52,9 +60,11 @@ class Batch:
     visibility: np.ndarray
     loudness: np.ndarray
     tolerance: np.ndarray
-    max_multiplier: np.ndarray
+    ceiling: np.ndarray
     restraint: np.ndarray
-    openness: np.ndarray
+    targets: np.ndarray
+    inflow: np.ndarray
+    capacity_limited: bool
     visible_diplomatic_gain: np.ndarray
     record_reactions: bool = True
 
@@ -93,6 +103,14 @@ def make_batch(
     def over_states(per_power: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.broadcast_to(per_power[:, None, :], shape))
 
+    multiplier = over_states(params.max_spend_multiplier)
+    with np.errstate(invalid="ignore"):
+        ceiling = np.where(np.isinf(multiplier), np.inf, (multiplier - 1.0) * base_spend)
+    reacts = (structure.rule > 0).astype(base_spend.dtype)
+    targets = reacts / np.maximum(reacts.sum(axis=1, keepdims=True), 1.0)
+    inflow = rules.sum_powers(base_spend)
+    inflow = np.where(inflow > 0, inflow, 1.0).astype(base_spend.dtype)
+
     return Batch(
         structure=structure,
         params=params,
@@ -102,9 +120,11 @@ def make_batch(
         visibility=visibility,
         loudness=loudness,
         tolerance=over_states(params.risk_tolerance),
-        max_multiplier=over_states(params.max_spend_multiplier),
+        ceiling=ceiling.astype(base_spend.dtype),
         restraint=over_states(params.restraint),
-        openness=np.ascontiguousarray(np.broadcast_to(params.openness[:, :, None], shape)),
+        targets=targets,
+        inflow=inflow,
+        capacity_limited=bool(np.isfinite(params.capacity).any()),
         visible_diplomatic_gain=params.visibility_diplomatic_gain[:, None, None] * visibility,
         record_reactions=record_reactions,
     )
@@ -126,11 +146,20 @@ def step(state: WorldState, batch: Batch) -> WorldState:
 
     risk = rules.state_risk(state.stability, state.disputes, p.instability_weight, p.dispute_weight)
     gate = rules.investment_gate(risk, batch.tolerance, p.risk_softness)
-    spent = rules.spend(
-        batch.budget_allocation, state.budget_scale, state.effort, batch.max_multiplier,
-        gate, p.blocked_to_soft_power,
+    spent, pressure = rules.spend(
+        batch.budget_allocation, state.budget_scale, state.effort, gate,
+        p.blocked_to_soft_power, p.pressure_share,
     )
-    effectiveness = rules.reception(state.share, batch.openness, p.hedging)
+    if batch.capacity_limited:
+        rules.absorb(spent, p.capacity)
+    if pressure.any():
+        on = rules.pressure_on(pressure, state.leverage_share, batch.targets, batch.inflow)
+    else:
+        on = np.zeros_like(pressure)
+    effectiveness = rules.reception(
+        state.share, state.openness, p.hedging, p.hedging_max_premium, on, p.leverage,
+        _event_modifier(state),
+    )
     if p.reception_sd.any():
         shape = effectiveness.shape[1:]
         sd = p.reception_sd[:, None, None]
@@ -140,6 +169,9 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         state.footprint, state.goodwill, state.diplomatic, spent, effectiveness, p.decay,
         batch.visible_diplomatic_gain,
     )
+    dependence = state.dependence
+    if p.dependence_decay.any():
+        dependence = rules.update_dependence(dependence, p.dependence_decay)
     active = state.campaign_left > 0
     campaign_loss = rules.sum_powers(np.where(active, state.campaign_intensity, 0.0))
     noise = None
@@ -151,18 +183,66 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         state.stability, p.stability_target, p.stability_recovery,
         spent[:, rules.DESTABILISE], p.destabilise_per_usd_m, campaign_loss, noise,
     )
-    share = influence_shares(footprint, goodwill, diplomatic, p.weights, p.autonomy)
+    structural = structural_attraction(dependence, state.remittance_factor, p.dependence_weights)
+    share, leverage_share = influence_shares(
+        footprint, goodwill, diplomatic, p.weights, p.autonomy, structural, leverage=True)
+    past = _past_shares(state, structure, t)
     effort, signal, response = rules.react(
-        structure.rule, state.effort, share, _total_spend(spent), batch.base_spend,
-        batch.loudness, p.sensitivity, p.threshold, p.grievance, batch.restraint,
-        record=batch.record_reactions,
+        structure.rule, state.effort, share, past, structure.gain_signal, _total_spend(spent),
+        batch.base_spend, batch.loudness, p.sensitivity, p.threshold, p.grievance,
+        batch.restraint, batch.ceiling, record=batch.record_reactions,
     )
+    history = state.share_history
+    if structure.history:
+        history = history.copy()
+        history[:, t % structure.history] = share
     new = replace(
         state, step=t, footprint=footprint, goodwill=goodwill, diplomatic=diplomatic,
         share=share, stability=stability, effort=effort, spend=spent, signal=signal,
         response=response, campaign_left=np.maximum(state.campaign_left - active, 0.0),
+        dependence=dependence, leverage_share=leverage_share, share_history=history,
+        **_count_down(state),
     )
     return _mark_divergence(new)
+
+
+def _event_modifier(state: WorldState) -> np.ndarray | None:
+    """Reception multipliers from standing platforms and sanctions (None when none is on)."""
+    platform = state.platform_left > 0
+    sanctioned = state.sanction_left > 0
+    if not (platform.any() or sanctioned.any()):
+        return None
+    modifier = 1.0 + np.where(platform, state.platform_gain, 0.0)
+    modifier *= 1.0 - np.where(sanctioned, state.sanction_friction, 0.0)[:, None, :]
+    return modifier.astype(state.share.dtype)
+
+
+def _past_shares(
+    state: WorldState, structure: Structure, t: int
+) -> dict[tuple[int, int], np.ndarray] | None:
+    """Shares ``window`` quarters before step t for each pair watching a gain (the ring)."""
+    if not structure.history:
+        return None
+    H = structure.history
+    return {
+        (p, q): state.share_history[:, (t - int(structure.window[p, q])) % H]
+        for p, q in zip(*np.nonzero(structure.gain_signal), strict=True)
+    }
+
+
+def _count_down(state: WorldState) -> dict[str, np.ndarray]:
+    """One quarter less for each lasting event; effects end when their count reaches zero."""
+    out: dict[str, np.ndarray] = {}
+    if (state.remittance_left > 0).any():
+        left = np.maximum(state.remittance_left - 1.0, 0.0)
+        out["remittance_left"] = left
+        out["remittance_factor"] = np.where(left > 0, state.remittance_factor, 1.0).astype(
+            state.remittance_factor.dtype)
+    if (state.sanction_left > 0).any():
+        out["sanction_left"] = np.maximum(state.sanction_left - 1.0, 0.0)
+    if (state.platform_left > 0).any():
+        out["platform_left"] = np.maximum(state.platform_left - 1.0, 0.0)
+    return out
 
 
 def _total_spend(spent: np.ndarray) -> np.ndarray:
@@ -178,7 +258,7 @@ _CHECKED = ("footprint", "goodwill", "diplomatic", "stability", "share", "effort
 
 _LABELS = {
     "footprint": "economic footprint", "goodwill": "goodwill", "diplomatic": "diplomatic capital",
-    "stability": "stability", "share": "influence share", "effort": "reactive effort",
+    "stability": "stability", "share": "influence share", "effort": "reactive spending",
 }
 
 

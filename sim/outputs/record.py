@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import Batch, WorldState, simulate
-from sim.engine.params import Structure
+from sim.engine.observables import QUARTERLY, quarterly, yearly
+from sim.engine.params import Params, Structure
 from sim.scenario import CHANNELS, EVENT_KINDS, RULES, Scenario
 from sim.scenario.calendar import quarter_labels
 
@@ -33,6 +34,9 @@ class Recording:
         spend: (T + 1, R, C, S, P); step 0 is zero.
         signal, response: (T + 1, R, S, P, P) reaction signals and effort changes.
         fired: (T + 1, R, E) events that fired.
+        flows: Observable flows per step (:mod:`sim.engine.observables`), USD millions per
+            quarter: trade and remittances (T + 1, R, S, P), other_trade and gdp (T + 1, R, S).
+        dependence: (T + 1, R, S, P, 4) structural dependence by channel.
         diverged_step: First non-finite step of each run (R,), -1 if none.
     """
 
@@ -49,6 +53,8 @@ class Recording:
     signal: np.ndarray
     response: np.ndarray
     fired: np.ndarray
+    flows: dict[str, np.ndarray]
+    dependence: np.ndarray
     diverged_step: np.ndarray
     scenario: Scenario | None = field(default=None, compare=False)
 
@@ -92,6 +98,16 @@ class Recording:
                 frame.insert(0, "seed", int(self.seeds[r]))
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
+
+    def observables(self, run: int | None = 0) -> pd.DataFrame:
+        """Annual observables of one run, or of every run with a ``seed`` column.
+
+        Columns: [seed,] year, state, partner, observable, value (see
+        :mod:`sim.engine.observables`).
+        """
+        runs = list(range(self.n_runs)) if run is None else [run]
+        return yearly(self.flows, self.structure, self.quarters, runs,
+                      self.seeds if run is None else None)
 
     def moves(self, run: int = 0) -> pd.DataFrame:
         """Every move (amount > 0) and every reaction (non-zero signal or response) of a run.
@@ -155,11 +171,14 @@ class Recording:
 class _Recorder:
     """Observer for :func:`sim.engine.simulate` that keeps a copy of each step."""
 
-    def __init__(self) -> None:
+    def __init__(self, params: Params) -> None:
+        self.params = params
         self.states: list[WorldState] = []
+        self.flows: list[dict[str, np.ndarray]] = []
 
     def __call__(self, state: WorldState) -> None:
         self.states.append(state)
+        self.flows.append(quarterly(state, self.params))
 
 
 def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = None,
@@ -178,7 +197,7 @@ def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = N
     Returns:
         The recording.
     """
-    recorder = _Recorder()
+    recorder = _Recorder(batch.params)
     final = simulate(batch, steps, observe=recorder, on_divergence=on_divergence,
                      initial=initial)
     states = recorder.states
@@ -200,6 +219,8 @@ def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = N
         signal=stack("signal"),
         response=stack("response"),
         fired=stack("fired"),
+        flows={name: np.stack([f[name] for f in recorder.flows]) for name in QUARTERLY},
+        dependence=stack("dependence"),
         diverged_step=final.diverged_step,
         scenario=scenario,
     )

@@ -109,10 +109,12 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
                 "trajectories.csv": lambda p: write_csv(recording.trajectories(0), p),
                 "moves.csv": lambda p: write_csv(recording.moves(0), p),
                 "events.csv": lambda p: write_csv(recording.events(0), p),
+                "observables.csv": lambda p: write_csv(recording.observables(0), p),
             })
         else:
             write_csv(recording.trajectories(None), tmp / "trajectories.csv")
             write_csv(summary(recording), tmp / "summary.csv")
+            write_csv(recording.observables(None), tmp / "observables.csv")
             (tmp / "runs").mkdir()
             for r, seed in enumerate(seeds):
                 write_csv(recording.moves(r), tmp / "runs" / f"moves-seed{seed}.csv")
@@ -196,7 +198,7 @@ def _history(scenario, seeds: list[int], steps: int, keep_state: bool = True):
 def _stitch(head, tail):
     """Join a parent's rows 0..k-1 and a branch's rows k-1..T (its first row is the parent's)."""
     per_step = {"share", "footprint", "goodwill", "diplomatic", "effort", "stability", "spend",
-                "signal", "response", "fired"}
+                "signal", "response", "fired", "dependence"}
     joined = {}
     for f in fields(tail):
         if f.name not in per_step:
@@ -206,4 +208,6 @@ def _stitch(head, tail):
             pad = np.zeros((*before.shape[:2], after.shape[2] - before.shape[2]), dtype=bool)
             before = np.concatenate([before, pad], axis=2)
         joined[f.name] = np.concatenate([before, after], axis=0)
+    joined["flows"] = {name: np.concatenate([head.flows[name], tail.flows[name][1:]], axis=0)
+                       for name in tail.flows}
     return replace(tail, **joined)

@@ -18,10 +18,19 @@ from sim.scenario.files import (
     set_path,
 )
 from sim.scenario.load import load_scenario
-from sim.scenario.schema import CHANNELS, EVENT_KINDS, RULES, Event, Scenario, validate
+from sim.scenario.schema import (
+    CHANNELS,
+    DEPENDENCE,
+    EVENT_KINDS,
+    RULES,
+    Event,
+    Scenario,
+    validate,
+)
 
 __all__ = [
     "CHANNELS",
+    "DEPENDENCE",
     "EVENT_KINDS",
     "MAX_FILE_BYTES",
     "RULES",

@@ -25,6 +25,9 @@ from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
 CHANNELS = ("invest", "soft_power", "diplomacy", "destabilise")
 """The four kinds of move, in the order of the engine's channel axis."""
 
+DEPENDENCE = ("energy", "remittances", "security", "debt")
+"""Structural dependence channels, in the order of the engine's dependence axis."""
+
 RULES = ("none", "linear", "threshold", "tit_for_tat")
 """Reaction rules, in the order of the engine's rule codes."""
 
@@ -57,19 +60,29 @@ class Budget(_Strict):
 
 
 class Reaction(_Strict):
-    """How a power reacts to one rival.
+    """How a power reacts to one rival (its reactive spending is in USD millions per quarter).
 
     Attributes:
         rule: ``linear`` (Richardson), ``threshold``, ``tit_for_tat`` or ``none``.
-        sensitivity: Effort added per unit of the rival signal (per quarter).
-        threshold: For ``threshold``: the rival's perceived share past which it reacts.
-        grievance: Constant effort added per quarter (Richardson's g), may be negative.
+        sensitivity: Scale of the reaction: for ``linear``, USD of reactive spending added per
+            USD of the rival's perceived reactive spending; for ``threshold``, the fraction of
+            the power's own base spending in the state added per unit of perceived share past
+            the threshold; for ``tit_for_tat``, the fraction of the rival's perceived spending
+            matched.
+        threshold: For ``threshold``: the rival's perceived share (or gain) past which it reacts.
+        grievance: Reactive spending added per quarter (Richardson's g), USD millions; may be
+            negative.
+        signal: For ``threshold``: ``level`` watches the rival's perceived share, ``gain`` its
+            perceived gain in share over the last ``window`` quarters.
+        window: Quarters over which a ``gain`` is measured.
     """
 
     rule: Literal["none", "linear", "threshold", "tit_for_tat"] = "none"
     sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.0
     threshold: Fraction = 0.25
-    grievance: Annotated[float, Field(ge=-10.0, le=10.0)] = 0.0
+    grievance: Annotated[float, Field(ge=-1e4, le=1e4)] = 0.0
+    signal: Literal["level", "gain"] = "level"
+    window: Annotated[int, Field(ge=1, le=40)] = 4
 
 
 class Power(_Strict):
@@ -82,9 +95,10 @@ class Power(_Strict):
         visibility: 0 quiet to 1 high-profile; raises diplomatic gain and rivals' reaction.
         visibility_by_state: Visibility in particular states (default: ``visibility``), e.g.
             a high-profile push in one state and quiet moves elsewhere.
-        restraint: Fraction of its reactive effort that fades each quarter (Richardson's m).
-        initial_effort: Reactive effort at step 0 (0 = baseline spending).
-        max_spend_multiplier: Ceiling on spend as a multiple of the budget.
+        restraint: Fraction of its reactive spending that fades each quarter (Richardson's m).
+        initial_effort: Reactive spending at step 0 in every state, USD millions per quarter.
+        max_spend_multiplier: Ceiling on spend in a state (base plus reactive) as a multiple
+            of the base spend there; ``null`` for no ceiling (Richardson's unbounded race).
         allocation: Relative weight of each state in its spending (default: equal).
         resource_interest: Pull of each resource sector on its investment allocation.
         reaction: Reaction rule toward each rival power, keyed by the rival's name.
@@ -96,8 +110,8 @@ class Power(_Strict):
     visibility: Fraction = 0.5
     visibility_by_state: dict[str, Fraction] = {}
     restraint: Fraction = 0.2
-    initial_effort: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.0
-    max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] = 3.0
+    initial_effort: Annotated[float, Field(ge=0.0, le=1e6)] = 0.0
+    max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] | None = 3.0
     allocation: dict[str, NonNegative] | None = None
     resource_interest: dict[str, NonNegative] = {}
     reaction: dict[str, Reaction] = {}
@@ -109,6 +123,43 @@ class Stocks(_Strict):
     footprint: dict[str, NonNegative] = {}
     goodwill: dict[str, NonNegative] = {}
     diplomatic: dict[str, NonNegative] = {}
+
+
+class Dependence(_Strict):
+    """Structural dependence of a state on each power, by channel (keyed by power).
+
+    Attributes:
+        energy: Energy bought from the state or carried for it in transit, USD millions a year
+            (Turkmen gas to China, Kazakh oil through Russia's CPC pipeline).
+        remittances: Remittances from migrants working in the power, USD millions a year.
+        security: Security ties (bases, alliances, arms), USD millions a year equivalent.
+        debt: External debt owed to the power's lenders, USD millions.
+    """
+
+    energy: dict[str, NonNegative] = {}
+    remittances: dict[str, NonNegative] = {}
+    security: dict[str, NonNegative] = {}
+    debt: dict[str, NonNegative] = {}
+
+
+class Economy(_Strict):
+    """What an observer measures of a state: the denominators and starting values of observables.
+
+    Attributes:
+        gdp_usd_bn: GDP in the year before the start, USD billions.
+        gdp_growth: Nominal GDP growth per year (fraction).
+        trade_usd_bn: Merchandise trade turnover (exports plus imports) in the year before the
+            start, USD billions, the host state's statistics.
+        trade_growth: Nominal growth per year of trade that the model's ties do not drive.
+        trade_with: Trade turnover with each power in the year before the start, USD billions
+            (the same convention as ``trade_usd_bn``).
+    """
+
+    gdp_usd_bn: Annotated[float, Field(gt=0.0)] = 10.0
+    gdp_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
+    trade_usd_bn: Annotated[float, Field(gt=0.0)] = 10.0
+    trade_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
+    trade_with: dict[str, NonNegative] = {}
 
 
 class State(_Strict):
@@ -123,6 +174,10 @@ class State(_Strict):
         autonomy: Residual stock (domestic autonomy and other actors), USD millions equivalent.
         resources: Endowment by sector, each an index in [0, 1].
         initial: Stocks each power holds at step 0.
+        dependence: Structural dependence on each power, by channel (slow to change).
+        absorptive_capacity: Investment the state can absorb per quarter from all the powers
+            together (projects, licences, offtake), USD millions; ``null`` for no limit.
+        economy: GDP and trade, for the observables.
     """
 
     label: str | None = None
@@ -133,6 +188,9 @@ class State(_Strict):
     autonomy: Annotated[float, Field(gt=0.0)] = 1000.0
     resources: dict[str, Fraction] = {}
     initial: Stocks = Stocks()
+    dependence: Dependence = Dependence()
+    absorptive_capacity: Annotated[float, Field(gt=0.0)] | None = None
+    economy: Economy = Economy()
 
 
 class Decay(_Strict):
@@ -196,6 +254,45 @@ class NoiseRules(_Strict):
     reception_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
 
 
+class DependenceChannels(_Strict):
+    """A number per structural dependence channel."""
+
+    energy: Annotated[float, Field(ge=-1.0, le=10.0)] = 0.0
+    remittances: Annotated[float, Field(ge=-1.0, le=10.0)] = 0.0
+    security: Annotated[float, Field(ge=-1.0, le=10.0)] = 0.0
+    debt: Annotated[float, Field(ge=-1.0, le=10.0)] = 0.0
+
+
+class DependenceRules(_Strict):
+    """How structural dependence counts and changes.
+
+    Attributes:
+        weights: Influence stock (USD millions equivalent) per USD million of each channel's
+            dependence.
+        decay: Fraction of each channel's dependence lost per quarter (negative: it grows).
+    """
+
+    weights: DependenceChannels = DependenceChannels(
+        energy=0.5, remittances=1.0, security=1.0, debt=0.5)
+    decay: DependenceChannels = DependenceChannels(
+        energy=0.005, remittances=0.005, security=0.005, debt=0.01)
+
+
+class ReactionRules(_Strict):
+    """What reactive spending does.
+
+    Attributes:
+        pressure_share: Fraction of reactive spending used as leverage on the rivals the power
+            reacts to (it buys the reacting power nothing); the rest is invested in the state.
+        leverage: How strongly leverage lowers a rival's reception: reception is divided by
+            1 + leverage x (structural share of the reactor) x (pressure spending / the
+            state's usual inflow from all the powers).
+    """
+
+    pressure_share: Fraction = 0.5
+    leverage: Annotated[float, Field(ge=0.0, le=100.0)] = 4.0
+
+
 class Rules(_Strict):
     """Model-wide rule parameters (documented in docs/ODD.md)."""
 
@@ -203,6 +300,9 @@ class Rules(_Strict):
     weights: Weights = Weights()
     risk: RiskRules = RiskRules()
     hedging: Annotated[float, Field(ge=0.0, le=20.0)] = 3.0
+    hedging_max_premium: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
+    dependence: DependenceRules = DependenceRules()
+    reaction: ReactionRules = ReactionRules()
     blocked_investment_to_soft_power: Fraction = 0.5
     visibility: VisibilityRules = VisibilityRules()
     stability: StabilityRules = StabilityRules()
@@ -297,6 +397,69 @@ class StabilityShock(_EventBase):
     delta: Annotated[float, Field(ge=-1.0, le=1.0)]
 
 
+class RemittanceShock(_EventBase):
+    """Remittances from a power change by ``change`` (a fraction) for ``quarters`` quarters.
+
+    A rouble fall: ``{kind: remittance_shock, power: russia, states: all, change: -0.5,
+    quarters: 4}``. Both the remittances observed and the influence they carry change.
+    """
+
+    kind: Literal["remittance_shock"]
+    power: str
+    states: StateList = "all"
+    change: Annotated[float, Field(ge=-1.0, le=10.0)]
+    quarters: Annotated[int, Field(ge=1, le=400)] = 4
+
+
+class Sanctions(_EventBase):
+    """Sanctions on a power for ``quarters`` quarters.
+
+    Its moves buy a fraction ``trade_friction`` less in every state (partners fear secondary
+    sanctions), and its trade with the states grows by ``rerouting`` (a fraction) as trade with
+    the rest of the world is rerouted through them.
+    """
+
+    kind: Literal["sanctions"]
+    power: str
+    trade_friction: Fraction = 0.2
+    rerouting: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
+    quarters: Annotated[int, Field(ge=1, le=400)] = 12
+
+
+class EnergyPurchase(_EventBase):
+    """A power's energy purchases change by ``change`` times its energy dependence at the start.
+
+    -1 stops them, a positive change resumes or expands them: Gazprom and Turkmen gas, 2016.
+    """
+
+    kind: Literal["energy_purchase"]
+    power: str
+    states: StateList = "all"
+    change: Annotated[float, Field(ge=-1.0, le=10.0)]
+
+
+class PlatformSummit(_EventBase):
+    """A standing multilateral format (Central Asia plus China, Central Asia plus Japan).
+
+    The convening power's moves buy ``reception_gain`` (a fraction) more in the listed states
+    for ``quarters`` quarters, unlike ``summit``, a one-off diplomatic gain.
+    """
+
+    kind: Literal["platform_summit"]
+    power: str
+    states: StateList = "all"
+    reception_gain: Annotated[float, Field(ge=0.0, le=5.0)] = 0.1
+    quarters: Annotated[int, Field(ge=1, le=400)] = 8
+
+
+class Opening(_EventBase):
+    """A state's reform opens (or closes) it: its openness changes by ``openness_change``."""
+
+    kind: Literal["opening"]
+    states: StateList
+    openness_change: Annotated[float, Field(ge=-1.0, le=1.0)]
+
+
 Event = Annotated[
     BorderAccord
     | Visit
@@ -304,7 +467,12 @@ Event = Annotated[
     | SummitCancelled
     | BudgetChange
     | DestabilisationCampaign
-    | StabilityShock,
+    | StabilityShock
+    | RemittanceShock
+    | Sanctions
+    | EnergyPurchase
+    | PlatformSummit
+    | Opening,
     Field(discriminator="kind"),
 ]
 EVENT_KINDS = (
@@ -315,6 +483,11 @@ EVENT_KINDS = (
     "budget_change",
     "destabilisation_campaign",
     "stability_shock",
+    "remittance_shock",
+    "sanctions",
+    "energy_purchase",
+    "platform_summit",
+    "opening",
 )
 
 
@@ -450,6 +623,14 @@ def _cross_check(scenario: Scenario) -> list[str]:
         for channel in ("footprint", "goodwill", "diplomatic"):
             for name in getattr(state.initial, channel):
                 actor(f"states.{key}.initial.{channel}.{name}", name, powers, "power")
+        for channel in DEPENDENCE:
+            for name in getattr(state.dependence, channel):
+                actor(f"states.{key}.dependence.{channel}.{name}", name, powers, "power")
+        for name in state.economy.trade_with:
+            actor(f"states.{key}.economy.trade_with.{name}", name, powers, "power")
+        if sum(state.economy.trade_with.values()) > state.economy.trade_usd_bn:
+            problems.append(f"states.{key}.economy.trade_with: the trade with the powers sums to "
+                            f"more than trade_usd_bn ({state.economy.trade_usd_bn:g})")
     if scenario.precision == "float32":
         problems += _too_big_for_float32(scenario.model_dump(mode="python"))
     end_step = scenario.steps
@@ -546,6 +727,11 @@ def _allowed_keys(loc: list[str], data: dict[str, Any]) -> list[str]:
                     "budget_change": BudgetChange,
                     "destabilisation_campaign": DestabilisationCampaign,
                     "stability_shock": StabilityShock,
+                    "remittance_shock": RemittanceShock,
+                    "sanctions": Sanctions,
+                    "energy_purchase": EnergyPurchase,
+                    "platform_summit": PlatformSummit,
+                    "opening": Opening,
                 }[kind]
             except (KeyError, IndexError, ValueError, TypeError):
                 return []

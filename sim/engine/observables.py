@@ -1,0 +1,114 @@
+"""Observables: what the record shows (trade, remittances), computed from the model's stocks.
+
+Influence is latent; trade and remittances are measured. Each quarter the model maps its stocks
+to flows (docs/ODD.md, "Observables"), all in USD millions per quarter:
+
+- trade with power p: trade[s, p] = 1000 x trade_with[s, p] / 4 x tie[s, p] / tie0[s, p] x
+  G(t) x (1 + rerouting[p] while p is sanctioned), where the economic tie is the investment
+  stock plus energy dependence, tie = E + dep_energy (tie0 at step 0; a tie that starts at 0
+  keeps its trade at the observed start), and G(t) = (1 + trade_growth)^(t / 4) is nominal
+  growth;
+- trade with everyone else: other[s] = 1000 x (trade_usd_bn - sum_p trade_with) / 4 x G(t);
+- remittances from p: remit[s, p] = dep_remittances[s, p] x remittance factor / 4;
+- GDP: gdp[s] = 1000 x gdp_usd_bn / 4 x (1 + gdp_growth)^(t / 4).
+
+A year sums its four quarters (:func:`yearly`): trade_share = trade / (other + sum of trade),
+trade_usd_bn, remittances_gdp = remittances / GDP, and ``region`` sums the five states.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.params import Params, Structure
+from sim.engine.state import REMITTANCES, WorldState
+
+ENERGY = 0
+QUARTERLY = ("trade", "other_trade", "remittances", "gdp")
+"""The quarterly flows recorded per step."""
+
+
+def quarterly(state: WorldState, params: Params) -> dict[str, np.ndarray]:
+    """The observable flows of one step, USD millions per quarter.
+
+    Returns:
+        ``trade`` (R, S, P), ``other_trade`` (R, S), ``remittances`` (R, S, P), ``gdp`` (R, S).
+    """
+    t = state.step
+    years = t / 4.0
+    trade_growth = (1.0 + params.trade_growth.astype(np.float64)) ** years
+    gdp_growth = (1.0 + params.gdp_growth.astype(np.float64)) ** years
+    tie = state.footprint + state.dependence[..., ENERGY]
+    tie0 = params.footprint + params.dependence[..., ENERGY]
+    ratio = np.divide(tie, tie0, out=np.ones_like(tie), where=tie0 > 0)
+    with_powers = 250.0 * params.trade_with
+    trade = with_powers * ratio * trade_growth[:, :, None]
+    rerouting = np.where(state.sanction_left > 0, state.sanction_rerouting, 0.0)
+    trade = trade * (1.0 + rerouting[:, None, :])
+    other = 250.0 * (params.trade_total - params.trade_with.sum(axis=2)) * trade_growth
+    remittances = state.dependence[..., REMITTANCES] * state.remittance_factor / 4.0
+    gdp = 250.0 * params.gdp * gdp_growth
+    return {"trade": trade, "other_trade": other, "remittances": remittances, "gdp": gdp}
+
+
+def yearly(flows: dict[str, np.ndarray], structure: Structure, quarters: list[str],
+           runs: list[int] | None = None, seeds: np.ndarray | None = None) -> pd.DataFrame:
+    """Annual observables in long format from per-step flows.
+
+    A year is kept when the run covers its four quarters; the year of step 0 is kept too when
+    step 0 closes a fourth quarter, its flows taken at their step-0 annual rate.
+
+    Args:
+        flows: Each of :data:`QUARTERLY` stacked over steps, (T + 1, R, ...).
+        structure: The batch's structure (names).
+        quarters: The label of each step (step 0 first).
+        runs: Which runs to report (default: all).
+        seeds: Run seeds; when given, a ``seed`` column is added.
+
+    Returns:
+        Columns [seed,] year, state, partner, observable, value; fractions for shares and
+        ratios, USD billions for trade_usd_bn.
+    """
+    labels = np.array(quarters)
+    years = np.array([int(q[:4]) for q in labels])
+    quarter = np.array([int(q[-1]) for q in labels])
+    rows: list[pd.DataFrame] = []
+    runs = list(range(flows["trade"].shape[1])) if runs is None else runs
+    annual: dict[int, np.ndarray] = {}
+    for year in np.unique(years):
+        steps = np.flatnonzero((years == year) & (np.arange(len(labels)) > 0))
+        if len(steps) == 4:
+            annual[int(year)] = steps
+        elif quarter[0] == 4 and years[0] == year:
+            annual[int(year)] = np.array([0, 0, 0, 0])
+    states, powers = list(structure.states), list(structure.powers)
+    for r in runs:
+        for year, steps in annual.items():
+            trade = flows["trade"][steps, r].astype(np.float64).sum(axis=0)  # (S, P)
+            other = flows["other_trade"][steps, r].astype(np.float64).sum(axis=0)  # (S,)
+            remit = flows["remittances"][steps, r].astype(np.float64).sum(axis=0)
+            gdp = flows["gdp"][steps, r].astype(np.float64).sum(axis=0)
+            total = other + trade.sum(axis=1)
+            records = []
+            for s, state in enumerate(states):
+                for p, power in enumerate(powers):
+                    records.append((year, state, power, "trade_share", trade[s, p] / total[s]))
+                    records.append((year, state, power, "trade_usd_bn", trade[s, p] / 1000.0))
+                    if remit[s, p] > 0:
+                        records.append((year, state, power, "remittances_gdp",
+                                        remit[s, p] / gdp[s]))
+            for p, power in enumerate(powers):
+                records.append((year, "region", power, "trade_share",
+                                trade[:, p].sum() / total.sum()))
+                records.append((year, "region", power, "trade_usd_bn", trade[:, p].sum() / 1000))
+            frame = pd.DataFrame(records, columns=["year", "state", "partner", "observable",
+                                                   "value"])
+            if seeds is not None:
+                frame.insert(0, "seed", int(seeds[r]))
+            rows.append(frame)
+    columns = (["seed"] if seeds is not None else []) + ["year", "state", "partner",
+                                                          "observable", "value"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(rows, ignore_index=True)

@@ -1,0 +1,283 @@
+"""The model's patterns (DESIGN.md section 3) as checks that return a verdict.
+
+Each check runs the model under optional extra settings (``--set``-style pairs) and returns
+(holds, what was measured), so tests/test_patterns.py asserts that it holds on the shipped
+scenarios and tests/test_mutants.py asserts that it fails under its named mutant: a setting
+that removes the mechanism (:data:`MUTANTS`). Patterns 2 (a starting condition) and 9 (an
+analytic result) are exempt and live in tests/test_patterns.py alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sim.engine import compile_scenario, make_batch, repeat, simulate
+from sim.outputs.record import Recording
+from sim.outputs.run import run_scenario
+from sim.scenario import Scenario, load_scenario, resolve_file, set_path, validate
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SEEDS = 5
+PAIRED = 30
+"""Seeds for the stochastic patterns compared with a paired 95% interval."""
+T_95 = 2.045  # Student's t, two-sided 95%, 29 degrees of freedom (30 paired seeds)
+INVEST, SOFT = 0, 1
+SHIPPED = {"china": 2.0, "russia": 1.5}
+"""The shipped sensitivities of China and Russia toward Japan (scenarios/baseline.yaml)."""
+
+
+def scenario(name: str, extra: list = (), **fields) -> Scenario:
+    """A shipped scenario with the mutant's (or any) settings applied."""
+    return load_scenario(SCENARIOS / name, list(extra) + list(fields.items()) or None)
+
+
+def edited(name: str, edit, extra: list = ()) -> Scenario:
+    """A shipped scenario as a mapping, changed by ``edit``, with ``extra`` settings applied."""
+    data = resolve_file(SCENARIOS / name)
+    edit(data)
+    for path, value in extra:
+        set_path(data, path, value)
+    return validate(data, source=f"{name} (edited in a test)")
+
+
+def drop_events(kind: str):
+    """An edit that removes a scenario's events of one kind."""
+
+    def edit(data):
+        data["events"] = [e for e in data.get("events", []) if e["kind"] != kind]
+
+    return edit
+
+
+def run(sc: Scenario, seeds: int = PAIRED) -> Recording:
+    """Record ``seeds`` replicates of a scenario."""
+    return run_scenario(sc, replicates=seeds)
+
+
+def paired_ci(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Mean of a - b over seeds and its 95% confidence interval."""
+    diff = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    half = T_95 * diff.std(ddof=1) / np.sqrt(len(diff))
+    return diff.mean(), diff.mean() - half, diff.mean() + half
+
+
+def index(rec: Recording, power: str | None = None, state: str | None = None) -> int:
+    """The axis index of a power or a state."""
+    return rec.structure.powers.index(power) if power else rec.structure.states.index(state)
+
+
+def accord_raises_japans_investment(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 1: with the accord, Japan invests more over the next five years (paired 95%
+    interval above zero, by over 20%) and its mix shifts from soft power toward investment.
+    Mutant: risk weights at 0 (risk no longer gates investment)."""
+    with_accord = run(scenario("border_accord.yaml", extra))
+    without = run(edited("border_accord.yaml", drop_events("border_accord"), extra))
+    j = index(with_accord, "japan")
+    window = slice(1, 21)
+    invest_with = with_accord.spend[window, :, INVEST, :, j].sum(axis=(0, 2))
+    invest_without = without.spend[window, :, INVEST, :, j].sum(axis=(0, 2))
+    mean, low, _ = paired_ci(invest_with, invest_without)
+
+    def invest_share(rec):
+        spend = rec.spend[window, :, :, :, j].sum(axis=(0, 3))
+        return spend[:, INVEST] / (spend[:, INVEST] + spend[:, SOFT])
+
+    _, mix_low, _ = paired_ci(invest_share(with_accord), invest_share(without))
+    holds = low > 0 and mean > 0.2 * invest_without.mean() and mix_low > 0
+    return holds, (f"Japan's five-year investment +{mean:.0f} (95% low {low:.0f}) on "
+                   f"{invest_without.mean():.0f}; mix shift low {mix_low:.4f}")
+
+
+def visibility_provokes(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 3: the same Japanese push made high-profile draws more Chinese and Russian
+    reactive spending, and the reactions cost Japan more of its regional share than they do
+    when it is quiet. Visibility provokes twice: rivals perceive a loud power's signals as
+    larger, and a loud power's investment buys diplomatic capital that lifts the share they
+    watch. Mutant: rules.visibility.reaction_gain and rules.visibility.diplomatic_gain at 0
+    (either alone leaves the other path, measured: reaction_gain 0 alone still draws USD 694 m
+    more Chinese reactive spending)."""
+    quiet_rivals = rival_sensitivity(0.0)
+    loud, quiet = (run(scenario(f"japan_{x}_profile.yaml", extra)) for x in ("high", "low"))
+    drawn = []
+    for rival in ("china", "russia"):
+        r = index(loud, rival)
+        mean, low, _ = paired_ci(loud.effort[:, :, :, r].sum(axis=(0, 2)),
+                                 quiet.effort[:, :, :, r].sum(axis=(0, 2)))
+        drawn.append((rival, round(mean, 1), low > 0))
+    cost = {}
+    for x in ("high", "low"):
+        reacting = regional_end_share(f"japan_{x}_profile.yaml", list(extra))
+        calm = regional_end_share(f"japan_{x}_profile.yaml", quiet_rivals + list(extra))
+        cost[x] = calm - reacting
+    holds = all(ok for _, _, ok in drawn) and cost["high"] > cost["low"]
+    return holds, f"extra reactive spending drawn (USD m): {drawn}; share cost: {cost}"
+
+
+def latecomer_room(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 4: an equal extra investment (USD 50 m a quarter, fully invested) buys Japan,
+    the latecomer, at least twice the footprint per dollar that it buys China, the incumbent
+    holding over half, in Turkmenistan. Two mechanisms make this room: the hedging premium
+    (a newcomer's dollar buys up to 1 + M times parity, a dominant power's at least 1 / (1 + M))
+    and the shared absorptive capacity (where the incumbent fills the pool, its extra dollar
+    mostly displaces its own projects, while a newcomer's takes a proportional part).
+    Mutant: rules.hedging_max_premium at 0 and Turkmenistan's capacity unlimited (either alone
+    leaves the other: premium 0 alone still gives 4.6x).
+
+    Which state gives Japan the most share per dollar is reported in docs/DATA.md: the model
+    picks Kyrgyzstan (the smallest influence pool, with Russia dominant), not Turkmenistan."""
+    sc = scenario("baseline.yaml", extra)
+    structure, params = compile_scenario(sc)
+    batch = make_batch(structure, repeat(params, SEEDS), list(range(SEEDS)))
+    s = structure.states.index("turkmenistan")
+    per_dollar = {}
+    for who in ("japan", "china"):
+        p = structure.powers.index(who)
+        extra_money = batch.budget_allocation.copy()
+        extra_money[:, INVEST, s, p] += 50.0
+        from dataclasses import replace
+
+        tolerant = replace(batch, budget_allocation=extra_money,
+                           tolerance=np.ones_like(batch.tolerance))
+        base = replace(batch, tolerance=np.ones_like(batch.tolerance))
+        gained = simulate(tolerant, 4).footprint[:, s, p] - simulate(base, 4).footprint[:, s, p]
+        per_dollar[who] = float(gained.mean()) / 200.0
+    ratio = per_dollar["japan"] / per_dollar["china"]
+    return ratio >= 2.0, f"footprint per extra dollar in Turkmenistan: {per_dollar}, {ratio:.2f}x"
+
+
+def hedging_caps_the_leader(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 5: over 30 years of the baseline no share runs past 0.9, and the power holding
+    over half a state (China in Turkmenistan) loses at least 0.05 of it.
+    Mutant: rules.hedging_max_premium at 0."""
+    rec = run(scenario("baseline.yaml", extra, steps=120), seeds=SEEDS)
+    share = rec.share.mean(axis=1)
+    c, t = index(rec, "china"), index(rec, state="turkmenistan")
+    loss = float(share[0, t, c] - share[-1, t, c])
+    top = float(rec.share.max())
+    return top < 0.9 and loss >= 0.05, f"largest share {top:.3f}; China's loss in TM {loss:.3f}"
+
+
+def destabilisation_deters_the_cautious(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 6: Russia's campaign in Kyrgyzstan lowers Japan's investment there by a larger
+    fraction than China's (paired 95% interval above zero).
+    Mutant: Japan's risk tolerance at China's (0.6): no more cautious than China."""
+    calm = run(scenario("border_accord.yaml", extra))
+    campaign = run(scenario("russia_destabilises.yaml", extra))
+    k = index(calm, state="kyrgyzstan")
+    window = slice(5, 15)
+    falls = {}
+    for name in ("japan", "china"):
+        p = index(calm, name)
+        before = calm.spend[window, :, INVEST, k, p].sum(axis=0)
+        after = campaign.spend[window, :, INVEST, k, p].sum(axis=0)
+        falls[name] = 1.0 - after / before
+    mean, low, _ = paired_ci(falls["japan"], falls["china"])
+    return low > 0, f"Japan's fall minus China's: {mean:.3f} (95% low {low:.3f})"
+
+
+def china_defends(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 7: after the accord Japan's gains pass China's trigger, and China's reaction
+    lowers Japan's share below what it would have been (paired 95% interval, in the states
+    where China reacted, at the last step). Mutant: China's max_spend_multiplier at 1."""
+    reacting = run(scenario("border_accord.yaml", extra))
+    calm = run(scenario("border_accord.yaml", list(extra) + [
+        ("powers.china.reaction.japan.sensitivity", 0.0)]))
+    c, j = index(reacting, "china"), index(reacting, "japan")
+    reacted = reacting.effort[:, :, :, c].max(axis=(0, 1)) > 0  # (S,)
+    if not reacted.any():
+        return False, "China never reacted"
+    lost = (calm.share[-1][:, reacted, j].sum(axis=1)
+            - reacting.share[-1][:, reacted, j].sum(axis=1))
+    mean, low, _ = paired_ci(lost, np.zeros_like(lost))
+    states = [s for s, r in zip(reacting.structure.states, reacted, strict=True) if r]
+    return low > 0, f"Japan's share lost to China's reaction in {states}: {mean:.4f} ({low:.4f})"
+
+
+def cancelled_summit_delays(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 8: a cancelled summit leaves Japan's diplomatic capital behind while it is
+    delayed, and once held the gain is mostly caught up.
+    Mutant: the summit's diplomatic_gain at 0 (events.0.diplomatic_gain)."""
+    cancelled = run(scenario("summit_cancelled.yaml", extra))
+    held = run(edited("summit_cancelled.yaml", drop_events("summit_cancelled"), extra))
+    j = index(held, "japan")
+    dipl_held = held.diplomatic[:, :, :, j].sum(axis=2)
+    dipl_cancelled = cancelled.diplomatic[:, :, :, j].sum(axis=2)
+    summit_step, delayed_step = 3, 5
+    lag = all(paired_ci(dipl_cancelled[t], dipl_held[t])[2] < 0
+              for t in range(summit_step, delayed_step))
+    gap_during = float((dipl_held[summit_step] - dipl_cancelled[summit_step]).mean())
+    gap_after = float((dipl_held[delayed_step] - dipl_cancelled[delayed_step]).mean())
+    holds = lag and abs(gap_after) < 0.5 * gap_during
+    return holds, f"gap while delayed {gap_during:.1f}, after {gap_after:.1f}"
+
+
+def regional_end_share(name: str, sets: list, power: str = "japan") -> float:
+    """Mean over seeds of a power's share averaged over the states at the last step."""
+    rec = run_scenario(load_scenario(SCENARIOS / name, sets), replicates=SEEDS)
+    return float(rec.share[-1, :, :, rec.structure.powers.index(power)].mean())
+
+
+def rival_sensitivity(factor: float) -> list:
+    """Settings for China's and Russia's sensitivity toward Japan at ``factor`` x shipped."""
+    return [(f"powers.{p}.reaction.japan.sensitivity", v * factor) for p, v in SHIPPED.items()]
+
+
+def reactions_bite(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 10: Japan's end share in japan_high_profile does not rise as the rivals'
+    sensitivity toward Japan rises, and at 4x the shipped values is at least 10% below its
+    value at 0. Mutant: the rivals' max_spend_multiplier at 1 (reactions buy nothing)."""
+    factors = (0.0, 1.0, 2.0, 4.0)
+    shares = [regional_end_share("japan_high_profile.yaml", rival_sensitivity(f) + list(extra))
+              for f in factors]
+    falling = all(b <= a + 1e-6 for a, b in zip(shares, shares[1:], strict=False))
+    clearly = shares[-1] <= 0.9 * shares[0]
+    return falling and clearly, f"Japan's regional end share at {factors} x shipped: {shares}"
+
+
+def caution_is_rational(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 11: with the rivals not reacting, high profile ends at least as high as low
+    profile; at 4x the shipped sensitivities, low profile does at least as well.
+    Mutant: rules.visibility.reaction_gain at 0 (visibility provokes no one)."""
+    out = {}
+    for factor in (0.0, 4.0):
+        sets = rival_sensitivity(factor) + list(extra)
+        out[factor] = (regional_end_share("japan_high_profile.yaml", sets),
+                       regional_end_share("japan_low_profile.yaml", sets))
+    (hi0, lo0), (hi4, lo4) = out[0.0], out[4.0]
+    return hi0 >= lo0 and lo4 >= hi4, f"(high, low) at 0 and 4 x shipped: {out}"
+
+
+def incumbents_hold(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 12: in the no-event baseline China still leads in Turkmenistan and Kazakhstan at
+    the end and no power loses more than 0.10 of share in any state.
+    Mutant: rules.hedging_max_premium at 10 (hedging all but unbounded)."""
+    rec = run_scenario(load_scenario(SCENARIOS / "baseline.yaml", list(extra)), replicates=SEEDS)
+    share = rec.share.mean(axis=1)  # (T + 1, S, P)
+    states, powers = rec.structure.states, rec.structure.powers
+    china = powers.index("china")
+    leads = all(share[-1, states.index(s), china] > np.delete(share[-1, states.index(s)],
+                                                                china).max()
+                for s in ("turkmenistan", "kazakhstan"))
+    loss = float((share[0] - share[-1]).max())
+    return leads and loss <= 0.10, f"China leads TM and KZ: {leads}; largest loss {loss:.3f}"
+
+
+def remittances_matter(extra: list = ()) -> tuple[bool, str]:
+    """Pattern 13: a Russian remittance_shock (-50% for a year from 2026Q1) lowers Russia's
+    influence in Tajikistan and Kyrgyzstan more than in Turkmenistan (at 2026Q4).
+    Mutant: rules.dependence.weights.remittances at 0 (remittances carry no influence)."""
+    base = load_scenario(SCENARIOS / "baseline.yaml", list(extra))
+    data = base.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["events"] = [{"kind": "remittance_shock", "at": "2026Q1", "power": "russia",
+                       "states": "all", "change": -0.5, "quarters": 4}]
+    data.pop("branch", None)
+    shocked = validate(data)
+    a, b = run_scenario(base, replicates=SEEDS), run_scenario(shocked, replicates=SEEDS)
+    russia, t = a.structure.powers.index("russia"), 8  # step 8 closes 2026Q4
+    change = dict(zip(a.structure.states,
+                      (b.share[t, :, :, russia] - a.share[t, :, :, russia]).mean(axis=0),
+                      strict=True))
+    holds = all(change[s] < change["turkmenistan"] for s in ("tajikistan", "kyrgyzstan"))
+    return holds, f"change of Russia's share at 2026Q4: {change}"
