@@ -26,6 +26,8 @@ EXTREME = [
     "powers.china.reaction.japan.rule=linear", "powers.china.reaction.japan.sensitivity=100",
     "powers.japan.reaction.china.rule=linear", "powers.japan.reaction.china.sensitivity=100",
     "powers.china.restraint=0", "powers.japan.restraint=0",
+    # No spending ceiling: reactive spending may grow without bound, as in Richardson's race.
+    "powers.china.max_spend_multiplier=null", "powers.japan.max_spend_multiplier=null",
 ]
 MESSAGE = re.compile(
     r"diverged at step (\d+) \(run 0, seed \d+\): reactive effort of (japan|china) in (\w+) "

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.engine import compile_scenario, make_batch, repeat, simulate
-from sim.engine.rules import DESTABILISE, DIPLOMACY, INVEST, SOFT_POWER
 from sim.errors import ScenarioError
 from sim.scenario import CHANNELS, RULES, Scenario, load_scenario, validate
 
@@ -159,25 +158,32 @@ class Invariants:
         assert ((share >= 0) & (share <= 1)).all()
         total = share.sum(axis=2)
         assert (total <= 1 + tol).all()
-        # The residual computed on its own: autonomy / (sum of attractions + autonomy).
+        # The residual computed on its own: autonomy / (sum of attractions + autonomy), with
+        # structural dependence (remittances times the shock factor) in the attraction.
         w = p.weights.astype(np.float64)[:, None, None, :]
+        dep = state.dependence.astype(np.float64) * p.dependence_weights.astype(
+            np.float64)[:, None, None, :]
+        dep[..., 1] *= state.remittance_factor
         attraction = (w[..., 0] * state.footprint + w[..., 1] * state.goodwill
-                      + w[..., 2] * state.diplomatic)
+                      + w[..., 2] * state.diplomatic + dep.sum(axis=3))
         autonomy = p.autonomy.astype(np.float64)
         residual = autonomy / (attraction.sum(axis=2) + autonomy)
         assert np.allclose(total + residual, 1.0, rtol=0, atol=tol)
-        # Spend ceilings, per power and channel, summed over the states.
-        spent = state.spend.astype(np.float64).sum(axis=2)  # (R, C, P)
-        ceiling = (np.transpose(p.budget * state.budget_scale, (0, 2, 1)).astype(np.float64)
-                   * p.max_spend_multiplier.astype(np.float64)[:, None, :])  # (R, C, P)
-        slack = tol * (1 + ceiling) * 10
-        for c in (INVEST, DIPLOMACY, DESTABILISE):
-            assert (spent[:, c] <= ceiling[:, c] + slack[:, c]).all(), (state.step, CHANNELS[c])
-        # Soft power also receives the blocked share of investment (rules.spend).
-        moved = p.blocked_to_soft_power.astype(np.float64)[:, None] * ceiling[:, INVEST]
-        assert (spent[:, SOFT_POWER] <= ceiling[:, SOFT_POWER] + moved
-                + slack[:, SOFT_POWER]).all()
-        assert (spent.sum(axis=1) <= ceiling.sum(axis=1) + slack.sum(axis=1)).all()
+        # Reactive spending never passes its ceiling: (max_spend_multiplier - 1) x base spend.
+        base = self.batch.base_spend.astype(np.float64)  # (R, S, P)
+        ceiling = (p.max_spend_multiplier.astype(np.float64)[:, None, :] - 1.0) * base
+        assert (state.effort <= ceiling + tol * (1 + ceiling) * 10).all(), state.step
+        # Spend in a state is at most the (scaled) base spend plus the reactive spending,
+        # every dollar of which is matched: what is not leverage is spent.
+        scale = np.transpose(state.budget_scale, (0, 2, 1)).astype(np.float64)  # (R, C, P)
+        planned = (self.batch.budget_allocation.astype(np.float64)
+                   * scale[:, :, None, :]).sum(axis=1)  # (R, S, P)
+        spent = state.spend.astype(np.float64).sum(axis=1)  # (R, S, P)
+        if state.step > 0:
+            previous = self.previous_effort
+            slack = tol * (1 + planned + previous) * 10
+            assert (spent <= planned + previous + slack).all(), state.step
+        self.previous_effort = state.effort.astype(np.float64)
 
 
 @PROPERTY_SETTINGS

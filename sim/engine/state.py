@@ -150,8 +150,16 @@ def influence_shares(
     return attraction / total
 
 
-def initial_state(structure: Structure, params: Params) -> WorldState:
-    """Build step 0 of a batch from its parameters."""
+def initial_state(structure: Structure, params: Params,
+                  ceiling: np.ndarray | None = None) -> WorldState:
+    """Build step 0 of a batch from its parameters.
+
+    Args:
+        structure: The batch's structure.
+        params: Its parameters.
+        ceiling: The most reactive spending each power can make in each state (R, S, P); the
+            initial effort is capped by it, as every later one is.
+    """
     R, S, P, E = params.n_runs, structure.n_states, structure.n_powers, structure.n_events
     dtype = params.dtype
     footprint = params.footprint.copy()
@@ -166,6 +174,9 @@ def initial_state(structure: Structure, params: Params) -> WorldState:
         footprint, goodwill, diplomatic, params.weights, params.autonomy, structural,
         leverage=True)
     H = structure.history
+    effort = np.broadcast_to(params.initial_effort[:, None, :], (R, S, P)).copy()
+    if ceiling is not None:
+        np.minimum(effort, ceiling, out=effort)
     return WorldState(
         step=0,
         footprint=footprint,
@@ -174,7 +185,7 @@ def initial_state(structure: Structure, params: Params) -> WorldState:
         share=share,
         stability=params.stability.copy(),
         disputes=params.border_disputes.copy(),
-        effort=np.broadcast_to(params.initial_effort[:, None, :], (R, S, P)).copy(),
+        effort=effort,
         dependence=dependence,
         remittance_factor=ones,
         remittance_left=np.zeros((R, S, P), dtype=dtype),

@@ -258,7 +258,7 @@ _CHECKED = ("footprint", "goodwill", "diplomatic", "stability", "share", "effort
 
 _LABELS = {
     "footprint": "economic footprint", "goodwill": "goodwill", "diplomatic": "diplomatic capital",
-    "stability": "stability", "share": "influence share", "effort": "reactive spending",
+    "stability": "stability", "share": "influence share", "effort": "reactive effort",
 }
 
 
@@ -333,7 +333,8 @@ def simulate(
     start = 0 if initial is None else initial.step
     steps = batch.structure.steps - start if steps is None else steps
     with np.errstate(over="ignore", invalid="ignore"):
-        first = initial_state(batch.structure, batch.params) if initial is None else initial
+        first = (initial_state(batch.structure, batch.params, batch.ceiling) if initial is None
+                 else initial)
         state = _mark_divergence(first)
         for t in range(steps + 1):
             if t > 0:

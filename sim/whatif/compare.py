@@ -236,6 +236,8 @@ def single_run(recording: Recording, run: int) -> Recording:
             continue
         if f.name in ("seeds", "visibility", "diverged_step"):
             changes[f.name] = value[run:run + 1]
+        elif f.name == "flows":
+            changes[f.name] = {name: flow[:, run:run + 1] for name, flow in value.items()}
         else:
             changes[f.name] = value[:, run:run + 1]
     return replace(recording, **changes)
