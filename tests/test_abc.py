@@ -176,6 +176,10 @@ def test_bad_settings_and_simulator_output_are_clear_errors():
     prior = Prior({"mu": Normal(0.0, 1.0)})
     with pytest.raises(ABCError, match="quantile 1.5"):
         abc_smc(sample_mean, [0.0], prior, quantile=1.5)
+    with pytest.raises(ABCError, match="max_simulations 10 must be at least n_particles 50"):
+        abc_smc(sample_mean, [0.0], prior, n_particles=50, max_simulations=10)
+    with pytest.raises(ABCError, match=r"min_acceptance 1.0 must lie in \[0, 1\)"):
+        abc_smc(sample_mean, [0.0], prior, min_acceptance=1.0)
     with pytest.raises(ABCError, match="no finite value"):
         abc_smc(sample_mean, [np.nan], prior)
     with pytest.raises(ABCError, match=r"shape \(\d+, 2\) for \d+ candidates; expected \(\d+, 1\)"):

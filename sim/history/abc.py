@@ -416,7 +416,8 @@ def _log_proposal(theta: np.ndarray, previous: np.ndarray, log_weights: np.ndarr
 
 
 def _check_settings(observed: np.ndarray, n_particles: int, quantile: float,
-                    max_generations: int, chunk_size: int | None) -> None:
+                    max_generations: int, chunk_size: int | None, min_acceptance: float,
+                    max_simulations: int, min_epsilon: float) -> None:
     problems = []
     if observed.ndim != 1 or observed.size == 0:
         problems.append(f"observed must be a non-empty vector of summaries, got shape "
@@ -431,6 +432,13 @@ def _check_settings(observed: np.ndarray, n_particles: int, quantile: float,
         problems.append(f"max_generations {max_generations} must be 1 or more")
     if chunk_size is not None and chunk_size < 1:
         problems.append(f"chunk_size {chunk_size} must be 1 or more")
+    if not 0 <= min_acceptance < 1:
+        problems.append(f"min_acceptance {min_acceptance} must lie in [0, 1)")
+    if max_simulations < n_particles:
+        problems.append(f"max_simulations {max_simulations} must be at least n_particles "
+                        f"{n_particles}")
+    if not min_epsilon >= 0:
+        problems.append(f"min_epsilon {min_epsilon} must be 0 or more")
     if problems:
         raise ABCError("invalid calibration settings:\n" + "\n".join(f"  - {p}"
                                                                       for p in problems))
@@ -500,7 +508,8 @@ def abc_smc(
 
     """
     obs = np.asarray(observed, dtype=float)
-    _check_settings(obs, n_particles, quantile, max_generations, chunk_size)
+    _check_settings(obs, n_particles, quantile, max_generations, chunk_size, min_acceptance,
+                    max_simulations, min_epsilon)
     distance = distance or Euclidean()
     map_chunks = map_chunks or in_process
     max_batch = max_batch or 20 * n_particles
