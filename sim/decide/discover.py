@@ -255,8 +255,12 @@ def _prim_module():
     """Import ema_workbench's prim module quietly (its import warns about optional extras)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
-        from ema_workbench.util.ema_logging import LOGGER_NAME
+        try:
+            from ema_workbench.analysis import prim
+            from ema_workbench.util.ema_logging import LOGGER_NAME
+        except ImportError as exc:
+            raise DiscoverError(f"scenario discovery needs ema_workbench ({exc}); install it "
+                                "with: pip install -e '.[decide]'") from None
     # A handler on ema_workbench's logger keeps its records off stderr unless the caller's
     # own logging configuration shows them.
     ema_logger = logging.getLogger(LOGGER_NAME)
@@ -389,20 +393,29 @@ def tradeoff_figure(found: Found):
     return fig
 
 
+def _limits_text(row) -> str:
+    """A box's range of one parameter in words: 'a to b', 'at least a' or 'at most b'."""
+    low = row.lower > row.sweep_min
+    high = row.upper < row.sweep_max
+    if low and high:
+        return f"{row.lower:.4g} to {row.upper:.4g}"
+    return f"at least {row.lower:.4g}" if low else f"at most {row.upper:.4g}"
+
+
 def format_report(found: Found) -> str:
     """The chosen box as plain text: its coverage and density and its limits."""
     t = found.trajectory.loc[found.chosen]
     d = found.discovery
+    inside, total = int(t["n_outcome"]), int(t["n_runs"])
     lines = [
         f"{found.sweep}: {d.outcome}",
         f"  {found.n_outcome:,} of {found.n_runs:,} runs have the outcome "
         f"({found.n_outcome / found.n_runs:.1%})",
-        f"  PRIM peeled {len(found.trajectory) - 1} times (alpha {d.alpha:g}); chosen box "
-        f"{int(t['box'])} of {len(found.trajectory)}: the densest with coverage at least "
-        f"{d.min_coverage:.0%}",
-        f"  coverage {t['coverage']:.1%} ({int(t['n_outcome']):,} of {found.n_outcome:,} runs "
-        f"with the outcome are in it), density {t['density']:.1%} "
-        f"({int(t['n_outcome']):,} of its {int(t['n_runs']):,} runs have the outcome)",
+        f"  PRIM's trajectory has {len(found.trajectory)} boxes (alpha {d.alpha:g}); chosen: "
+        f"box {int(t['box'])}, the densest with coverage at least {d.min_coverage:.0%}",
+        f"  coverage {t['coverage']:.1%}: {inside:,} of the {found.n_outcome:,} runs with the "
+        "outcome are in the box",
+        f"  density {t['density']:.1%}: {inside:,} of the box's {total:,} runs have the outcome",
         "",
     ]
     table = found.box_table()
@@ -410,13 +423,13 @@ def format_report(found: Found) -> str:
     if shown.empty:
         lines.append("  the box restricts no parameter (it is the whole sweep)")
     else:
+        texts = [_limits_text(row) for row in shown.itertuples()]
         width = max(len("parameter"), *(len(p) for p in shown["parameter"]))
-        lines.append(f"  {'parameter':<{width}}  {'from':>10}  {'to':>10}  "
-                     f"{'sweep range':>23}")
-        for row in shown.itertuples():
-            span = f"{row.sweep_min:.4g} to {row.sweep_max:.4g}"
-            lines.append(f"  {row.parameter:<{width}}  {row.lower:>10.4g}  {row.upper:>10.4g}  "
-                         f"{span:>23}")
+        middle = max(len("in the box"), *(len(text) for text in texts))
+        lines.append(f"  {'parameter':<{width}}  {'in the box':<{middle}}  sweep range")
+        for row, text in zip(shown.itertuples(), texts, strict=True):
+            lines.append(f"  {row.parameter:<{width}}  {text:<{middle}}  "
+                         f"{row.sweep_min:.4g} to {row.sweep_max:.4g}")
     free = table.loc[~table["restricted"], "parameter"].tolist()
     if free and not shown.empty:
         lines.append(f"  any value of: {', '.join(free)}")
