@@ -35,6 +35,7 @@ import hashlib
 import json
 import logging
 import re
+import shlex
 import sys
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -481,6 +482,6 @@ def write_discovery(found: Found, plot: bool = True) -> Path:
             "parameters": found.labels,
             "versions": versions() | {"ema_workbench": version("ema_workbench")},
             "git_commit": git_commit(),
-            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         }, tmp / "discover.json")
     return destination
