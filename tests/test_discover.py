@@ -11,7 +11,7 @@ from clihelp import files_under, run_sim
 from sweep_helpers import write_sweep
 
 from sim.cli import main
-from sim.decide.discover import Discovery, choose, discover
+from sim.decide.discover import DiscoverError, Discovery, choose, discover
 from sim.sweep import load_sweep, run_sweep
 
 CHINA = "powers.china.reaction.japan.sensitivity"
@@ -153,10 +153,12 @@ def test_missing_unfinished_and_foreign_folders_are_refused(tmp_path, capsys):
         assert not (tmp_path / name / "discover").exists()
 
 
-def fake_sweep(folder, x: pd.DataFrame, y: np.ndarray):
+def fake_sweep(folder, x: pd.DataFrame, y: np.ndarray, labels: dict | None = None):
     """A folder that reads as a finished sweep: plan.json and runs.parquet (outcome column y)."""
     folder.mkdir()
-    (folder / "plan.json").write_text(json.dumps({"name": "synthetic", "paths": list(x)}))
+    specs = {path: {"bounds": [0, 1], "label": label} for path, label in (labels or {}).items()}
+    plan = {"name": "synthetic", "paths": list(x), "sweep": {"parameters": specs}}
+    (folder / "plan.json").write_text(json.dumps(plan))
     runs = x.assign(y=y.astype(float), run_id=np.arange(len(x)))
     runs.to_parquet(folder / "runs.parquet")
     return folder
@@ -167,8 +169,10 @@ def test_prim_recovers_a_known_box(tmp_path):
     rng = np.random.default_rng(2024)
     x = pd.DataFrame(rng.uniform(size=(4000, 3)), columns=["x1", "x2", "x3"])
     y = ((x["x1"] > 0.7) & (x["x2"] < 0.3)).to_numpy()
-    found = discover(fake_sweep(tmp_path / "s", x, y), Discovery("y > 0.5"))
+    found = discover(fake_sweep(tmp_path / "s", x, y, labels={"x2": "China's reaction"}),
+                     Discovery("y > 0.5"))
     box = found.box_table().set_index("path")
+    assert list(box["parameter"]) == ["x1", "China's reaction", "x3"]
     assert box.loc["x1", "lower"] == pytest.approx(0.7, abs=0.02)
     assert box.loc["x2", "upper"] == pytest.approx(0.3, abs=0.02)
     assert box.loc["x1", "upper"] == pytest.approx(1.0, abs=1e-3)
@@ -183,7 +187,7 @@ def test_a_threshold_no_box_reaches_is_refused_with_the_best_density(tmp_path):
     x = pd.DataFrame(rng.uniform(size=(1000, 2)), columns=["a", "b"])
     y = rng.uniform(size=1000) < 0.3  # unrelated to x: no dense box exists
     folder = fake_sweep(tmp_path / "noise", x, y)
-    with pytest.raises(Exception, match=r"no box with a density of at least --threshold 0.9 .*"
+    with pytest.raises(DiscoverError, match=r"no box with a density of at least --threshold 0.9 .*"
                                         r"the densest box it reached has \d+\.\d%"):
         discover(folder, Discovery("y > 0.5", threshold=0.9))
 
@@ -195,3 +199,10 @@ def test_the_rule_takes_the_densest_box_with_enough_coverage():
     assert choose(trajectory, 0.4) == 2  # a tie in density goes to the higher coverage
     assert choose(trajectory, 0.0) == 4
     assert choose(trajectory, 1.0) == 0
+
+
+def test_without_ema_workbench_the_command_says_what_to_install(sweep, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ema_workbench.analysis", None)
+    assert main(["discover", str(sweep), "--outcome", median_outcome(sweep), "--alpha",
+                 "0.2"]) == 2
+    assert "pip install -e '.[decide]'" in capsys.readouterr().err
