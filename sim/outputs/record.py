@@ -8,6 +8,7 @@ files; the Mesa model, notebooks and comparisons read it directly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,8 @@ class Recording:
         signal, response: (T + 1, R, S, P, P) reaction signals and effort changes.
         fired: (T + 1, R, E) events that fired.
         diverged_step: First non-finite step of each run (R,), -1 if none.
+        draws: The runs' parameter draws (a :class:`sim.whatif.uncertainty.Draws`), or None
+            when every run has the scenario's values as written.
     """
 
     structure: Structure
@@ -51,6 +54,7 @@ class Recording:
     fired: np.ndarray
     diverged_step: np.ndarray
     scenario: Scenario | None = field(default=None, compare=False)
+    draws: Any = field(default=None, compare=False)
 
     @property
     def quarters(self) -> list[str]:
