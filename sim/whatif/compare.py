@@ -162,6 +162,22 @@ class Comparison:
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
+    def parameters_table(self) -> pd.DataFrame:
+        """Each scenario's drawn values per seed (a held field's cell is empty).
+
+        Columns: scenario, seed, then one per uncertain field path.
+        """
+        from sim.outputs.run import parameters_table
+
+        frames = []
+        for label, recording in zip(self.labels, self.recordings, strict=True):
+            frame = parameters_table(recording)
+            frame.insert(0, "scenario", label)
+            frames.append(frame)
+        paths = self.draws[0].uncertainty.paths if self.draws else ()
+        columns = ["scenario", "seed", *[p for p in paths if any(p in f for f in frames)]]
+        return pd.concat(frames, ignore_index=True).reindex(columns=columns)
+
     def digest(self) -> str:
         """SHA-256 of what the comparison depends on: scenarios, seeds, metric, uncertainty."""
         settings = {
@@ -307,7 +323,8 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
     """Write a comparison's results folder atomically.
 
     Files: ``last_quarter.csv`` (:meth:`Comparison.table`), ``trajectories.csv``
-    (:meth:`Comparison.trajectory_table`), one figure per state ``<state>.png``,
+    (:meth:`Comparison.trajectory_table`), ``parameters.csv`` when parameters are drawn
+    (:meth:`Comparison.parameters_table`), one figure per state ``<state>.png``,
     ``manifest.json`` (every resolved scenario, the seeds, the metric) and, for each scenario,
     ``runs/<label>/``: the run folder of its first seed (readable by ``sim explain``).
 
@@ -330,6 +347,8 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
     with atomic_folder(destination) as tmp:
         write_csv(comparison.table(), tmp / "last_quarter.csv")
         write_csv(comparison.trajectory_table(), tmp / "trajectories.csv")
+        if any(d.values for d in comparison.draws or []):
+            write_csv(comparison.parameters_table(), tmp / "parameters.csv")
         if plot:
             from sim.outputs.plots import save
 

@@ -69,7 +69,7 @@ MAX_FIELDS = 256
 class UncertaintyError(ScenarioError):
     """An uncertainty FILE or posterior that cannot be used (exit status 2)."""
 
-    what = "uncertainty"
+    what = "uncertainty file"
 
 
 @dataclass(frozen=True)
@@ -338,6 +338,21 @@ def _parameter_problems(path: str, dist: str, p: dict[str, float]) -> list[str]:
     return []
 
 
+def _leaves(data: dict[Any, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested mappings down to the distributions (mappings of plain values).
+
+    So ``rules: {hedging: {dist: ...}}`` and ``rules.hedging: {dist: ...}`` mean the same.
+    """
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+            flat.update(_leaves(value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
 def load_file(path: str | Path) -> Uncertainty:
     """Read and validate an uncertainty FILE (safe YAML; every problem listed at once).
 
@@ -356,8 +371,8 @@ def load_file(path: str | Path) -> Uncertainty:
     if len(data) > MAX_FIELDS:
         raise UncertaintyError(source, [f"{len(data)} fields; at most {MAX_FIELDS} allowed"])
     distributions, problems = [], []
-    for key, spec in data.items():
-        if not isinstance(key, str) or not key.strip():
+    for key, spec in _leaves(data).items():
+        if not key.strip() or " " in key:
             problems.append(f"{key!r}: a key must be a scenario field path")
             continue
         found, why = _distribution(key, spec)
@@ -437,6 +452,11 @@ def resolve(choice: str | None, replicates: int) -> Uncertainty:
         return NONE
     if choice == "posterior":
         return load_posterior(DEFAULT_POSTERIOR)
+    if not Path(choice).exists():
+        hint = difflib.get_close_matches(choice, KINDS, n=1)
+        raise UncertaintyError(choice, [
+            "--uncertainty: no such file; give posterior, none or a YAML file of "
+            "distributions per field path" + (f"; did you mean {hint[0]!r}?" if hint else "")])
     return load_file(choice)
 
 
