@@ -300,3 +300,12 @@ def test_bad_choices_and_posteriors_exit_2(tmp_path, capsys, monkeypatch, no_pos
     assert main(["run", str(SMALL), "--replicates", "3", "--out", str(out)]) == 2
     assert "every weight must be finite and >= 0" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_shipped_priors_fit_the_shipped_scenarios():
+    root = Path(__file__).parent.parent / "scenarios"
+    files = [str(root / "baseline.yaml"), str(root / "china_hard_reaction.yaml")]
+    priors = unc.load_file(root / "uncertainty" / "reactions.yaml")
+    draws = unc.plan_draws(priors, [load_scenario(f) for f in files], files, 4, compared=True)
+    assert sorted(draws[0].values) == sorted(priors.paths)
+    assert draws[1].held == (SENSITIVITY,)
