@@ -309,3 +309,39 @@ def test_the_shipped_priors_fit_the_shipped_scenarios():
     draws = unc.plan_draws(priors, [load_scenario(f) for f in files], files, 4, compared=True)
     assert sorted(draws[0].values) == sorted(priors.paths)
     assert draws[1].held == (SENSITIVITY,)
+
+
+def test_printed_tables_figures_and_report_say_what_the_bands_include(tmp_path, capsys, priors,
+                                                                      loud, no_posterior):
+    out = tmp_path / "out"
+    assert main(["compare", str(SMALL), str(loud), "--replicates", "4", "--uncertainty",
+                 str(priors), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "intervals over 4 seeds and parameter draws from priors.yaml" in printed
+    folder = next((out / "compare").iterdir())
+    assert main(["report", str(folder)]) == 0
+    page = (folder / "report.html").read_text()
+    assert "bands and intervals over 4 seeds and parameter draws from priors.yaml" in page
+    assert SENSITIVITY in page and hashlib.sha256(priors.read_bytes()).hexdigest()[:12] in page
+    assert main(["run", str(SMALL), "--replicates", "3", "--uncertainty", "none",
+                 "--out", str(tmp_path / "runs"), "--no-plot"]) == 0
+    assert "mean over 3 seeds only (parameters as written)" in capsys.readouterr().out
+    run = only(tmp_path / "runs")
+    assert main(["report", str(run)]) == 0
+    assert "over 3 seeds only (parameters as written)" in (run / "report.html").read_text()
+
+
+def test_figure_captions_name_the_uncertainty(priors, loud):
+    from sim.outputs.plots import influence_figure
+    from sim.outputs.run import run_scenario
+    from sim.whatif.compare import compare_scenarios, comparison_figure
+
+    files = [str(SMALL), str(loud)]
+    scenarios = [load_scenario(f) for f in files]
+    draws = unc.plan_draws(unc.load_file(priors), scenarios, files, 3, compared=True)
+    figure = comparison_figure(compare_scenarios(scenarios, 3, draws=draws), 0)
+    texts = [t.get_text() for t in figure.texts]
+    assert "bands and intervals over 3 seeds and parameter draws from priors.yaml" in texts
+    figure = influence_figure(run_scenario(scenarios[0], 3))
+    assert "bands over 3 seeds only (parameters as written)" in [t.get_text()
+                                                                  for t in figure.texts]

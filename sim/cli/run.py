@@ -81,7 +81,9 @@ def main(args: argparse.Namespace) -> int:
         what = f"seed {scenario.seed}" if runs == 1 else f"{runs} seeds from {scenario.seed}"
         print(f"{scenario.name}: {scenario.steps} quarters, {what}")
         print(share_table(recording, run=0 if runs == 1 else None))
-        if runs > 1 or draws is not None:
+        if runs > 1:
             print(f"mean {band_text(recording)}")
+        elif draws is not None and draws.values:
+            print(f"parameters: one draw from {uncertainty.source} (parameters.csv)")
     print(f"results: {folder}")
     return 0

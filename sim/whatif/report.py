@@ -271,9 +271,14 @@ def comparison_report(folder: Path, manifest: dict) -> str:
 
 
 def uncertainty_html(manifest: dict) -> str:
-    """Say what the bands span: seeds only, or seeds and parameter draws (and which fields)."""
+    """Say what the bands span: seeds only, or seeds and parameter draws (and which fields).
+
+    Empty for a single run with its parameters as written (it has no band).
+    """
     entry = manifest.get("uncertainty") or {}
     runs = len(manifest.get("seeds", []))
+    if runs == 1 and entry.get("kind", "none") == "none":
+        return ""  # one run as written: no band to qualify
     band = entry.get("band") or f"over {runs} seeds only (parameters as written)"
     text = f"<p><b>Uncertainty</b>: bands and intervals {html.escape(band)}."
     if entry.get("kind", "none") != "none":

@@ -411,7 +411,8 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Uncertainty:
         problems.append("no 'weight' column (one column per field path, plus weight)")
     if len(frame) == 0:
         problems.append("the posterior has no rows")
-    columns = tuple(str(c) for c in frame.columns if c != "weight")
+    names = [c for c in frame.columns if c != "weight"]
+    columns = tuple(str(c) for c in names)
     if not columns:
         problems.append("the posterior has no field path columns")
     if problems:
@@ -419,7 +420,7 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Uncertainty:
     rows: np.ndarray | None = None
     try:
         weights = frame["weight"].to_numpy(dtype=np.float64)
-        rows = frame[list(columns)].to_numpy(dtype=np.float64)
+        rows = frame[names].to_numpy(dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise UncertaintyError(source, [f"every column must be numeric ({exc})"]) from None
     if not np.all(np.isfinite(weights)) or (weights < 0).any() or weights.sum() <= 0:
