@@ -24,11 +24,14 @@ class ScenarioError(SimError):
         problems: One line per problem: the field path, the bad value and what is allowed.
     """
 
+    what = "scenario"
+    """What kind of file is invalid, for the message's first line."""
+
     def __init__(self, source: str, problems: list[str]):
         self.source = str(source)
         self.problems = list(problems)
         shown = self.problems[:MAX_PROBLEMS_SHOWN]
-        lines = [f"{self.source}: invalid scenario"] + [f"  - {p}" for p in shown]
+        lines = [f"{self.source}: invalid {self.what}"] + [f"  - {p}" for p in shown]
         hidden = len(self.problems) - len(shown)
         if hidden:
             lines.append(f"  ... and {hidden} more problem{'s' if hidden > 1 else ''}; "

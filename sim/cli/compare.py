@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.run import add_scenario_options
+from sim.cli.run import add_scenario_options, add_uncertainty_option
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_scenario_options(parser)
     parser.add_argument("--replicates", type=int, default=30, metavar="N",
                         help="seeds per scenario, the same for every scenario (default 30)")
+    add_uncertainty_option(parser)
     parser.add_argument("--metric", default="share",
                         choices=("share", "footprint", "goodwill", "diplomatic"),
                         help="quantity to compare: influence share (default), economic "
@@ -41,14 +42,21 @@ def main(args: argparse.Namespace) -> int:
         format_table,
         write_comparison,
     )
+    from sim.whatif.uncertainty import plan_draws, resolve
 
     if len(args.scenarios) < 2:
         raise CompareError("give at least two scenario files (the first is the reference)")
     scenarios = [load_scenario(path, args.overrides, seed=args.seed, steps=args.steps)
                  for path in args.scenarios]
     labels = distinct_labels(scenarios, args.scenarios)
+    uncertainty = resolve(args.uncertainty, args.replicates)
+    draws = None
+    if uncertainty.kind != "none":
+        paired = [s.model_copy(update={"seed": scenarios[0].seed}) for s in scenarios]
+        draws = plan_draws(uncertainty, paired, args.scenarios, args.replicates,
+                           args.overrides, compared=True)
     comparison = compare_scenarios(scenarios, replicates=args.replicates, metric=args.metric,
-                                   labels=labels)
+                                   labels=labels, draws=draws)
     folder = write_comparison(comparison, out=args.out, plot=not args.no_plot)
     if not args.quiet:
         print(format_table(comparison))

@@ -17,6 +17,17 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
                         help="number of quarters to simulate (default: the file's, usually 40)")
 
 
+def add_uncertainty_option(parser: argparse.ArgumentParser) -> None:
+    """The --uncertainty option of the commands that run replicates (docs/WHATIF.md)."""
+    parser.add_argument(
+        "--uncertainty", default=None, metavar="posterior|none|FILE",
+        help="draw each replicate's uncertain parameters: 'posterior' (the calibrated "
+             "posterior, data/posterior/posterior.parquet), 'none' (parameters as written) or "
+             "a YAML FILE of distributions per field path. Default: posterior when it ships "
+             "and there is more than one replicate, else none",
+    )
+
+
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim run`` to the command line."""
     parser = sub.add_parser(
@@ -29,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--replicates", type=int, default=1, metavar="N",
                         help="run N seeds (seed, seed+1, ...) in one batch and add a summary "
                              "with 5th-95th percentile bands (default 1)")
+    add_uncertainty_option(parser)
     parser.add_argument("--out", default="results",
                         help="results root folder (default: results)")
     parser.add_argument("--branch-from", default=None, metavar="FILE",
@@ -44,8 +56,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run ``sim run``."""
     from sim.errors import ScenarioError
-    from sim.outputs.run import run_scenario, share_table, write_run
+    from sim.outputs.run import band_text, run_scenario, share_table, write_run
     from sim.scenario import load_scenario
+    from sim.whatif.uncertainty import plan_draws, resolve
 
     if args.replicates < 1:
         raise ScenarioError("--replicates", [f"{args.replicates} is not allowed: give 1 or more"])
@@ -56,12 +69,21 @@ def main(args: argparse.Namespace) -> int:
         branch = (args.branch_from, args.branch_at)
     scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps,
                              branch=branch)
-    recording = run_scenario(scenario, replicates=args.replicates)
+    uncertainty = resolve(args.uncertainty, args.replicates)
+    draws = None
+    if uncertainty.kind != "none":
+        draws = plan_draws(uncertainty, [scenario], [args.scenario], args.replicates,
+                           args.overrides)[0]
+    recording = run_scenario(scenario, replicates=args.replicates, draws=draws)
     folder = write_run(recording, out=args.out, plot=not args.no_plot)
     if not args.quiet:
         runs = recording.n_runs
         what = f"seed {scenario.seed}" if runs == 1 else f"{runs} seeds from {scenario.seed}"
         print(f"{scenario.name}: {scenario.steps} quarters, {what}")
         print(share_table(recording, run=0 if runs == 1 else None))
+        if runs > 1:
+            print(f"mean {band_text(recording)}")
+        elif draws is not None and draws.values:
+            print(f"parameters: one draw from {uncertainty.source} (parameters.csv)")
     print(f"results: {folder}")
     return 0

@@ -44,10 +44,14 @@ def safe_name(name: str) -> str:
     return cleaned[:80] or "scenario"
 
 
-def run_id(scenario: Scenario, seeds: list[int]) -> str:
-    """A deterministic run id: the seed(s) and the start of the scenario's hash."""
+def run_id(scenario: Scenario, seeds: list[int], uncertainty: str = "") -> str:
+    """A deterministic run id: the seed(s), the scenario's hash, and any uncertainty's hash.
+
+    Runs with parameters as written (no uncertainty digest) keep the ids they always had.
+    """
     seed_part = f"s{seeds[0]}" if len(seeds) == 1 else f"s{seeds[0]}x{len(seeds)}"
-    return f"{seed_part}-{scenario.digest()[:10]}"
+    drawn = f"-u{uncertainty[:8]}" if uncertainty else ""
+    return f"{seed_part}-{scenario.digest()[:10]}{drawn}"
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

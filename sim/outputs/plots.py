@@ -97,6 +97,11 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
     fig.suptitle(f"{title or scenario}: {name.lower()} by state{band}", fontsize=11)
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    if runs > 1:
+        from sim.outputs.run import band_text
+
+        fig.text(0.995, 0.005, f"bands {band_text(recording)}", ha="right", va="bottom",
+                 fontsize=7, color="#555555")
     return fig
 
 

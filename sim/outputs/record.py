@@ -8,6 +8,7 @@ files; the Mesa model, notebooks and comparisons read it directly.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,8 @@ class Recording:
             quarter: trade and remittances (T + 1, R, S, P), other_trade and gdp (T + 1, R, S).
         dependence: (T + 1, R, S, P, 4) structural dependence by channel.
         diverged_step: First non-finite step of each run (R,), -1 if none.
+        draws: The runs' parameter draws (a :class:`sim.whatif.uncertainty.Draws`), or None
+            when every run has the scenario's values as written.
     """
 
     structure: Structure
@@ -57,6 +60,7 @@ class Recording:
     dependence: np.ndarray
     diverged_step: np.ndarray
     scenario: Scenario | None = field(default=None, compare=False)
+    draws: Any = field(default=None, compare=False)
 
     @property
     def quarters(self) -> list[str]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.engine import compile_scenario, make_batch, repeat
+from sim.engine import compile_scenario, make_batch, repeat, with_values
 from sim.outputs.folders import (
     atomic_folder,
     inside,
@@ -29,18 +30,24 @@ from sim.outputs.record import TRAJECTORY_FIELDS, Recording, record
 from sim.scenario import Scenario
 from sim.scenario.branch import branch_step
 
+if TYPE_CHECKING:
+    from sim.whatif.uncertainty import Draws
+
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
     """Seeds of a run's replicates: ``seed, seed + 1, ...`` (each replayable with ``--seed``)."""
     return [seed + i for i in range(replicates)]
 
 
-def run_scenario(scenario: Scenario, replicates: int = 1) -> Recording:
+def run_scenario(scenario: Scenario, replicates: int = 1, draws: Draws | None = None
+                 ) -> Recording:
     """Simulate a scenario for one seed or several, as one batch.
 
     Args:
         scenario: The validated scenario.
         replicates: Number of seeds (``scenario.seed`` and the following ones).
+        draws: Per-replicate values of uncertain fields (from
+            :func:`sim.whatif.uncertainty.plan_draws`); None runs the scenario as written.
 
     Returns:
         The recording of every run.
@@ -48,12 +55,13 @@ def run_scenario(scenario: Scenario, replicates: int = 1) -> Recording:
     Raises:
         DivergenceError: If any run's state becomes non-finite.
     """
-    if scenario.branch is not None:  # continues another scenario's history
-        return run_branch(scenario, replicate_seeds(scenario.seed, replicates))
-    structure, params = compile_scenario(scenario)
     seeds = replicate_seeds(scenario.seed, replicates)
-    batch = make_batch(structure, repeat(params, len(seeds)), seeds)
-    return record(batch, scenario=scenario)
+    if scenario.branch is not None:  # continues another scenario's history
+        recording = run_branch(scenario, seeds, draws)
+    else:
+        batch = _batch(scenario, seeds, draws)
+        recording = record(batch, scenario=scenario)
+    return replace(recording, draws=draws) if draws is not None else recording
 
 
 def summary(recording: Recording) -> pd.DataFrame:
@@ -75,9 +83,35 @@ def summary(recording: Recording) -> pd.DataFrame:
     return frame
 
 
-def run_folder(scenario: Scenario, seeds: list[int], out: str | Path = "results") -> Path:
+def run_folder(scenario: Scenario, seeds: list[int], out: str | Path = "results",
+               uncertainty: str = "") -> Path:
     """Where a run's results go: ``OUT/<scenario name>/<run id>``, never outside ``OUT``."""
-    return inside(Path(out), safe_name(scenario.name), run_id(scenario, seeds))
+    return inside(Path(out), safe_name(scenario.name), run_id(scenario, seeds, uncertainty))
+
+
+def band_text(recording: Recording) -> str:
+    """What a recording's bands span: seeds only, or seeds and parameter draws."""
+    from sim.whatif.uncertainty import NONE
+
+    draws = recording.draws
+    uncertainty = draws.uncertainty if draws is not None else NONE
+    return uncertainty.band(recording.n_runs)
+
+
+def uncertainty_entry(recording: Recording) -> dict:
+    """The manifest's ``uncertainty`` entry of a recording."""
+    from sim.whatif.uncertainty import no_draws
+
+    return (recording.draws or no_draws()).manifest(recording.n_runs)
+
+
+def parameters_table(recording: Recording) -> pd.DataFrame:
+    """Each run's seed and the value of each drawn field (empty when nothing was drawn)."""
+    values = recording.draws.values if recording.draws is not None else {}
+    frame = pd.DataFrame({"seed": [int(x) for x in recording.seeds]})
+    for path, column in values.items():
+        frame[path] = column
+    return frame
 
 
 def write_run(recording: Recording, out: str | Path = "results", plot: bool = True,
@@ -102,7 +136,8 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
 
     scenario = recording.scenario
     seeds = [int(x) for x in recording.seeds]
-    destination = folder or run_folder(scenario, seeds, out)
+    digest = recording.draws.digest() if recording.draws is not None else ""
+    destination = folder or run_folder(scenario, seeds, out, digest)
     with atomic_folder(destination) as tmp:
         if len(seeds) == 1:
             write_files(tmp, {
@@ -113,13 +148,18 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
             })
         else:
             write_csv(recording.trajectories(None), tmp / "trajectories.csv")
-            write_csv(summary(recording), tmp / "summary.csv")
+            table = summary(recording)
+            table["band"] = band_text(recording)
+            write_csv(table, tmp / "summary.csv")
             write_csv(recording.observables(None), tmp / "observables.csv")
             (tmp / "runs").mkdir()
             for r, seed in enumerate(seeds):
                 write_csv(recording.moves(r), tmp / "runs" / f"moves-seed{seed}.csv")
                 write_csv(recording.events(r), tmp / "runs" / f"events-seed{seed}.csv")
-        write_json(manifest(scenario, seeds, {"run_id": destination.name}), tmp / "manifest.json")
+        if recording.draws is not None and recording.draws.values:
+            write_csv(parameters_table(recording), tmp / "parameters.csv")
+        extra = {"run_id": destination.name, "uncertainty": uncertainty_entry(recording)}
+        write_json(manifest(scenario, seeds, extra), tmp / "manifest.json")
         if plot:
             from sim.outputs.plots import influence_figure, save
 
@@ -146,43 +186,48 @@ def share_table(recording: Recording, run: int | None = 0) -> str:
     return "\n".join(lines)
 
 
-def run_branch(scenario, seeds: list[int]):
+def run_branch(scenario, seeds: list[int], draws: Draws | None = None):
     """Simulate a branched scenario for the given seeds, as one batch.
 
     Args:
         scenario: A validated scenario with ``branch`` set.
         seeds: One seed per run.
+        draws: Per-run values of uncertain fields (``draws.parent`` for the parent's history).
 
     Returns:
         The recording, rows 0 to T: rows up to the branch point are the parent's.
 
     """
-    recording, _ = _history(scenario, seeds, scenario.steps, keep_state=False)
+    recording, _ = _history(scenario, seeds, scenario.steps, keep_state=False, draws=draws)
     return recording
 
 
-def _batch(scenario, seeds):
-    from sim.engine import compile_scenario, make_batch, repeat
-
+def _batch(scenario, seeds, draws: Draws | None = None):
+    """Compile a scenario into a batch of one run per seed, with any drawn values applied."""
     structure, params = compile_scenario(scenario)
-    return make_batch(structure, repeat(params, len(seeds)), seeds)
+    params = repeat(params, len(seeds))
+    if draws is not None and draws.values:
+        params = with_values(params, draws.values)
+    return make_batch(structure, params, seeds)
 
 
-def _history(scenario, seeds: list[int], steps: int, keep_state: bool = True):
+def _history(scenario, seeds: list[int], steps: int, keep_state: bool = True,
+             draws: Draws | None = None):
     """Record ``steps`` quarters of a scenario (branched or not) and return its final state."""
     from sim.engine import simulate
     from sim.engine.state import initial_state
 
     if scenario.branch is None:
-        batch = _batch(scenario, seeds)
+        batch = _batch(scenario, seeds, draws)
         recording = record(batch, steps, scenario=scenario)
         return recording, (simulate(batch, steps) if keep_state else None)
     k = branch_step(scenario)
     parent = scenario.branch.parent.model_copy(update={"seed": scenario.seed})
+    parent_draws = draws.parent if draws is not None else None
     if steps < k:
-        return _history(parent, seeds, steps, keep_state)
-    head, state = _history(parent, seeds, k - 1)
-    batch = _batch(scenario, seeds)
+        return _history(parent, seeds, steps, keep_state, parent_draws)
+    head, state = _history(parent, seeds, k - 1, draws=parent_draws)
+    batch = _batch(scenario, seeds, draws)
     fresh = initial_state(batch.structure, batch.params)
     n = state.fired.shape[1]
     state = replace(

@@ -365,16 +365,32 @@ def _check_values(data: dict[str, Any], scenario_source: str, spec: SweepFile,
             elif spec.design != "grid":
                 trial.append(low + (high - low) * 0.6180339887)  # rarely a whole number
         for value in trial:
-            copy_data = copy.deepcopy(data)
-            set_path(copy_data, path, value, source=source)
-            try:
-                validate(copy_data, source=scenario_source)
-            except ScenarioError as exc:
-                why = "; ".join(exc.problems)
+            why = refused_value(copy.deepcopy(data), path, value, source, scenario_source)
+            if why:
                 problems.append(f"parameters.{path}: the value {value:g} is refused by the "
                                 f"scenario: {why}")
                 break
     return problems
+
+
+def refused_value(data: dict[str, Any], path: str, value: float, source: str,
+                  scenario_source: str = "<scenario>") -> str | None:
+    """Why the scenario's schema refuses ``value`` at ``path``, or None if it accepts it.
+
+    Args:
+        data: A raw scenario mapping (changed in place: pass a copy).
+        path: The field path.
+        value: The value to try.
+        source: The file that asks for the value (for a path that cannot be set).
+        scenario_source: The scenario's name in the schema's messages.
+
+    """
+    set_path(data, path, value, source=source)
+    try:
+        validate(data, source=scenario_source)
+    except ScenarioError as exc:
+        return "; ".join(exc.problems)
+    return None
 
 
 def build_plan(data: dict[str, Any], source: str = "<dict>",

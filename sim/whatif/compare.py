@@ -20,6 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ import pandas as pd
 from sim.errors import SimError
 from sim.outputs.record import Recording
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.whatif.uncertainty import Draws
 
 COMPARE_METRICS = ("share", "footprint", "goodwill", "diplomatic")
 """Quantities a comparison may be made on (the stocks and the influence share)."""
@@ -51,6 +55,8 @@ class Comparison:
         metric: The compared quantity, one of :data:`COMPARE_METRICS`.
         states: State keys common to every scenario (in the first scenario's order).
         powers: Power keys common to every scenario (in the first scenario's order).
+        draws: Each scenario's parameter draws (paired: draw i with seed i), or None when
+            every scenario runs as written.
 
     """
 
@@ -61,6 +67,15 @@ class Comparison:
     metric: str
     states: list[str]
     powers: list[str]
+    draws: list[Draws] | None = None
+
+    @property
+    def band(self) -> str:
+        """What the bands and intervals span: seeds only, or seeds and parameter draws."""
+        from sim.whatif.uncertainty import NONE
+
+        uncertainty = self.draws[0].uncertainty if self.draws else NONE
+        return uncertainty.band(len(self.seeds))
 
     @property
     def quarters(self) -> list[str]:
@@ -93,8 +108,9 @@ class Comparison:
 
         Columns: scenario, baseline, quarter, state, power, metric, baseline_mean,
         scenario_mean, difference (mean of the paired differences), difference_p5,
-        difference_p95 (the 90% interval), runs. Rows of the first scenario against itself are
-        left out; with two scenarios there is one row per (state, power).
+        difference_p95 (the 90% interval), runs, band (what the interval spans: seeds only,
+        or seeds and parameter draws). Rows of the first scenario against itself are left
+        out; with two scenarios there is one row per (state, power).
         """
         rows = []
         last = len(self.quarters) - 1
@@ -113,7 +129,7 @@ class Comparison:
                         "scenario_mean": other[:, s, p].mean(),
                         "difference": diff[:, s, p].mean(),
                         "difference_p5": low[s, p], "difference_p95": high[s, p],
-                        "runs": diff.shape[0],
+                        "runs": diff.shape[0], "band": self.band,
                     })
         return pd.DataFrame(rows)
 
@@ -121,7 +137,8 @@ class Comparison:
         """Per step: each scenario's mean and 5th-95th percentile, and the paired difference.
 
         Columns: scenario, step, quarter, state, power, mean, p5, p95, difference,
-        difference_p5, difference_p95 (the difference columns are 0 for the first scenario).
+        difference_p5, difference_p95 (the difference columns are 0 for the first scenario),
+        band (what the bands span).
         """
         frames = []
         T1 = len(self.quarters)
@@ -141,15 +158,36 @@ class Comparison:
             frame["difference"] = diff.mean(axis=1).reshape(-1)
             low, high = np.percentile(diff, INTERVAL, axis=1)
             frame["difference_p5"], frame["difference_p95"] = low.reshape(-1), high.reshape(-1)
+            frame["band"] = self.band
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
+    def parameters_table(self) -> pd.DataFrame:
+        """Each scenario's drawn values per seed (a held field's cell is empty).
+
+        Columns: scenario, seed, then one per uncertain field path.
+        """
+        from sim.outputs.run import parameters_table
+
+        frames = []
+        for label, recording in zip(self.labels, self.recordings, strict=True):
+            frame = parameters_table(recording)
+            frame.insert(0, "scenario", label)
+            frames.append(frame)
+        paths = self.draws[0].uncertainty.paths if self.draws else ()
+        columns = ["scenario", "seed", *[p for p in paths if any(p in f for f in frames)]]
+        return pd.concat(frames, ignore_index=True).reindex(columns=columns)
+
     def digest(self) -> str:
-        """SHA-256 of what the comparison depends on: the scenarios, seeds and metric."""
-        text = json.dumps({
+        """SHA-256 of what the comparison depends on: scenarios, seeds, metric, uncertainty."""
+        settings = {
             "scenarios": [s.digest() for s in self.scenarios], "seeds": self.seeds,
             "metric": self.metric, "labels": self.labels,
-        }, sort_keys=True)
+        }
+        drawn = [d.digest() for d in self.draws or []]
+        if any(drawn):  # parameters as written keep the ids they always had
+            settings["uncertainty"] = drawn
+        text = json.dumps(settings, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -179,6 +217,7 @@ def compare_scenarios(
     replicates: int = 30,
     metric: str = "share",
     labels: list[str] | None = None,
+    draws: list[Draws] | None = None,
 ) -> Comparison:
     """Run every scenario over the first one's seeds and return the comparison.
 
@@ -187,6 +226,9 @@ def compare_scenarios(
         replicates: Seeds per scenario (the first scenario's seed and the following ones).
         metric: One of :data:`COMPARE_METRICS`.
         labels: Display labels (default: :func:`distinct_labels`).
+        draws: Each scenario's parameter draws, paired across scenarios (from
+            :func:`sim.whatif.uncertainty.plan_draws` with ``compared=True``); None runs every
+            scenario as written.
 
     Returns:
         The comparison.
@@ -222,9 +264,10 @@ def compare_scenarios(
     seeds = replicate_seeds(base.seed, replicates)
     paired = [s if s.seed == base.seed else s.model_copy(update={"seed": base.seed})
               for s in scenarios]
-    recordings = [run_scenario(s, replicates) for s in paired]
+    runs = draws or [None] * len(paired)
+    recordings = [run_scenario(s, replicates, d) for s, d in zip(paired, runs, strict=True)]
     return Comparison(labels=list(labels), scenarios=paired, recordings=recordings,
-                      seeds=seeds, metric=metric, states=states, powers=powers)
+                      seeds=seeds, metric=metric, states=states, powers=powers, draws=draws)
 
 
 def single_run(recording: Recording, run: int) -> Recording:
@@ -233,6 +276,9 @@ def single_run(recording: Recording, run: int) -> Recording:
     for f in fields(recording):
         value = getattr(recording, f.name)
         if f.name in ("structure", "scenario"):
+            continue
+        if f.name == "draws":
+            changes[f.name] = value.take(slice(run, run + 1)) if value is not None else None
             continue
         if f.name in ("seeds", "visibility", "diverged_step"):
             changes[f.name] = value[run:run + 1]
@@ -251,6 +297,7 @@ def format_table(comparison: Comparison) -> str:
     lines = [f"{metric} in {comparison.quarters[-1]}, mean of {len(comparison.seeds)} paired "
              f"runs; difference = scenario - {comparison.labels[0]}, 90% interval of the paired "
              "differences"]
+    lines.append(f"intervals {comparison.band}")
     head = (f"{'state':<14}{'power':<10}{comparison.labels[0][:14]:>15}{'scenario':>15}"
             f"{'difference':>13}{'90% interval':>24}")
     for label in comparison.labels[1:]:
@@ -278,7 +325,8 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
     """Write a comparison's results folder atomically.
 
     Files: ``last_quarter.csv`` (:meth:`Comparison.table`), ``trajectories.csv``
-    (:meth:`Comparison.trajectory_table`), one figure per state ``<state>.png``,
+    (:meth:`Comparison.trajectory_table`), ``parameters.csv`` when parameters are drawn
+    (:meth:`Comparison.parameters_table`), one figure per state ``<state>.png``,
     ``manifest.json`` (every resolved scenario, the seeds, the metric) and, for each scenario,
     ``runs/<label>/``: the run folder of its first seed (readable by ``sim explain``).
 
@@ -301,6 +349,8 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
     with atomic_folder(destination) as tmp:
         write_csv(comparison.table(), tmp / "last_quarter.csv")
         write_csv(comparison.trajectory_table(), tmp / "trajectories.csv")
+        if any(d.values for d in comparison.draws or []):
+            write_csv(comparison.parameters_table(), tmp / "parameters.csv")
         if plot:
             from sim.outputs.plots import save
 
@@ -326,9 +376,25 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
             "figures": figures,
             "runs": runs,
             "interval": "5th-95th percentile of the paired (same-seed) differences",
+            "uncertainty": _uncertainty_entry(comparison),
         })
         write_json(data, tmp / "manifest.json")
     return destination
+
+
+def _uncertainty_entry(comparison: Comparison) -> dict:
+    """The manifest's ``uncertainty``: the band's wording and each scenario's held fields."""
+    from sim.whatif.uncertainty import no_draws
+
+    draws = comparison.draws or [no_draws()] * len(comparison.labels)
+    runs = len(comparison.seeds)
+    entry = draws[0].manifest(runs)
+    entry["drawn"] = {label: d.manifest(runs)["drawn"]
+                      for label, d in zip(comparison.labels, draws, strict=True)}
+    entry["held"] = {label: list(d.held) for label, d in zip(comparison.labels, draws,
+                                                              strict=True)}
+    entry.pop("sha256_with_held", None)
+    return entry
 
 
 def comparison_figure(comparison: Comparison, state: int):
@@ -390,5 +456,7 @@ def comparison_figure(comparison: Comparison, state: int):
     bottom.set_title(f"paired difference with {comparison.labels[0]} "
                      f"(band: {low_q:.0f}th-{high_q:.0f}th percentile of the differences)",
                      fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.025, 1, 1))
+    fig.text(0.995, 0.005, f"bands and intervals {comparison.band}", ha="right", va="bottom",
+             fontsize=7, color="#555555")
     return fig

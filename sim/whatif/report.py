@@ -225,6 +225,7 @@ def run_report(folder: Path, manifest: dict) -> str:
     runs = len(manifest.get("seeds", []))
     over = f" (mean of {runs} runs)" if runs > 1 else ""
     body += [f"<h2>Influence shares in {html.escape(quarter)}{over}</h2>", html_table(shares)]
+    body.append(uncertainty_html(manifest))
     body += ["<h2>Chronicle</h2>", chronicle_html(chronicle(folder))]
     return _page(f"{name}: simulation report", body)
 
@@ -244,6 +245,7 @@ def comparison_report(folder: Path, manifest: dict) -> str:
                 f"seeds; differences are paired (same seed) and their interval is the "
                 f"5th-95th percentile of the paired differences (90%). Metric: "
                 f"<b>{html.escape(metric)}</b>.</p>")
+    body.append(uncertainty_html(manifest))
     body.append("<h2>What differs</h2>")
     body.append(_differences(labels, scenarios))
     body.append("<h2>Figures</h2>")
@@ -266,6 +268,31 @@ def comparison_report(folder: Path, manifest: dict) -> str:
         body += [f"<details><summary>{html.escape(label)}</summary>", chronicle_html(story),
                  "</details>"]
     return _page(f"{title}: comparison report", body)
+
+
+def uncertainty_html(manifest: dict) -> str:
+    """Say what the bands span: seeds only, or seeds and parameter draws (and which fields).
+
+    Empty for a single run with its parameters as written (it has no band).
+    """
+    entry = manifest.get("uncertainty") or {}
+    runs = len(manifest.get("seeds", []))
+    if runs == 1 and entry.get("kind", "none") == "none":
+        return ""  # one run as written: no band to qualify
+    band = entry.get("band") or f"over {runs} seeds only (parameters as written)"
+    text = f"<p><b>Uncertainty</b>: bands and intervals {html.escape(band)}."
+    if entry.get("kind", "none") != "none":
+        drawn, held = entry.get("drawn", []), entry.get("held", [])
+        if isinstance(drawn, dict):  # a comparison: per scenario
+            drawn = sorted({p for paths in drawn.values() for p in paths})
+            held = [f"{label}: {p}" for label, paths in held.items() for p in paths]
+        text += (f" Drawn per replicate (paired across scenarios): "
+                 f"{html.escape(', '.join(drawn) or 'none')}.")
+        if held:
+            text += f" Held at the scenario's value: {html.escape('; '.join(held))}."
+        text += f" Source: {html.escape(str(entry.get('source', '')))} (SHA-256 " \
+                f"{html.escape(str(entry.get('sha256', ''))[:12])})."
+    return text + "</p>"
 
 
 def _differences(labels: list[str], scenarios: list[dict]) -> str:
