@@ -142,6 +142,7 @@ def step(state: WorldState, batch: Batch) -> WorldState:
     """
     p, structure, seeds = batch.params, batch.structure, batch.seeds
     t = state.step + 1
+    state = _count_down(state)
     state = apply_events(state, p, structure, seeds, t)
 
     risk = rules.state_risk(state.stability, state.disputes, p.instability_weight, p.dispute_weight)
@@ -201,7 +202,6 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         share=share, stability=stability, effort=effort, spend=spent, signal=signal,
         response=response, campaign_left=np.maximum(state.campaign_left - active, 0.0),
         dependence=dependence, leverage_share=leverage_share, share_history=history,
-        **_count_down(state),
     )
     return _mark_divergence(new)
 
@@ -230,8 +230,12 @@ def _past_shares(
     }
 
 
-def _count_down(state: WorldState) -> dict[str, np.ndarray]:
-    """One quarter less for each lasting event; effects end when their count reaches zero."""
+def _count_down(state: WorldState) -> WorldState:
+    """One quarter less for each lasting event, at the start of a step.
+
+    An effect whose count reaches zero ends before the step, so a recorded step shows the
+    effects that step used.
+    """
     out: dict[str, np.ndarray] = {}
     if (state.remittance_left > 0).any():
         left = np.maximum(state.remittance_left - 1.0, 0.0)
@@ -242,7 +246,7 @@ def _count_down(state: WorldState) -> dict[str, np.ndarray]:
         out["sanction_left"] = np.maximum(state.sanction_left - 1.0, 0.0)
     if (state.platform_left > 0).any():
         out["platform_left"] = np.maximum(state.platform_left - 1.0, 0.0)
-    return out
+    return replace(state, **out) if out else state
 
 
 def _total_spend(spent: np.ndarray) -> np.ndarray:

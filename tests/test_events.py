@@ -1,0 +1,152 @@
+"""The events the record names (remittance shocks, sanctions, energy purchases, standing
+platforms, openings): each one's fields, defaults and effect, on a small two-power world."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from sim.errors import ScenarioError
+from sim.outputs.run import run_scenario
+from sim.scenario import validate
+
+WORLD = {
+    "name": "events", "start": "2025Q1", "steps": 12, "seed": 3, "precision": "float64",
+    "powers": {
+        "russia": {"budget": {"invest": 40, "soft_power": 20, "diplomacy": 5},
+                   "risk_tolerance": 0.9},
+        "china": {"budget": {"invest": 100, "soft_power": 10, "diplomacy": 5},
+                  "risk_tolerance": 0.9},
+    },
+    "states": {
+        "north": {"stability": 0.8, "openness": 0.7, "autonomy": 3000,
+                  "initial": {"footprint": {"russia": 300, "china": 500}},
+                  "dependence": {"remittances": {"russia": 800}, "energy": {"china": 1000}},
+                  "economy": {"gdp_usd_bn": 10, "trade_usd_bn": 8,
+                              "trade_with": {"russia": 1.5, "china": 2.0}}},
+        "south": {"stability": 0.8, "openness": 0.7, "autonomy": 3000,
+                  "initial": {"footprint": {"russia": 300, "china": 500}},
+                  "dependence": {"remittances": {"russia": 800}, "energy": {"china": 1000}},
+                  "economy": {"gdp_usd_bn": 10, "trade_usd_bn": 8,
+                              "trade_with": {"russia": 1.5, "china": 2.0}}},
+    },
+    "rules": {"noise": {"stability_sd": 0.0, "reception_sd": 0.0},
+              "dependence": {"decay": {"energy": 0.0, "remittances": 0.0, "security": 0.0,
+                                       "debt": 0.0}}},
+}
+RUSSIA, CHINA = 0, 1
+NORTH, SOUTH = 0, 1
+ENERGY, REMITTANCES = 0, 1
+
+
+def world(*events: dict):
+    data = copy.deepcopy(WORLD)
+    data["events"] = list(events)
+    return run_scenario(validate(data, source="test world"))
+
+
+def observed(rec, observable, state, partner):
+    frame = rec.observables(0)
+    rows = frame[(frame.observable == observable) & (frame.state == state)
+                 & (frame.partner == partner)]
+    return dict(zip(rows.year, rows.value, strict=True))
+
+
+def test_remittance_shock_cuts_remittances_and_their_influence_while_it_lasts():
+    calm = world()
+    shock = world({"kind": "remittance_shock", "at": "2025Q2", "power": "russia",
+                   "states": ["north"], "change": -0.5, "quarters": 4})
+    # Steps 2-5 (2025Q2 to 2026Q1) carry half the remittances, in north only.
+    kept = shock.dependence[:, 0, NORTH, RUSSIA, REMITTANCES]
+    assert np.all(kept == 800)  # the stock itself is untouched: the flow is scaled
+    share_gap = calm.share[:, 0, :, RUSSIA] - shock.share[:, 0, :, RUSSIA]
+    assert np.all(share_gap[2:6, NORTH] > 0) and np.all(share_gap[:2, NORTH] == 0)
+    assert np.all(share_gap[:, SOUTH] == 0)
+    flows = shock.flows["remittances"][:, 0, NORTH, RUSSIA]
+    assert flows[1] == pytest.approx(200) and flows[2] == pytest.approx(100)
+    assert flows[5] == pytest.approx(100) and flows[6] == pytest.approx(200)  # over after 4
+    # Observed: 2025's remittances are (200 + 3 x 100) / 2,500 of a 10 bn GDP.
+    assert observed(shock, "remittances_gdp", "north", "russia")[2025] == pytest.approx(0.05)
+    assert observed(calm, "remittances_gdp", "north", "russia")[2025] == pytest.approx(0.08)
+
+
+def test_sanctions_lower_the_sanctioned_powers_reception_and_reroute_trade():
+    calm = world()
+    sanctioned = world({"kind": "sanctions", "at": "2025Q1", "power": "russia",
+                        "trade_friction": 0.3, "rerouting": 0.5, "quarters": 4})
+    lost = 1 - sanctioned.footprint[:, 0] / calm.footprint[:, 0]  # (T + 1, S, P), relative
+    assert np.all(lost[1:, :, RUSSIA] > 0)  # its investment bought less in every state
+    # Others move only through hedging against a weaker Russia, far less.
+    assert np.all(np.abs(lost[1:, :, CHINA]) < 0.2 * lost[1:, :, RUSSIA])
+    trade = sanctioned.flows["trade"][:, 0, NORTH, RUSSIA]
+    base = calm.flows["trade"][:, 0, NORTH, RUSSIA]
+    # Trade follows the tie (here the investment stock), times 1 + rerouting while it lasts.
+    tie = sanctioned.footprint[:, 0, NORTH, RUSSIA] / calm.footprint[:, 0, NORTH, RUSSIA]
+    assert trade[1] / base[1] == pytest.approx(1.5 * tie[1])
+    assert trade[4] / base[4] == pytest.approx(1.5 * tie[4])
+    assert trade[5] / base[5] == pytest.approx(tie[5])  # four quarters, then over
+
+
+def test_energy_purchase_stops_and_resumes():
+    stop = world({"kind": "energy_purchase", "at": "2025Q2", "power": "china",
+                  "states": ["north"], "change": -1.0},
+                 {"kind": "energy_purchase", "at": "2026Q1", "power": "china",
+                  "states": ["north"], "change": 0.6})
+    energy = stop.dependence[:, 0, :, CHINA, ENERGY]
+    assert energy[1, NORTH] == 1000 and energy[2, NORTH] == 0
+    assert energy[5, NORTH] == pytest.approx(600)  # 0.6 of the structural stock at the start
+    assert np.all(energy[:, SOUTH] == 1000)
+    calm = world()
+    assert np.all(stop.share[2:, 0, NORTH, CHINA] < calm.share[2:, 0, NORTH, CHINA])
+
+
+def test_platform_summit_raises_the_conveners_reception_for_its_quarters():
+    calm = world()
+    platform = world({"kind": "platform_summit", "at": "2025Q2", "power": "china",
+                      "reception_gain": 0.5, "quarters": 2})
+    gained = platform.footprint[:, 0, :, CHINA] - calm.footprint[:, 0, :, CHINA]
+    assert np.all(gained[:2] == 0)
+    assert np.all(np.diff(gained[1:4], axis=0) > 0)  # grows in its two quarters
+    # Afterwards the extra stock only decays: no further gain from the platform.
+    increments = np.diff(gained[3:], axis=0)
+    assert np.all(increments <= 1e-9)
+
+
+def test_opening_moves_openness_and_what_a_dollar_buys():
+    calm = world()
+    opened = world({"kind": "opening", "at": "2025Q1", "states": ["south"],
+                    "openness_change": 0.3})
+    more = opened.footprint[1:, 0, SOUTH] - calm.footprint[1:, 0, SOUTH]
+    assert np.all(more > 0)
+    assert np.all(opened.footprint[:, 0, NORTH] == calm.footprint[:, 0, NORTH])
+    closed = world({"kind": "opening", "at": "2025Q1", "states": "all",
+                    "openness_change": -1.0})
+    assert np.all(closed.footprint[1:, 0] < calm.footprint[1:, 0])  # nothing let in
+
+
+@pytest.mark.parametrize("event, message", [
+    ({"kind": "remittance_shock", "at": "2025Q2", "power": "russia", "change": -2},
+     "events.0.change"),
+    ({"kind": "sanctions", "at": "2025Q2", "power": "rusia"}, "did you mean 'russia'"),
+    ({"kind": "opening", "at": "2025Q2", "states": ["north"]}, "openness_change"),
+    ({"kind": "platform_summit", "at": "2025Q2", "power": "china", "quarters": 0},
+     "events.0.quarters"),
+])
+def test_bad_event_fields_are_refused_with_the_path(event, message):
+    data = copy.deepcopy(WORLD)
+    data["events"] = [event]
+    with pytest.raises(ScenarioError, match=message):
+        validate(data, source="test world")
+
+
+def test_new_events_have_their_documented_defaults():
+    data = copy.deepcopy(WORLD)
+    data["events"] = [{"kind": "sanctions", "at": 2, "power": "russia"},
+                      {"kind": "platform_summit", "at": 2, "power": "china"},
+                      {"kind": "remittance_shock", "at": 2, "power": "russia", "change": -0.2}]
+    sanctions, platform, shock = validate(data).events
+    assert (sanctions.trade_friction, sanctions.rerouting, sanctions.quarters) == (0.2, 0.3, 12)
+    assert (platform.reception_gain, platform.quarters, platform.states) == (0.1, 8, "all")
+    assert (shock.quarters, shock.states) == (4, "all")
