@@ -161,11 +161,11 @@ class Invariants:
         # The residual computed on its own: autonomy / (sum of attractions + autonomy), with
         # structural dependence (remittances times the shock factor) in the attraction.
         w = p.weights.astype(np.float64)[:, None, None, :]
-        dep = state.dependence.astype(np.float64) * p.dependence_weights.astype(
-            np.float64)[:, None, None, :]
-        dep[..., 1] *= state.remittance_factor
+        dep = state.dependence_now().astype(np.float64) * p.dependence_weights.astype(
+            np.float64)[:, :, None, None]  # (R, 4, S, P)
+        dep[:, 1] *= state.remittance_factor
         attraction = (w[..., 0] * state.footprint + w[..., 1] * state.goodwill
-                      + w[..., 2] * state.diplomatic + dep.sum(axis=3))
+                      + w[..., 2] * state.diplomatic + dep.sum(axis=1))
         autonomy = p.autonomy.astype(np.float64)
         residual = autonomy / (attraction.sum(axis=2) + autonomy)
         assert np.allclose(total + residual, 1.0, rtol=0, atol=tol)

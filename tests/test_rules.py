@@ -89,12 +89,6 @@ def test_reception_combines_openness_hedging_events_and_leverage():
     assert eff[0, 0] == pytest.approx(0.8 * hedge * A([1.0, 1.1 / (1 + 5.0 * 0.2)]))
 
 
-def test_update_dependence_decays_each_channel():
-    dependence = np.full((1, 1, 1, 4), 100.0)
-    new = rules.update_dependence(dependence, A([[0.01, 0.0, 0.5, -0.1]]))
-    assert new[0, 0, 0] == pytest.approx([99.0, 100.0, 50.0, 110.0])
-
-
 def test_update_stocks():
     footprint, goodwill, diplomatic = (np.full((1, 1, 1), v) for v in (100.0, 50.0, 20.0))
     spend = np.zeros((1, 4, 1, 1))
@@ -198,12 +192,18 @@ def test_influence_shares_and_residual_sum_to_one():
 def test_structural_dependence_adds_to_attraction():
     from sim.engine.state import structural_attraction
 
-    dependence = np.zeros((1, 1, 2, 4))
-    dependence[0, 0, 0] = [100.0, 200.0, 0.0, 50.0]
+    dependence = np.zeros((1, 4, 1, 2))  # (R, channel, S, P)
+    dependence[0, :, 0, 0] = [100.0, 200.0, 0.0, 50.0]
+    scale = A([[1.0, 1.0, 1.0, 0.8]])  # debt has decayed by a fifth since the start
     factor = A([[[0.5, 1.0]]])  # remittances from power 0 halved by a shock
-    x = structural_attraction(dependence, factor, A([[0.5, 1.0, 1.0, 2.0]]))
-    assert x[0, 0] == pytest.approx([0.5 * 100 + 1.0 * 200 * 0.5 + 2.0 * 50, 0.0])
+    x = structural_attraction(dependence, scale, factor, A([[0.5, 1.0, 1.0, 2.0]]))
+    assert x[0, 0] == pytest.approx([0.5 * 100 + 1.0 * 200 * 0.5 + 2.0 * 50 * 0.8, 0.0])
     zero = np.zeros((1, 1, 2))
     share, lev = influence_shares(zero, zero, zero, A([[1.0, 1.0, 1.0]]), A([[100.0]]), x,
                                   leverage=True)
-    assert share[0, 0, 0] == pytest.approx(250 / 350) and lev[0, 0, 0] == pytest.approx(250 / 350)
+    assert share[0, 0, 0] == pytest.approx(230 / 330) and lev[0, 0, 0] == pytest.approx(230 / 330)
+
+
+def test_update_dependence_decays_each_channel():
+    new = rules.update_dependence(A([[1.0, 1.0, 0.5, 1.0]]), A([[0.01, 0.0, 0.5, -0.1]]))
+    assert new[0] == pytest.approx([0.99, 1.0, 0.25, 1.1])

@@ -112,10 +112,12 @@ def apply_events(
             friction[:, power] = np.where(hit, a, friction[:, power])
             rerouting[:, power] = np.where(hit, b, rerouting[:, power])
         elif kind == ENERGY_PURCHASE:
-            dependence = mutable("dependence")
-            energy = dependence[:, :, power, ENERGY]
-            moved = energy + a[:, None] * params.dependence[:, :, power, ENERGY]
-            dependence[:, :, power, ENERGY] = np.where(on, np.maximum(moved, 0.0), energy)
+            dependence = mutable("dependence")  # (R, 4, S, P), before decay
+            scale = state.dependence_scale[:, ENERGY, None]
+            energy = dependence[:, ENERGY, :, power] * scale  # now
+            moved = np.maximum(energy + a[:, None] * params.dependence[:, :, power, ENERGY], 0.0)
+            dependence[:, ENERGY, :, power] = np.where(on, moved / scale,
+                                                       dependence[:, ENERGY, :, power])
         elif kind == PLATFORM_SUMMIT:
             gain, until = mutable("platform_gain"), mutable("platform_left")
             gain[:, :, power] = np.where(on, a[:, None], gain[:, :, power])

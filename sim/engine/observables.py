@@ -39,7 +39,7 @@ def quarterly(state: WorldState, params: Params) -> dict[str, np.ndarray]:
     years = t / 4.0
     trade_growth = (1.0 + params.trade_growth.astype(np.float64)) ** years
     gdp_growth = (1.0 + params.gdp_growth.astype(np.float64)) ** years
-    tie = state.footprint + state.dependence[..., ENERGY]
+    tie = state.footprint + state.dependence_now(ENERGY)
     tie0 = params.footprint + params.dependence[..., ENERGY]
     ratio = np.divide(tie, tie0, out=np.ones_like(tie), where=tie0 > 0)
     with_powers = 250.0 * params.trade_with
@@ -47,7 +47,7 @@ def quarterly(state: WorldState, params: Params) -> dict[str, np.ndarray]:
     rerouting = np.where(state.sanction_left > 0, state.sanction_rerouting, 0.0)
     trade = trade * (1.0 + rerouting[:, None, :])
     other = 250.0 * (params.trade_total - params.trade_with.sum(axis=2)) * trade_growth
-    remittances = state.dependence[..., REMITTANCES] * state.remittance_factor / 4.0
+    remittances = state.dependence_now(REMITTANCES) * state.remittance_factor / 4.0
     gdp = 250.0 * params.gdp * gdp_growth
     return {"trade": trade, "other_trade": other, "remittances": remittances, "gdp": gdp}
 

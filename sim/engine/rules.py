@@ -145,7 +145,9 @@ def pressure_on(
     the state's usual inflow from all the powers (USD millions per quarter).
     """
     weighted = leverage_share * pressure
-    out = np.einsum("rsp,pq->rsq", weighted, targets)
+    out = np.zeros_like(weighted)
+    for p, q in zip(*np.nonzero(targets), strict=True):  # a handful of pairs: no einsum
+        out[:, :, q] += float(targets[p, q]) * weighted[:, :, p]
     out /= inflow[:, :, None]
     return out
 
@@ -206,9 +208,14 @@ def reception(
     return eff
 
 
-def update_dependence(dependence: np.ndarray, decay: np.ndarray) -> np.ndarray:
-    """Structural dependence after a quarter: dep' = (1 - decay_c) dep, (R, S, P, 4)."""
-    return dependence * (1.0 - decay[:, None, None, :])
+def update_dependence(scale: np.ndarray, decay: np.ndarray) -> np.ndarray:
+    """Structural dependence after a quarter: dep' = (1 - decay_c) dep.
+
+    The engine keeps dependence as its value before decay times a per-run factor per channel
+    (:attr:`sim.engine.state.WorldState.dependence_scale`), so this updates the (R, 4)
+    factor: scale' = (1 - decay_c) scale.
+    """
+    return scale * (1.0 - decay)
 
 
 def update_stocks(

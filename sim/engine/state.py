@@ -30,8 +30,12 @@ class WorldState:
         disputes: Open border disputes (R, S).
         effort: Reactive spending (R, S, P), USD millions per quarter, >= 0 and at most the
             ceiling (max_spend_multiplier - 1) x base spend in the state.
-        dependence: Structural dependence (R, S, P, 4) by channel (energy, remittances,
-            security, debt), USD millions (a year, for flows).
+        dependence: Structural dependence by channel (energy, remittances, security, debt),
+            channel first (R, 4, S, P), USD millions (a year, for flows), before the decay
+            since the start: the value now is ``dependence x dependence_scale``
+            (:meth:`dependence_now`). Keeping the decay as a per-run factor spares the step a
+            pass over the whole array.
+        dependence_scale: (R, 4) the product of (1 - decay) over the quarters so far.
         remittance_factor: Multiplier on remittances from a power while a shock lasts (R, S, P).
         remittance_left: Quarters left of that shock (R, S, P).
         sanction_left: Quarters left of sanctions on each power (R, P).
@@ -64,6 +68,7 @@ class WorldState:
     disputes: np.ndarray
     effort: np.ndarray
     dependence: np.ndarray
+    dependence_scale: np.ndarray
     remittance_factor: np.ndarray
     remittance_left: np.ndarray
     sanction_left: np.ndarray
@@ -89,24 +94,32 @@ class WorldState:
         """Number of runs in the batch."""
         return self.footprint.shape[0]
 
+    def dependence_now(self, channel: int | None = None) -> np.ndarray:
+        """Structural dependence now, (R, 4, S, P), or one channel's (R, S, P)."""
+        if channel is None:
+            return self.dependence * self.dependence_scale[:, :, None, None]
+        return self.dependence[:, channel] * self.dependence_scale[:, channel, None, None]
+
 
 def structural_attraction(
-    dependence: np.ndarray, remittance_factor: np.ndarray, weights: np.ndarray
+    dependence: np.ndarray, scale: np.ndarray, remittance_factor: np.ndarray,
+    weights: np.ndarray,
 ) -> np.ndarray:
     """Influence stock each power holds through structural dependence, (R, S, P).
 
-    X[s, p] = sum_c w_c dep[s, p, c], remittances counted times the shock factor.
+    X[s, p] = sum_c w_c scale_c dep[c, s, p], remittances counted times the shock factor.
 
     Args:
-        dependence: (R, S, P, 4) by channel.
+        dependence: (R, 4, S, P) by channel, before the decay since the start.
+        scale: (R, 4) the decay since the start.
         remittance_factor: (R, S, P) multiplier on remittances while a shock lasts.
         weights: (R, 4) influence per USD million of each channel.
     """
-    w = weights[:, None, None, :]
-    out = w[..., 0] * dependence[..., 0]
-    out += w[..., REMITTANCES] * dependence[..., REMITTANCES] * remittance_factor
-    for c in range(2, dependence.shape[-1]):
-        out += w[..., c] * dependence[..., c]
+    coef = (weights * scale)[:, :, None, None]
+    out = coef[:, 0] * dependence[:, 0]
+    out += coef[:, REMITTANCES] * dependence[:, REMITTANCES] * remittance_factor
+    for c in range(2, dependence.shape[1]):
+        out += coef[:, c] * dependence[:, c]
     return out
 
 
@@ -167,9 +180,11 @@ def initial_state(structure: Structure, params: Params,
     diplomatic = params.diplomatic.copy()
     is_summit = (structure.event_kind == SUMMIT) & ~structure.event_random
     summit_due = np.where(is_summit[None, :], params.event_step, -1).astype(np.int64)
-    dependence = params.dependence.copy()
+    dependence = np.ascontiguousarray(np.moveaxis(params.dependence, -1, 1))  # (R, 4, S, P)
+    dependence_scale = np.ones((R, dependence.shape[1]), dtype=dtype)
     ones = np.ones((R, S, P), dtype=dtype)
-    structural = structural_attraction(dependence, ones, params.dependence_weights)
+    structural = structural_attraction(dependence, dependence_scale, ones,
+                                       params.dependence_weights)
     share, leverage_share = influence_shares(
         footprint, goodwill, diplomatic, params.weights, params.autonomy, structural,
         leverage=True)
@@ -187,6 +202,7 @@ def initial_state(structure: Structure, params: Params,
         disputes=params.border_disputes.copy(),
         effort=effort,
         dependence=dependence,
+        dependence_scale=dependence_scale,
         remittance_factor=ones,
         remittance_left=np.zeros((R, S, P), dtype=dtype),
         sanction_left=np.zeros((R, P), dtype=dtype),

@@ -170,9 +170,9 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         state.footprint, state.goodwill, state.diplomatic, spent, effectiveness, p.decay,
         batch.visible_diplomatic_gain,
     )
-    dependence = state.dependence
+    scale = state.dependence_scale
     if p.dependence_decay.any():
-        dependence = rules.update_dependence(dependence, p.dependence_decay)
+        scale = rules.update_dependence(scale, p.dependence_decay)
     active = state.campaign_left > 0
     campaign_loss = rules.sum_powers(np.where(active, state.campaign_intensity, 0.0))
     noise = None
@@ -184,7 +184,8 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         state.stability, p.stability_target, p.stability_recovery,
         spent[:, rules.DESTABILISE], p.destabilise_per_usd_m, campaign_loss, noise,
     )
-    structural = structural_attraction(dependence, state.remittance_factor, p.dependence_weights)
+    structural = structural_attraction(state.dependence, scale, state.remittance_factor,
+                                       p.dependence_weights)
     share, leverage_share = influence_shares(
         footprint, goodwill, diplomatic, p.weights, p.autonomy, structural, leverage=True)
     past = _past_shares(state, structure, t)
@@ -201,7 +202,7 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         state, step=t, footprint=footprint, goodwill=goodwill, diplomatic=diplomatic,
         share=share, stability=stability, effort=effort, spend=spent, signal=signal,
         response=response, campaign_left=np.maximum(state.campaign_left - active, 0.0),
-        dependence=dependence, leverage_share=leverage_share, share_history=history,
+        dependence_scale=scale, leverage_share=leverage_share, share_history=history,
     )
     return _mark_divergence(new)
 

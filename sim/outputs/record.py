@@ -224,7 +224,7 @@ def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = N
         response=stack("response"),
         fired=stack("fired"),
         flows={name: np.stack([f[name] for f in recorder.flows]) for name in QUARTERLY},
-        dependence=stack("dependence"),
+        dependence=np.stack([np.moveaxis(st.dependence_now(), 1, -1) for st in states]),
         diverged_step=final.diverged_step,
         scenario=scenario,
     )

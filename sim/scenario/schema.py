@@ -254,13 +254,22 @@ class NoiseRules(_Strict):
     reception_sd: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
 
 
-class DependenceChannels(_Strict):
-    """A number per structural dependence channel."""
+class DependenceWeights(_Strict):
+    """Influence stock (USD millions equivalent) per USD million of each dependence channel."""
 
-    energy: Annotated[float, Field(ge=-1.0, le=10.0)] = 0.0
-    remittances: Annotated[float, Field(ge=-1.0, le=10.0)] = 0.0
-    security: Annotated[float, Field(ge=-1.0, le=10.0)] = 0.0
-    debt: Annotated[float, Field(ge=-1.0, le=10.0)] = 0.0
+    energy: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
+    remittances: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
+    security: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
+    debt: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
+
+
+class DependenceDecay(_Strict):
+    """Fraction of each dependence channel lost per quarter (negative: it grows)."""
+
+    energy: Annotated[float, Field(ge=-0.1, le=0.5)] = 0.005
+    remittances: Annotated[float, Field(ge=-0.1, le=0.5)] = 0.005
+    security: Annotated[float, Field(ge=-0.1, le=0.5)] = 0.005
+    debt: Annotated[float, Field(ge=-0.1, le=0.5)] = 0.01
 
 
 class DependenceRules(_Strict):
@@ -272,10 +281,8 @@ class DependenceRules(_Strict):
         decay: Fraction of each channel's dependence lost per quarter (negative: it grows).
     """
 
-    weights: DependenceChannels = DependenceChannels(
-        energy=0.5, remittances=1.0, security=1.0, debt=0.5)
-    decay: DependenceChannels = DependenceChannels(
-        energy=0.005, remittances=0.005, security=0.005, debt=0.01)
+    weights: DependenceWeights = DependenceWeights()
+    decay: DependenceDecay = DependenceDecay()
 
 
 class ReactionRules(_Strict):
