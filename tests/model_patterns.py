@@ -281,3 +281,13 @@ def remittances_matter(extra: list = ()) -> tuple[bool, str]:
                       strict=True))
     holds = all(change[s] < change["turkmenistan"] for s in ("tajikistan", "kyrgyzstan"))
     return holds, f"change of Russia's share at 2026Q4: {change}"
+
+
+if __name__ == "__main__":  # python tests/model_patterns.py: what each pattern measures now
+    CHECKS = [accord_raises_japans_investment, visibility_provokes, latecomer_room,
+              hedging_caps_the_leader, destabilisation_deters_the_cautious, china_defends,
+              cancelled_summit_delays, reactions_bite, caution_is_rational, incumbents_hold,
+              remittances_matter]
+    for check in CHECKS:
+        holds, measured = check()
+        print(f"{check.__name__}: {'holds' if holds else 'FAILS'}; {measured}")
