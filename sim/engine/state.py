@@ -83,14 +83,21 @@ def influence_shares(
         autonomy: (R, S) residual stock, > 0.
 
     Returns:
-        Shares (R, S, P).
+        Shares (R, S, P). Where a state's total attraction overflowed (even with each term
+        finite), the largest power's share is NaN, so the run is flagged as diverged (naming
+        that power) rather than giving shares of 0.
     """
     w = weights[:, None, None, :]
     attraction = w[..., 0] * footprint + w[..., 1] * goodwill + w[..., 2] * diplomatic
     total = autonomy.copy()
     for q in range(attraction.shape[2]):
         total += attraction[:, :, q]
-    return attraction / total[:, :, None]
+    share = attraction / total[:, :, None]
+    if not np.isfinite(total).all():  # the sum overflowed: a divergence, not shares of 0
+        r, s = np.nonzero(~np.isfinite(total))
+        largest = np.argmax(np.nan_to_num(attraction[r, s], nan=np.inf), axis=-1)
+        share[r, s, largest] = np.nan
+    return share
 
 
 def initial_state(structure: Structure, params: Params) -> WorldState:
