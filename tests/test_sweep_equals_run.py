@@ -115,3 +115,18 @@ def test_derived_fields_are_found_by_compiling_not_by_a_list():
     assert not feeds_derived_fields(data, params, "states.alpha.stability_target", some)
     assert not feeds_derived_fields(data, params, "powers.china.reaction.japan.sensitivity",
                                     some)
+
+
+def test_a_sample_the_scenario_refuses_is_a_plain_error_that_crosses_a_pool():
+    """Two allocation weights, each allowed alone, both 0 in one sample: refused, not run."""
+    import pickle
+
+    from sim.sweep.worker import SampleRefused
+
+    scenario = load_scenario(FILES["small"], steps=STEPS)
+    paths = ("powers.japan.allocation.alpha", "powers.japan.allocation.beta")
+    with pytest.raises(SampleRefused) as caught:
+        run_chunk(_task(scenario, paths, np.array([[1.0, 0.0], [0.0, 0.0]])))
+    message = str(caught.value)
+    assert "allocation.alpha=0.0" in message and "sum to 0" in message
+    assert str(pickle.loads(pickle.dumps(caught.value))) == message

@@ -89,19 +89,33 @@ def _compiled(task: ChunkTask) -> tuple[Structure, Params]:
     return _COMPILED[task.key]
 
 
+class SampleRefused(SimError):
+    """A sample whose values together the scenario refuses (each alone was checked)."""
+
+
 def _compile_with(scenario: dict[str, Any], paths: tuple[str, ...], values: np.ndarray,
                   ) -> Params:
-    """Compile the scenario with ``paths`` set to ``values`` as ``sim run --set`` would."""
+    """Compile the scenario with ``paths`` set to ``values`` as ``sim run --set`` would.
+
+    Raises:
+        SampleRefused: If the scenario refuses the values (a plain message, so it crosses a
+            process pool intact).
+    """
     import copy
 
+    from sim.errors import ScenarioError
     from sim.scenario import set_path, validate
 
     data = copy.deepcopy(scenario)
-    for path, value in zip(paths, values, strict=True):
-        set_path(data, path, float(value), source="sweep")
-    where = "sweep sample " + ", ".join(f"{p}={float(v)!r}" for p, v in zip(paths, values,
-                                                                              strict=True))
-    return compile_scenario(validate(data, source=where))[1]
+    shown = ", ".join(f"{p}={float(v)!r}" for p, v in zip(paths, values, strict=True))
+    try:
+        for path, value in zip(paths, values, strict=True):
+            set_path(data, path, float(value), source="sweep")
+        return compile_scenario(validate(data, source="sweep"))[1]
+    except ScenarioError as exc:
+        raise SampleRefused(f"the sample {shown} is refused by the scenario: "
+                            f"{'; '.join(exc.problems[:3])}; narrow the parameters' bounds or "
+                            "values") from None
 
 
 def feeds_derived_fields(scenario: dict[str, Any], base: Params, path: str,
