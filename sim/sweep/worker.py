@@ -126,21 +126,23 @@ def feeds_derived_fields(scenario: dict[str, Any], base: Params, path: str,
     scenario sets none; one allocation weight, where a power has none, makes every other state's
     weight 0). For those, writing the value into the path's cell (:func:`with_values`) is not
     the run that ``sim run --set path=value`` gives. Found by compiling the scenario with the
-    path set to up to two of the chunk's values that differ from the base and comparing every
-    array with :func:`with_values`, so no list of such fields is kept by hand.
+    path set to one of the chunk's values that differs from the base and comparing every
+    array with :func:`with_values`, so no list of such fields is kept by hand. The probe uses
+    the chunk's largest value that differs from the base, so the choice depends only on the
+    sweep file, never on which worker runs the chunk.
     """
     name, index = base.paths[path]
     current = getattr(base, name)[(0, *index)]
-    probes = [v for v in np.unique(values) if v != current]
-    for value in probes[:1] + probes[-1:] if len(probes) > 1 else probes:
-        try:
-            exact = _compile_with(scenario, (path,), np.array([value]))
-        except SimError:
-            return True  # the scenario refuses the value alone: compile each sample (and say so)
-        quick = with_values(base, {path: value})
-        if any(not np.array_equal(getattr(exact, f), getattr(quick, f)) for f in ARRAY_FIELDS):
-            return True
-    return False
+    differing = [v for v in np.unique(values) if v != current]
+    if not differing:
+        return False  # every sample keeps the base value: nothing to derive
+    value = differing[-1]  # one value shows a structural derivation (about 1 ms)
+    try:
+        exact = _compile_with(scenario, (path,), np.array([value]))
+    except SimError:
+        return True  # the scenario refuses the value alone: compile each sample (and say so)
+    quick = with_values(base, {path: value})
+    return any(not np.array_equal(getattr(exact, f), getattr(quick, f)) for f in ARRAY_FIELDS)
 
 
 def sample_params(task: ChunkTask, base: Params) -> Params:
