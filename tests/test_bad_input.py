@@ -73,6 +73,17 @@ CASES: dict[str, list[str]] = {
     "many_problems.yaml": ["steps", "more problems"],
     "complex_key.yaml": ["not valid YAML", "a list cannot be a key", "line 3"],
     "date_key_in_value.yaml": ["steps", "datetime.date(2025, 1, 1)", "valid integer"],
+    # issue 13: a misspelt actor must not become a new one; a misspelt sector has no effect
+    "extends_misspelt_power.yaml": ["powers.japn", "unknown power 'japn'",
+                                    "did you mean 'japan'", "new: true"],
+    "extends_misspelt_state.yaml": ["states.kazakstan", "unknown state 'kazakstan'",
+                                    "did you mean 'kazakhstan'"],
+    "extends_new_marker_on_existing.yaml": ["powers.china", "`new: true`", "already has"],
+    "new_marker_not_true.yaml": ["powers.japan.new", "'yes'", "only `new: true`"],
+    "sector_interest_unknown.yaml": ["powers.china.resource_interest.gass", "no state holds",
+                                     "did you mean 'gas'"],
+    "sector_state_near_miss.yaml": ["states.uzbekistan.resources.uranum",
+                                    "no power is interested", "did you mean 'uranium'"],
 }
 
 
@@ -147,6 +158,12 @@ def test_missing_file_and_folder_are_refused(tmp_path):
         ("events.7.at=2026Q1", ["events.7", "no list item"]),
         ("steps", ["--set", "field.path=value"]),
         ("powers.china.restraint=lots", ["powers.china.restraint", '"lots"']),
+        # issue 13: --set never adds an actor (it used to create an empty 'japn')
+        ("powers.japn.visibility=0.9", ["cli_small.yaml", "powers.japn", "unknown power",
+                                        "did you mean 'japan'", "never adds a power"]),
+        ("states.kazakstan.stability=0.5", ["states.kazakstan", "did you mean 'kazakhstan'"]),
+        ("powers.russia={}", ["powers.russia", "unknown power 'russia'"]),
+        ("powers.china.resource_interest.oil=1", ["resource_interest.oil", "no state holds"]),
     ],
 )
 def test_bad_set_override_is_refused(override, fragments, tmp_path):

@@ -78,6 +78,10 @@ def scenarios(draw) -> dict:
             "initial": {k: {p: draw(stock) for p in powers if draw(st.booleans())}
                         for k in ("footprint", "goodwill", "diplomatic")},
         }
+    held = {k for state in state_map.values() for k in state["resources"]}
+    for power in power_map.values():  # an interest in a sector no state holds is refused
+        power["resource_interest"] = {k: v for k, v in power["resource_interest"].items()
+                                      if k in held}
     rules = {
         "decay": {k: draw(fraction) for k in ("footprint", "goodwill", "diplomatic")},
         "weights": {k: draw(st.floats(0.0, 2.0)) for k in ("footprint", "goodwill", "diplomatic")},

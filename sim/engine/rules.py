@@ -258,13 +258,17 @@ def update_stability(
     """Stability after a quarter, clipped to [0, 1], shape (R, S).
 
     s' = s + recovery (target - s) - k x sum_p destabilise_spend[s, p] - campaigns + noise.
+    A value that overflowed to infinity becomes NaN (not clipped into [0, 1]): a divergence.
     """
     new = stability + recovery[:, None] * (target - stability)
     new -= destabilise_per_usd_m[:, None] * sum_powers(destabilise_spend)
     new -= campaign_loss
     if noise is not None:
         new += noise
-    return np.clip(new, 0.0, 1.0)
+    clipped = np.clip(new, 0.0, 1.0)
+    if not np.isfinite(new).all():  # an overflowed sum is a divergence, not a stability of 0
+        clipped[~np.isfinite(new)] = np.nan
+    return clipped
 
 
 def perceived(visibility: np.ndarray, reaction_gain: np.ndarray) -> np.ndarray:

@@ -148,7 +148,10 @@ def influence_shares(
         leverage: Also return each power's structural share X / (sum_q A[s, q] + autonomy).
 
     Returns:
-        Shares (R, S, P), and the structural shares (R, S, P) if ``leverage``.
+        Shares (R, S, P), and the structural shares (R, S, P) if ``leverage``. Where a state's
+        total attraction overflowed (even with each term finite), the largest power's share is
+        NaN, so the run is flagged as diverged (naming that power) rather than giving shares
+        of 0.
     """
     w = weights[:, None, None, :]
     attraction = w[..., 0] * footprint + w[..., 1] * goodwill + w[..., 2] * diplomatic
@@ -158,9 +161,14 @@ def influence_shares(
     for q in range(attraction.shape[2]):
         total += attraction[:, :, q]
     total = total[:, :, None]
+    share = attraction / total
+    if not np.isfinite(total).all():  # the sum overflowed: a divergence, not shares of 0
+        r, s = np.nonzero(~np.isfinite(total[:, :, 0]))
+        largest = np.argmax(np.nan_to_num(attraction[r, s], nan=np.inf), axis=-1)
+        share[r, s, largest] = np.nan
     if leverage:
-        return attraction / total, structural / total
-    return attraction / total
+        return share, structural / total
+    return share
 
 
 def initial_state(structure: Structure, params: Params,

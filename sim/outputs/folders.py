@@ -44,6 +44,32 @@ def safe_name(name: str) -> str:
     return cleaned[:80] or "scenario"
 
 
+def distinct_safe_names(names: list[str], what: str) -> list[str]:
+    """Return :func:`safe_name` of each name, refusing two that would share a file name.
+
+    Two names collide when their safe names are equal ignoring case (``a b`` and ``a_b``;
+    ``Kaz`` and ``kaz`` on a case-insensitive file system), and one's files would overwrite
+    the other's.
+
+    Args:
+        names: The names (scenario labels, state keys...).
+        what: What they are, for the message ("scenario labels").
+
+    Raises:
+        OutputError: Naming both names and the file name they share.
+    """
+    seen: dict[str, str] = {}
+    safe = []
+    for name in names:
+        cleaned = safe_name(name)
+        other = seen.setdefault(cleaned.lower(), name)
+        if other != name:
+            raise OutputError(f"the {what} {other!r} and {name!r} would both be written as "
+                              f"{cleaned!r}; rename one of them")
+        safe.append(cleaned)
+    return safe
+
+
 def run_id(scenario: Scenario, seeds: list[int], uncertainty: str = "") -> str:
     """A deterministic run id: the seed(s), the scenario's hash, and any uncertainty's hash.
 
@@ -192,16 +218,60 @@ def clean_stale(parent: Path, now: float | None = None) -> list[Path]:
     return handled
 
 
+def written_by_sim(folder: Path) -> bool:
+    """Whether ``folder`` is a results folder this simulator wrote (or an empty folder).
+
+    A results folder holds the ``manifest.json`` that :func:`manifest` writes (with the
+    simulator's version under ``versions.sim``). Anything else may hold the user's own files,
+    so no command replaces it.
+    """
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    try:
+        if not any(folder.iterdir()):
+            return True
+        data = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "sim" in (data.get("versions") or {})
+
+
+def refuse_foreign(destination: Path) -> None:
+    """Raise :class:`OutputError` if ``destination`` exists and the simulator did not write it.
+
+    Commands write their results into a folder of their own; an existing folder is replaced
+    only when it is an earlier result (see :func:`written_by_sim`), never a folder or file of
+    the user's, which the replacement would delete.
+    """
+    destination = Path(destination)
+    if not (destination.exists() or destination.is_symlink()):
+        return
+    if destination.is_dir() and not destination.is_symlink():
+        if written_by_sim(destination):
+            return
+        what = "a folder the simulator did not write (no results manifest.json in it)"
+    else:
+        what = "not a folder"
+    raise OutputError(f"{destination} exists and is {what}; it is left untouched: give a new "
+                      "folder (one that does not exist yet) or move it away")
+
+
 @contextmanager
 def atomic_folder(destination: Path):
     """Yield a temporary folder that becomes ``destination`` only if the block succeeds.
 
-    An existing destination is replaced as a whole. On any error (or interruption) the
-    temporary folder is removed, so are the parent folders this call created if they are
-    empty, and the destination is left as it was. Stale leftovers of writers killed earlier
-    are cleaned first (:func:`clean_stale`).
+    An existing destination is replaced as a whole if it is an earlier result of the simulator
+    or empty; anything else is refused before any work (:func:`refuse_foreign`), so no user
+    file is ever deleted. On any error (or interruption) the temporary folder is removed, so
+    are the parent folders this call created if they are empty, and the destination is left
+    as it was. Stale leftovers of writers killed earlier are cleaned first (:func:`clean_stale`).
+
+    Raises:
+        OutputError: If the destination is someone else's, or its parent cannot be made.
     """
     destination = Path(destination)
+    refuse_foreign(destination)
     created = destination.parent
     while not created.parent.exists() and created.parent != created:
         created = created.parent
@@ -216,6 +286,7 @@ def atomic_folder(destination: Path):
         yield tmp
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private (0700); results are shared
         old = None
+        refuse_foreign(destination)  # again: something may have appeared while we worked
         if destination.exists():
             old = destination.with_name(f".old-{destination.name}-{os.getpid()}")
             os.replace(destination, old)

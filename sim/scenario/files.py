@@ -8,6 +8,7 @@ here knows the scenario schema: :mod:`sim.scenario` validates what these functio
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,12 @@ MAX_FILE_BYTES = 2_000_000
 
 MAX_YAML_NODES = 200_000
 """Refuse YAML whose alias expansion would build more nodes than this (a "billion laughs")."""
+
+ACTOR_GROUPS = {"powers": "power", "states": "state"}
+"""The mappings whose keys name actors; an actor is never created by a misspelt name."""
+
+NEW_MARKER = "new"
+"""``new: true`` on an actor of an extending scenario: the actor is added, not misspelt."""
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -168,6 +175,7 @@ def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
     data = read_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
+        take_new_markers(data, None, str(path))
         return data
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(str(path), [f"extends: {parent!r} is not a file path"])
@@ -176,16 +184,76 @@ def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
         raise ScenarioError(
             str(path), [f"extends: {parent!r} does not exist (looked at {parent_path})"]
         )
-    return extend(resolve_file(parent_path, (*_chain, path)), data)
+    return extend(resolve_file(parent_path, (*_chain, path)), data, source=str(path))
 
 
-def extend(parent: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+def _did_you_mean(name: str, known: list[str]) -> str:
+    hint = difflib.get_close_matches(name, known, n=1)
+    return f"; did you mean {hint[0]!r}?" if hint else ""
+
+
+def _known_actors(data: dict[str, Any], group: str) -> list[str] | None:
+    """The actor names of ``data[group]``, or None if it is not a mapping (validation says)."""
+    actors = data.get(group)
+    return [str(k) for k in actors] if isinstance(actors, dict) else None
+
+
+def take_new_markers(child: dict[str, Any], parent: dict[str, Any] | None, source: str) -> None:
+    """Check and remove the ``new: true`` markers on a scenario's actors, in place.
+
+    An extending scenario (``parent`` given) may add a power or state only if the actor says
+    ``new: true``; any other name the parent lacks is taken for a misspelling and refused,
+    with "did you mean" for a near miss. ``new: true`` on an actor the parent already has is
+    refused too. A scenario without a parent may carry the marker (every actor is new there).
+    The marker is removed here, so the schema never sees it: anywhere else ``new`` is an
+    unknown key.
+
+    Raises:
+        ScenarioError: Naming the file, the actor's path and the known actors.
+    """
+    problems = []
+    for group, kind in ACTOR_GROUPS.items():
+        actors = child.get(group)
+        known = None if parent is None else _known_actors(parent, group)
+        if not isinstance(actors, dict):
+            continue
+        for name, actor in actors.items():
+            where = f"{group}.{name}"
+            marker = actor.get(NEW_MARKER, False) if isinstance(actor, dict) else False
+            if marker is not False and marker is not True:
+                problems.append(f"{where}.{NEW_MARKER}: {marker!r} is not allowed: only "
+                                f"`{NEW_MARKER}: true` (it marks an actor this file adds)")
+                continue
+            if known is None:
+                pass
+            elif marker and name in known:
+                problems.append(f"{where}: `{NEW_MARKER}: true` but the parent scenario already "
+                                f"has {kind} {name!r}; drop the marker to change it")
+            elif not marker and name not in known:
+                problems.append(
+                    f"{where}: unknown {kind} {name!r}; known {kind}s: {', '.join(known)}"
+                    f"{_did_you_mean(str(name), known)} (to add a {kind}, give it "
+                    f"`{NEW_MARKER}: true`)"
+                )
+            if isinstance(actor, dict):
+                actor.pop(NEW_MARKER, None)
+    if problems:
+        raise ScenarioError(source, problems)
+
+
+def extend(parent: dict[str, Any], child: dict[str, Any],
+           source: str = "<extending scenario>") -> dict[str, Any]:
     """Merge a child scenario over its parent: mappings merge, the child's events are appended.
 
     A child adds to its parent's timeline (``events`` is the one list that is joined rather
-    than replaced); every other value in the child replaces the parent's.
+    than replaced); every other value in the child replaces the parent's. A power or state the
+    parent lacks must say ``new: true`` (:func:`take_new_markers`).
+
+    Raises:
+        ScenarioError: For an unknown actor without the marker (named with ``source``).
     """
-    child = dict(child)
+    child = copy.deepcopy(child)
+    take_new_markers(child, parent, source)
     events = child.pop("events", None)
     merged = deep_merge(parent, child)
     if events is not None:
@@ -217,10 +285,23 @@ def parse_set(pairs: list[str]) -> list[tuple[str, Any]]:
 def set_path(data: dict[str, Any], path: str, value: Any, source: str = "--set") -> None:
     """Set a dotted field path (list items by number) in a raw scenario mapping, in place.
 
+    Missing (or null) mappings along the path are created, but never an actor: a power or state
+    the mapping does not name is refused with "did you mean", since a misspelt actor would
+    otherwise become a new, empty one.
+
     Raises:
-        ScenarioError: If the path walks through something that is not a mapping or list.
+        ScenarioError: If the path names an unknown power or state, or walks through something
+            that is not a mapping or list.
     """
     parts = path.split(".")
+    if parts[0] in ACTOR_GROUPS and len(parts) > 1:
+        known = _known_actors(data, parts[0])
+        if known is not None and parts[1] not in known:
+            kind = ACTOR_GROUPS[parts[0]]
+            raise ScenarioError(source, [
+                f"{parts[0]}.{parts[1]}: unknown {kind} {parts[1]!r}; known {kind}s: "
+                f"{', '.join(known)}{_did_you_mean(parts[1], known)} (--set never adds a {kind})"
+            ])
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
         where = ".".join(parts[: depth + 1])
@@ -229,7 +310,9 @@ def set_path(data: dict[str, Any], path: str, value: Any, source: str = "--set")
                 raise ScenarioError(source, [f"{where}: no list item {part!r} ({len(node)} items)"])
             node = node[int(part)]
         elif isinstance(node, dict):
-            node = node.setdefault(part, {})
+            if node.get(part) is None:  # absent, or null: an optional mapping left unset
+                node[part] = {}
+            node = node[part]
         else:
             raise ScenarioError(source, [f"{where}: cannot go into a {type(node).__name__}"])
     last = parts[-1]

@@ -43,7 +43,7 @@ def load_scenario(
         data = merge_branch(data, path, branch)
     pairs = parse_set(overrides) if overrides and isinstance(overrides[0], str) else overrides or []
     for key, value in pairs:
-        set_path(data, key, value)
+        set_path(data, key, value, source=f"{path}: --set")
     if seed is not None:
         data["seed"] = seed
     if steps is not None:

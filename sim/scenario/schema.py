@@ -638,6 +638,7 @@ def _cross_check(scenario: Scenario) -> list[str]:
         if sum(state.economy.trade_with.values()) > state.economy.trade_usd_bn:
             problems.append(f"states.{key}.economy.trade_with: the trade with the powers sums to "
                             f"more than trade_usd_bn ({state.economy.trade_usd_bn:g})")
+    problems += _check_sectors(scenario)
     if scenario.precision == "float32":
         problems += _too_big_for_float32(scenario.model_dump(mode="python"))
     end_step = scenario.steps
@@ -663,6 +664,37 @@ def _cross_check(scenario: Scenario) -> list[str]:
         from sim.scenario.branch import check_branch
 
         problems += check_branch(scenario)
+    return problems
+
+
+def _check_sectors(scenario: Scenario) -> list[str]:
+    """Resource sectors that would silently have no effect (a misspelt name).
+
+    A power's ``resource_interest`` in a sector no state holds pulls nothing, and a state's
+    resource in a sector no power is interested in pulls no one: the first is refused, the
+    second when its name is a near miss of a sector some power is interested in (``oill`` for
+    ``oil``). Sectors are free names otherwise (a state may list resources no power wants).
+    """
+    held = list(dict.fromkeys(k for state in scenario.states.values() for k in state.resources))
+    wanted = list(dict.fromkeys(
+        k for power in scenario.powers.values() for k in power.resource_interest))
+    problems = []
+    for key, power in scenario.powers.items():
+        for sector in power.resource_interest:
+            if sector not in held:
+                hint = difflib.get_close_matches(sector, held, n=1)
+                problems.append(
+                    f"powers.{key}.resource_interest.{sector}: no state holds sector {sector!r} "
+                    f"(sectors in states' resources: {', '.join(held) or 'none'})"
+                    + (f"; did you mean {hint[0]!r}?" if hint else ""))
+    matched = [k for k in wanted if k in held]
+    for key, state in scenario.states.items():
+        for sector in state.resources:
+            hint = difflib.get_close_matches(sector, matched, n=1, cutoff=0.8)
+            if sector not in wanted and hint:
+                problems.append(
+                    f"states.{key}.resources.{sector}: no power is interested in sector "
+                    f"{sector!r}; did you mean {hint[0]!r}?")
     return problems
 
 

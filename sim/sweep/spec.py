@@ -393,6 +393,32 @@ def refused_value(data: dict[str, Any], path: str, value: float, source: str,
     return None
 
 
+def _check_corners(data: dict[str, Any], scenario_source: str, spec: SweepFile,
+                   source: str) -> list[str]:
+    """Validate the scenario with every parameter at its lowest value, then at its highest.
+
+    Each value was checked alone (:func:`_check_values`); some rules join fields (a power's
+    allocation weights must not all be 0), so a combination can be refused although each
+    value is allowed, and ``sim run --set`` would refuse that run. The two corners catch the
+    sums and totals such rules bound.
+    """
+    if len(spec.parameters) < 2:
+        return []
+    ends = {path: (min(p.values), max(p.values)) if p.values is not None else tuple(p.bounds)
+            for path, p in spec.parameters.items()}
+    for corner, label in ((0, "lowest"), (1, "highest")):
+        copy_data = copy.deepcopy(data)
+        for path, pair in ends.items():
+            set_path(copy_data, path, pair[corner], source=source)
+        try:
+            validate(copy_data, source=scenario_source)
+        except ScenarioError as exc:
+            shown = ", ".join(f"{path}={pair[corner]:g}" for path, pair in ends.items())
+            return [f"parameters: at their {label} values together ({shown}) the scenario "
+                    f"refuses them: {'; '.join(exc.problems[:3])}; narrow the bounds or values"]
+    return []
+
+
 def build_plan(data: dict[str, Any], source: str = "<dict>",
                base_dir: str | Path = ".") -> SweepPlan:
     """Validate a sweep mapping and its base scenario into a :class:`SweepPlan`.
@@ -430,6 +456,8 @@ def build_plan(data: dict[str, Any], source: str = "<dict>",
     if problems:
         raise SweepFileError(source, problems)
     problems = _check_values(raw, scenario_source, spec, source)
+    if not problems:
+        problems = _check_corners(raw, scenario_source, spec, source)
     from sim.sweep.sampling import n_samples
 
     count = n_samples(spec)

@@ -31,6 +31,9 @@ from sim.outputs.folders import OutputError
 PART = "{kind}-{index:05d}.parquet"
 _DONE = re.compile(r"^runs-(\d{5,})\.parquet$")
 TMP_PREFIX = ".tmp-"
+_TMP_NAME = re.compile(r"^\.tmp-(.+\.\d+|\d+-.+)$")
+"""The temporary names this module gives (``.tmp-NAME.PID``, ``.tmp-PID-NAME``): only these
+are cleaned, never another file whose name merely starts with ``.tmp-``."""
 
 
 class SweepMismatchError(SimError):
@@ -142,7 +145,7 @@ class SweepStore:
         for folder in (self.folder, self.parts, self.trajectories):
             if folder.is_dir():
                 for path in folder.iterdir():
-                    if path.name.startswith(TMP_PREFIX):
+                    if _TMP_NAME.match(path.name) and path.is_file():
                         path.unlink(missing_ok=True)
 
     def done(self) -> set[int]:

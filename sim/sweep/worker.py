@@ -9,20 +9,24 @@ per-run rows travel back, plus the trajectories when a sweep keeps them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from sim.engine import WorldState, compile_scenario, make_batch, repeat, simulate, with_values
-from sim.engine.params import Params, Structure
+from sim.engine.params import Params, Structure, take
+from sim.errors import SimError
 from sim.sweep.layout import Chunk, run_seeds
 
 TRAJECTORY_COLUMNS = ("share", "footprint", "goodwill", "diplomatic", "effort", "stability")
 """Trajectory values kept per (run, step, state, power); stability is the state's."""
 
 _COMPILED: dict[str, tuple[Structure, Params]] = {}
+
+ARRAY_FIELDS = tuple(f.name for f in fields(Params) if f.name != "paths")
+"""The per-run arrays of a parameter batch."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,81 @@ def _compiled(task: ChunkTask) -> tuple[Structure, Params]:
         _COMPILED.clear()
         _COMPILED[task.key] = compile_scenario(validate(dict(task.scenario), "<sweep scenario>"))
     return _COMPILED[task.key]
+
+
+class SampleRefused(SimError):
+    """A sample whose values together the scenario refuses (each alone was checked)."""
+
+
+def _compile_with(scenario: dict[str, Any], paths: tuple[str, ...], values: np.ndarray,
+                  ) -> Params:
+    """Compile the scenario with ``paths`` set to ``values`` as ``sim run --set`` would.
+
+    Raises:
+        SampleRefused: If the scenario refuses the values (a plain message, so it crosses a
+            process pool intact).
+    """
+    import copy
+
+    from sim.errors import ScenarioError
+    from sim.scenario import set_path, validate
+
+    data = copy.deepcopy(scenario)
+    shown = ", ".join(f"{p}={float(v)!r}" for p, v in zip(paths, values, strict=True))
+    try:
+        for path, value in zip(paths, values, strict=True):
+            set_path(data, path, float(value), source="sweep")
+        return compile_scenario(validate(data, source="sweep"))[1]
+    except ScenarioError as exc:
+        raise SampleRefused(f"the sample {shown} is refused by the scenario: "
+                            f"{'; '.join(exc.problems[:3])}; narrow the parameters' bounds or "
+                            "values") from None
+
+
+def feeds_derived_fields(scenario: dict[str, Any], base: Params, path: str,
+                         values: np.ndarray) -> bool:
+    """Whether setting ``path`` changes more than its own cell when the scenario compiles.
+
+    Some fields fill other cells too (a state's stability is also its stability target when the
+    scenario sets none; one allocation weight, where a power has none, makes every other state's
+    weight 0). For those, writing the value into the path's cell (:func:`with_values`) is not
+    the run that ``sim run --set path=value`` gives. Found by compiling the scenario with the
+    path set to one of the chunk's values that differs from the base and comparing every
+    array with :func:`with_values`, so no list of such fields is kept by hand. The probe uses
+    the chunk's largest value that differs from the base, so the choice depends only on the
+    sweep file, never on which worker runs the chunk.
+    """
+    name, index = base.paths[path]
+    current = getattr(base, name)[(0, *index)]
+    differing = [v for v in np.unique(values) if v != current]
+    if not differing:
+        return False  # every sample keeps the base value: nothing to derive
+    value = differing[-1]  # one value shows a structural derivation (about 1 ms)
+    try:
+        exact = _compile_with(scenario, (path,), np.array([value]))
+    except SimError:
+        return True  # the scenario refuses the value alone: compile each sample (and say so)
+    quick = with_values(base, {path: value})
+    return any(not np.array_equal(getattr(exact, f), getattr(quick, f)) for f in ARRAY_FIELDS)
+
+
+def sample_params(task: ChunkTask, base: Params) -> Params:
+    """Return the parameters of the chunk's samples, one row per sample.
+
+    Each row is exactly what ``sim run --set path=value ...`` compiles for that sample. Fields
+    that fill only their own cell are written into a copy of the base batch (fast).
+    If any varied field feeds fields derived from it (:func:`feeds_derived_fields`), each
+    sample is compiled from the scenario with its values set instead (about half a millisecond
+    a sample).
+    """
+    values = task.values
+    if not any(feeds_derived_fields(task.scenario, base, path, values[:, j])
+               for j, path in enumerate(task.paths)):
+        return with_values(repeat(base, len(values)),
+                           {path: values[:, j] for j, path in enumerate(task.paths)})
+    rows = [_compile_with(task.scenario, task.paths, row) for row in values]
+    return Params(**{f: np.concatenate([getattr(r, f) for r in rows]) for f in ARRAY_FIELDS},
+                  paths=base.paths)
 
 
 class SummaryObserver:
@@ -175,6 +254,24 @@ def _percentiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return values.mean(axis=1), low, high
 
 
+def flag_nonfinite_outputs(diverged_step: np.ndarray, obs: SummaryObserver,
+                           outputs: tuple[str, ...], steps: int) -> np.ndarray:
+    """Mark as diverged the runs whose summaries are not finite although their state was.
+
+    A summary adds many finite values (spend over steps, states and channels), and the sum can
+    overflow the engine's precision; such a run is recorded as diverged at the last step, so
+    ``n_diverged`` counts it and no inf reaches the outputs.
+
+    Returns:
+        The diverged step of each run (-1: finite).
+    """
+    diverged = diverged_step.copy()
+    for kind in outputs:
+        finite = np.isfinite(getattr(obs, kind)).all(axis=1)
+        diverged[~finite & (diverged < 0)] = steps
+    return diverged
+
+
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Run one chunk of a sweep as a single engine batch.
 
@@ -194,13 +291,12 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     run_ids, sample_ids = chunk.run_ids, chunk.sample_ids
     seeds = run_seeds(task.sweep_seed, run_ids)
     per_run = np.repeat(task.values, k, axis=0)
-    params = with_values(repeat(base, chunk.n_runs),
-                         {path: per_run[:, j] for j, path in enumerate(task.paths)})
+    params = take(sample_params(task, base), np.repeat(np.arange(chunk.n_samples), k))
     batch = make_batch(structure, params, seeds, record_reactions=False)
     obs = SummaryObserver(chunk.n_runs, structure.n_powers, structure.steps, task.trajectories,
                           task.every, dtype=params.dtype)
     final = simulate(batch, observe=obs, on_divergence="flag")
-    diverged = final.diverged_step
+    diverged = flag_nonfinite_outputs(final.diverged_step, obs, task.outputs, structure.steps)
     bad = diverged >= 0
 
     runs: dict[str, Any] = {"run_id": run_ids, "sample_id": sample_ids, "seed": seeds}

@@ -340,9 +340,17 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
         The folder written.
 
     """
-    from sim.outputs.folders import atomic_folder, manifest, safe_name, write_csv, write_json
+    from sim.outputs.folders import (
+        atomic_folder,
+        distinct_safe_names,
+        manifest,
+        write_csv,
+        write_json,
+    )
     from sim.outputs.run import write_run
 
+    state_files = distinct_safe_names(comparison.states, "states")
+    run_folders = distinct_safe_names(comparison.labels, "scenario labels")
     destination = folder or comparison_folder(comparison, out)
     figures = []
     runs = {}
@@ -354,13 +362,13 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
         if plot:
             from sim.outputs.plots import save
 
-            for s, state in enumerate(comparison.states):
-                name = f"{safe_name(state)}.png"
+            for s, stem in enumerate(state_files):
+                name = f"{stem}.png"
                 save(comparison_figure(comparison, s), tmp / name)
                 figures.append(name)
         (tmp / "runs").mkdir()
-        for label, recording in zip(comparison.labels, comparison.recordings, strict=True):
-            sub = safe_name(label)
+        for label, sub, recording in zip(comparison.labels, run_folders, comparison.recordings,
+                                         strict=True):
             write_run(single_run(recording, 0), plot=False, folder=tmp / "runs" / sub)
             runs[label] = f"runs/{sub}"
         base = comparison.scenarios[0]
