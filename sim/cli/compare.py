@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.run import add_scenario_options
+from sim.cli.run import add_at_option, add_scenario_options
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         choices=("share", "footprint", "goodwill", "diplomatic"),
                         help="quantity to compare: influence share (default), economic "
                              "footprint, goodwill or diplomatic capital")
+    add_at_option(parser, "the printed table")
     parser.add_argument("--out", default="results", help="results root folder (default: results)")
     parser.add_argument("--no-plot", action="store_true", help="skip the figures")
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
@@ -34,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run ``sim compare``."""
     from sim.scenario import load_scenario
+    from sim.scenario.calendar import step_at
     from sim.whatif.compare import (
         CompareError,
         compare_scenarios,
@@ -49,8 +51,10 @@ def main(args: argparse.Namespace) -> int:
     labels = distinct_labels(scenarios, args.scenarios)
     comparison = compare_scenarios(scenarios, replicates=args.replicates, metric=args.metric,
                                    labels=labels)
+    if args.at is not None:  # a bad quarter fails before anything is written
+        step_at(comparison.quarters, args.at)
     folder = write_comparison(comparison, out=args.out, plot=not args.no_plot)
     if not args.quiet:
-        print(format_table(comparison))
+        print(format_table(comparison, at=args.at))
     print(f"results: {folder}")
     return 0

@@ -17,6 +17,13 @@ def add_scenario_options(parser: argparse.ArgumentParser) -> None:
                         help="number of quarters to simulate (default: the file's, usually 40)")
 
 
+def add_at_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """The --at option: which quarter a command reports (default: the last)."""
+    parser.add_argument("--at", default=None, metavar="QUARTER",
+                        help=f"the quarter {what} reports, e.g. 2030Q4 (default: the last); "
+                             "one outside the run is an error naming the allowed range")
+
+
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim run`` to the command line."""
     parser = sub.add_parser(
@@ -36,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                              "differences from --branch-at on (docs/WHATIF.md)")
     parser.add_argument("--branch-at", default=None, metavar="QUARTER",
                         help="the quarter the branch's changes start, e.g. 2026Q3")
+    add_at_option(parser, "the printed table")
     parser.add_argument("--no-plot", action="store_true", help="skip influence.png")
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
     return parser
@@ -46,6 +54,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
     from sim.outputs.run import run_scenario, share_table, write_run
     from sim.scenario import load_scenario
+    from sim.scenario.calendar import step_at
 
     if args.replicates < 1:
         raise ScenarioError("--replicates", [f"{args.replicates} is not allowed: give 1 or more"])
@@ -57,11 +66,13 @@ def main(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps,
                              branch=branch)
     recording = run_scenario(scenario, replicates=args.replicates)
+    if args.at is not None:  # a bad quarter fails before anything is written
+        step_at(recording.quarters, args.at)
     folder = write_run(recording, out=args.out, plot=not args.no_plot)
     if not args.quiet:
         runs = recording.n_runs
         what = f"seed {scenario.seed}" if runs == 1 else f"{runs} seeds from {scenario.seed}"
         print(f"{scenario.name}: {scenario.steps} quarters, {what}")
-        print(share_table(recording, run=0 if runs == 1 else None))
+        print(share_table(recording, run=0 if runs == 1 else None, at=args.at))
     print(f"results: {folder}")
     return 0
