@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run ``sim compare``."""
     from sim.scenario import load_scenario
-    from sim.scenario.calendar import step_at
+    from sim.scenario.calendar import quarter_labels, step_at
     from sim.whatif.compare import (
         CompareError,
         compare_scenarios,
@@ -48,11 +48,11 @@ def main(args: argparse.Namespace) -> int:
         raise CompareError("give at least two scenario files (the first is the reference)")
     scenarios = [load_scenario(path, args.overrides, seed=args.seed, steps=args.steps)
                  for path in args.scenarios]
+    if args.at is not None:  # a bad quarter fails before anything runs
+        step_at(quarter_labels(scenarios[0].start, scenarios[0].steps), args.at)
     labels = distinct_labels(scenarios, args.scenarios)
     comparison = compare_scenarios(scenarios, replicates=args.replicates, metric=args.metric,
                                    labels=labels)
-    if args.at is not None:  # a bad quarter fails before anything is written
-        step_at(comparison.quarters, args.at)
     folder = write_comparison(comparison, out=args.out, plot=not args.no_plot)
     if not args.quiet:
         print(format_table(comparison, at=args.at))

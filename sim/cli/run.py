@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
     from sim.outputs.run import run_scenario, share_table, write_run
     from sim.scenario import load_scenario
-    from sim.scenario.calendar import step_at
+    from sim.scenario.calendar import quarter_labels, step_at
 
     if args.replicates < 1:
         raise ScenarioError("--replicates", [f"{args.replicates} is not allowed: give 1 or more"])
@@ -65,9 +65,9 @@ def main(args: argparse.Namespace) -> int:
         branch = (args.branch_from, args.branch_at)
     scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps,
                              branch=branch)
+    if args.at is not None:  # a bad quarter fails before anything runs
+        step_at(quarter_labels(scenario.start, scenario.steps), args.at)
     recording = run_scenario(scenario, replicates=args.replicates)
-    if args.at is not None:  # a bad quarter fails before anything is written
-        step_at(recording.quarters, args.at)
     folder = write_run(recording, out=args.out, plot=not args.no_plot)
     if not args.quiet:
         runs = recording.n_runs
