@@ -237,3 +237,23 @@ def test_cli_reports_the_misspelt_kind(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "did you mean visit?" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_sweep_manifest_says_the_units_and_its_figure_names_plainly(tmp_path):
+    from sweep_helpers import write_sweep
+
+    path = write_sweep(tmp_path, plot={"output": "spend_total_japan",
+                                       "x": "powers.japan.risk_tolerance"})
+    assert main(["sweep", str(path), "--workers", "1", "--out", str(tmp_path / "out"),
+                 "--quiet"]) == 0
+    manifest = json.loads((tmp_path / "out" / "tiny" / "manifest.json").read_text())
+    assert manifest["units"]["influence_end"] == "fraction (0-1)"
+    assert manifest["units"]["spend_total"].startswith("USD m")
+    summary = pd.read_parquet(tmp_path / "out" / "tiny" / "summary.parquet")
+    assert summary["spend_total_japan_mean"].max() > 100  # the file keeps USD millions
+    fig = response_figure(summary, "spend_total_japan", "powers.japan.risk_tolerance")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Japan's risk tolerance"
+    assert ax.get_ylabel() == "Japan's total spending, USD bn"
+    by_x = summary.groupby("powers.japan.risk_tolerance")["spend_total_japan_mean"].mean()
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), by_x.to_numpy() / 1000)

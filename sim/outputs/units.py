@@ -123,6 +123,15 @@ FILE_UNITS = {
 }
 """The units of the numbers written to CSV and Parquet (recorded in each run's manifest)."""
 
+SWEEP_FILE_UNITS = {
+    "influence_end": "fraction (0-1)",
+    "influence_peak": "fraction (0-1)",
+    "spend_total": "USD m (over the run)",
+    "effort_end": "USD m per quarter (reactive spending)",
+    "parameters": "as in the scenario file",
+}
+"""The units of a sweep's summary outputs (columns ``<output>_<power>``), in its manifest."""
+
 
 def quantity(name: str) -> Quantity:
     """The display of a recorded quantity (``share``, ``footprint``... ``stability``)."""

@@ -246,6 +246,7 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
 
     """
     from sim.outputs.names import output_quantity
+    from sim.outputs.units import SWEEP_FILE_UNITS
     from sim.sweep.figures import response_figure, sensitivity_figure
     from sim.sweep.store import save_figure as save
 
@@ -293,6 +294,7 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
         "parameters": {p: s.model_dump(mode="json", exclude_none=True)
                        for p, s in spec.parameters.items()},
         "outputs": list(plan.outputs),
+        "units": SWEEP_FILE_UNITS,
         "n_diverged": n_diverged,
         "sensitivity_skipped": skipped,
         "scenario_sha256": plan.scenario.digest(),
