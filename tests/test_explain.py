@@ -90,6 +90,30 @@ def test_why_names_the_rival_moves_before_the_largest_fall(push_run):
     assert all("China's largest" not in s for s in story.why)
 
 
+def test_why_names_the_campaign_behind_a_retreat(tmp_path):
+    run = write_run(run_scenario(load_scenario(DATA / "small_campaign.yaml")), out=tmp_path,
+                    plot=False)
+    story = chronicle(run, power="japan", state="beta", limit=2)
+    moves = pd.read_csv(run / "moves.csv")
+    invest = moves[(moves["type"] == "move") & (moves["power"] == "japan")
+                   & (moves["state"] == "beta") & (moves["kind"] == "invest")]
+    amounts = invest.set_index("step")["amount_usd_m"]
+    cut = amounts.diff().idxmin()
+    quarter = invest.set_index("step").loc[cut, "quarter"]
+    told = [s for s in story.why if "largest cut in spending" in s]
+    assert len(told) == 1, story.why
+    sentence = told[0]
+    assert sentence.startswith(f"Beta: Japan's largest cut in spending was in its investment, "
+                               f"in {quarter} (-USD {-amounts.diff()[cut]:,.1f} m per quarter, "
+                               f"to USD {amounts[cut]:,.1f} m per quarter)")
+    assert "China's destabilisation campaign (2025Q3)" in sentence
+    traj = pd.read_csv(run / "trajectories.csv").drop_duplicates(["step", "state"])
+    stability = traj[traj["state"] == "beta"].set_index("step")["stability"]
+    first = max(1, cut - 4)
+    assert (f"stability fell from {stability[first - 1]:.2f} to {stability[cut]:.2f}"
+            in sentence)
+
+
 def test_cli_explain_prints_why(push_run, capsys):
     assert main(["explain", str(push_run), "--power", "japan", "--state", "beta"]) == 0
     out = capsys.readouterr().out

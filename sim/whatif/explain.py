@@ -27,6 +27,7 @@ from sim.errors import SimError
 from sim.outputs.folders import read_manifest
 from sim.outputs.names import CHANNEL_NAMES
 from sim.outputs.units import (
+    format_index,
     format_share,
     format_share_points,
     format_usd_m,
@@ -48,6 +49,9 @@ WHY_QUARTERS = 4
 
 WHY_MIN_CHANGE = 0.0005
 """A quarter's change in share smaller than this (0.05 percentage points) is not explained."""
+
+WHY_MIN_STABILITY = 0.02
+"""A change in a state's stability over the window smaller than this is not told."""
 
 
 class ExplainError(SimError):
@@ -438,16 +442,19 @@ def _outcome(run: RunFolder, power: str | None, state: str | None) -> list[str]:
 
 def _why(run: RunFolder, power: str, states: list[str], events: pd.DataFrame,
          limit: int) -> list[str]:
-    """Per state, what preceded the power's largest fall and largest rise in share.
+    """Per state, what preceded the power's largest fall and rise in share, and largest cut.
 
-    For each, the window is that quarter and the :data:`WHY_QUARTERS` before it; the sentence
-    names the events there (an event naming no state, such as a budget change, counts
-    everywhere), the rivals' moves in that state that
-    changed most over the window, the largest reactions toward the power there, and the
-    power's own largest change in spending (the mechanism, e.g. a retreat from risk).
+    Three turning points per state: the power's largest fall in share from one quarter to the
+    next, its largest rise, and its largest cut in one kind of spending there (a retreat). For
+    each, the window is that quarter and the :data:`WHY_QUARTERS` before it; it names the events
+    there (an event naming no state, such as a budget change, counts everywhere), how the
+    state's stability moved, the rivals' moves in that state that changed most over the window,
+    the largest reactions toward the power there, and (for a change in share) the power's own
+    largest change in spending, the mechanism.
     """
     traj = run.trajectories
     mine = traj[traj["power"] == power]
+    moves = run.moves[(run.moves["type"] == "move") & (run.moves["power"] == power)]
     sentences = []
     for state in states:
         share = mine[mine["state"] == state].set_index("step")["share"].sort_index()
@@ -458,25 +465,45 @@ def _why(run: RunFolder, power: str, states: list[str], events: pd.DataFrame,
             delta = float(change[step])
             if (delta >= 0 if label == "fall" else delta <= 0) or abs(delta) < WHY_MIN_CHANGE:
                 continue
-            sentences.append(_why_sentence(run, power, state, int(step), delta,
-                                           float(share[step]), events, limit, label))
+            head = (f"{run.label(state)}: {run.label(power)}'s largest {label} in share was in "
+                    f"{{quarter}} ({format_share_points(delta)}, to "
+                    f"{format_share(float(share[step]))})")
+            sentences.append(_why_sentence(run, power, state, int(step), head, events, limit))
+        spend = moves[moves["state"] == state].pivot_table(
+            index="step", columns="kind", values="amount_usd_m", aggfunc="sum")
+        spend = spend.reindex(change.index).fillna(0.0)
+        cuts = spend.diff().iloc[1:]
+        if not cuts.empty and float(cuts.min().min()) <= -MOVE_CHANGE_USD_M:
+            kind = str(cuts.min().idxmin())
+            step = int(cuts[kind].idxmin())
+            what = CHANNEL_NAMES.get(kind, kind.replace("_", " "))
+            head = (f"{run.label(state)}: {run.label(power)}'s largest cut in spending was in "
+                    f"its {what}, in {{quarter}} "
+                    f"({format_usd_m_per_quarter(float(cuts.loc[step, kind]), signed=True)}, "
+                    f"to {format_usd_m_per_quarter(float(spend.loc[step, kind]))})")
+            sentences.append(_why_sentence(run, power, state, step, head, events, limit,
+                                           own=False))
     return sentences
 
 
-def _why_sentence(run: RunFolder, power: str, state: str, step: int, delta: float,
-                  share: float, events: pd.DataFrame, limit: int, label: str) -> str:
-    """One state's sentence: the change, then what happened in the window before it."""
-    quarter_of = dict(zip(run.trajectories["step"], run.trajectories["quarter"], strict=False))
+def _why_sentence(run: RunFolder, power: str, state: str, step: int, head: str,
+                  events: pd.DataFrame, limit: int, own: bool = True) -> str:
+    """One turning point: ``head`` (with ``{quarter}``), then what happened in the window."""
+    traj = run.trajectories
+    quarter_of = dict(zip(traj["step"], traj["quarter"], strict=False))
     first = max(1, step - WHY_QUARTERS)
-    who, where = run.label(power), run.label(state)
-    head = (f"{where}: {who}'s largest {label} in share was in {quarter_of[step]} "
-            f"({format_share_points(delta)}, to {format_share(share)})")
+    who = run.label(power)
     causes = []
     window = events[(events["step"] >= first) & (events["step"] <= step)]
     for _, row in window.iterrows():
         states = [x for x in str(row["states"]).split(";") if x and x != "nan"]
         if not states or state in states:
             causes.append(_short_event(run, row))
+    stability = traj[traj["state"] == state].drop_duplicates("step").set_index("step")
+    was, now = (float(stability.loc[t, "stability"]) for t in (first - 1, step))
+    if abs(now - was) >= WHY_MIN_STABILITY:
+        verb = "fell" if now < was else "rose"
+        causes.append(f"stability {verb} from {format_index(was)} to {format_index(now)}")
     causes += _moved(run, power, state, first, step, limit, rivals=True)
     reactions = run.moves[(run.moves["type"] == "reaction") & (run.moves["state"] == state)
                           & (run.moves["toward"] == power) & (run.moves["step"] >= first)
@@ -487,12 +514,12 @@ def _why_sentence(run: RunFolder, power: str, state: str, step: int, delta: floa
             verb = "raised" if total[rival] > 0 else "lowered"
             causes.append(f"{run.label(rival)} {verb} its reactive spending toward {who} by "
                           f"{format_usd_m_per_quarter(abs(float(total[rival])))}")
-    own = _moved(run, power, state, first, step, 1, rivals=False)
+    mine = _moved(run, power, state, first, step, 1, rivals=False) if own else []
     span = f"{quarter_of[first]}-{quarter_of[step]}" if first < step else quarter_of[step]
-    text = f"{head}. In {span}: " + ("; ".join(causes) if causes else
-                                     "no rival move, reaction or event there changed")
-    if own:
-        text += "; " + own[0].replace(f"{who} ", f"{who} itself ", 1)
+    text = f"{head.format(quarter=quarter_of[step])}. In {span}: " + (
+        "; ".join(causes) if causes else "no rival move, reaction or event there changed")
+    if mine:
+        text += "; " + mine[0].replace(f"{who} ", f"{who} itself ", 1)
     return text + "."
 
 
@@ -507,6 +534,8 @@ def _moved(run: RunFolder, power: str, state: str, first: int, step: int, limit:
            rivals: bool) -> list[str]:
     """The moves in a state that changed most from the quarter before ``first`` to ``step``.
 
+    Notable as in the chronicle: by at least :data:`MOVE_CHANGE_USD_M` and :data:`MOVE_CHANGE`.
+
     The quarter before ``first`` is the opening quarter (step 1) if ``first`` is step 1.
     """
     moves = run.moves[(run.moves["type"] == "move") & (run.moves["state"] == state)]
@@ -518,9 +547,9 @@ def _moved(run: RunFolder, power: str, state: str, first: int, step: int, limit:
     changes = [(float(after.get(k, 0.0)) - float(before.get(k, 0.0)), k) for k in keys]
     changes.sort(key=lambda item: (-abs(item[0]), item[1]))
     told = []
+    changes = [(change, key) for change, key in changes if abs(change) >= MOVE_CHANGE_USD_M
+               and abs(change) >= MOVE_CHANGE * float(before.get(key, 0.0))]
     for change, (who, kind) in changes[:limit]:
-        if abs(change) < MOVE_CHANGE_USD_M:
-            continue
         was, now = float(before.get((who, kind), 0.0)), float(after.get((who, kind), 0.0))
         verb = "raised" if change > 0 else "cut"
         what = CHANNEL_NAMES.get(kind, kind.replace("_", " "))
