@@ -28,6 +28,7 @@ from mesa.visualization import SolaraViz
 
 from sim.model import InfluenceModel, PowerAgent
 from sim.outputs.plots import panel_grid, power_style, quarter_ticks
+from sim.outputs.units import format_share, quantity
 from sim.scenario import CHANNELS, resolve_file, set_path, validate
 from sim.scenario.calendar import quarter_labels, quarter_of_step
 
@@ -215,7 +216,9 @@ def shares_figure(model: InfluenceModel) -> Figure:
     fig, axes = panel_grid(s.n_states)
     fig.set_size_inches(7.6, 4.8)
     steps = np.arange(len(history))
-    top = max(0.1, float(history.max()) * 1.15)
+    shown = quantity("share")
+    history = history * shown.scale
+    top = max(0.1 * shown.scale, float(history.max()) * 1.15)
     for i, state in enumerate(s.states):
         ax = axes.flat[i]
         for p, power in enumerate(s.powers):
@@ -226,6 +229,8 @@ def shares_figure(model: InfluenceModel) -> Figure:
         ax.set_title(s.labels[state], fontsize=9)
         ax.set_xlim(0, model.scenario.steps)
         ax.set_ylim(0, top)
+        if i % axes.shape[1] == 0:
+            ax.set_ylabel(shown.axis, fontsize=8)
         ax.grid(alpha=0.3)
         quarter_ticks(ax, quarters)
     handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -252,13 +257,14 @@ def regional_figure(model: InfluenceModel) -> Figure:
     fig = Figure(figsize=(6.0, 3.6))
     ax = fig.subplots()
     for p, power in enumerate(s.powers):
-        steps, values = table.index.to_numpy(), table[power].to_numpy(dtype=float)
+        steps = table.index.to_numpy()
+        values = table[power].to_numpy(dtype=float) * quantity("share").scale
         style = power_style(p)
         ax.plot(steps, values, label=s.labels[power], linewidth=2, **style)
         ax.plot(steps[-1:], values[-1:], marker="o", markersize=5, color=style["color"])
     ax.set_xlim(0, model.scenario.steps)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel("mean influence share over the states", fontsize=8)
+    ax.set_ylabel("mean influence share over the states, %", fontsize=8)
     ax.set_title(f"Regional total by power, {model.quarter}", fontsize=10)
     ax.grid(alpha=0.3)
     quarter_ticks(ax, quarters)
@@ -300,7 +306,7 @@ def settings_markdown(model: InfluenceModel) -> str:
         lines.append(
             f"| {agent.label} | {b.invest:g} | {b.soft_power:g} | {b.diplomacy:g} "
             f"| {b.destabilise:g} | {power.risk_tolerance:g} | {power.visibility:g} "
-            f"| {reactions} | {agent.regional_share:.3f} |")
+            f"| {reactions} | {format_share(agent.regional_share)} |")
     lines += ["", "Budgets in USD millions per quarter. Moving a slider takes effect when you "
               "press **Reset**; **Step** advances one quarter, **▶** plays."]
     return "\n".join(lines)

@@ -136,7 +136,8 @@ def test_share_plot_follows_the_datacollector():
                                                for s in model.structure.states]
     frame = model.datacollector.get_model_vars_dataframe()
     line = axes[3].get_lines()[0]  # Turkmenistan, Japan
-    np.testing.assert_allclose(line.get_ydata(), frame["turkmenistan/japan"].to_numpy())
+    # in percent, as people read shares
+    np.testing.assert_allclose(line.get_ydata(), 100 * frame["turkmenistan/japan"].to_numpy())
     assert axes[0].get_xlim() == (0, model.scenario.steps)
 
 
@@ -146,7 +147,8 @@ def test_regional_plot_shows_each_powers_mean_share():
     ax = app.regional_figure(model).axes[0]
     lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
     assert [ln.get_label() for ln in lines] == ["Japan", "China", "Russia"]
-    np.testing.assert_allclose(lines[1].get_ydata()[-1], model.share[:, 1].mean(), rtol=1e-6)
+    np.testing.assert_allclose(lines[1].get_ydata()[-1], 100 * model.share[:, 1].mean(),
+                               rtol=1e-6)
     assert len(lines[0].get_ydata()) == 5
 
 
@@ -158,7 +160,8 @@ def test_settings_table_names_the_settings():
     japan = model.scenario.powers["japan"]
     expected = (f"| Japan | 240 | {japan.budget.soft_power:g} | {japan.budget.diplomacy:g} | "
                 f"{japan.budget.destabilise:g} | {japan.risk_tolerance:g} | "
-                f"{japan.visibility:g} | China {japan.reaction['china'].sensitivity:g} |")
+                f"{japan.visibility:g} | China {japan.reaction['china'].sensitivity:g} | "
+                f"{100 * model.powers['japan'].regional_share:.1f}% |")
     assert expected in text
 
 

@@ -39,7 +39,10 @@ CASES: dict[str, list[str]] = {
     "unknown_key_top.yaml": ["stpes", "unknown key", "did you mean 'steps'"],
     "unknown_key_power.yaml": ["powers.japan.risk_tolerence", "unknown key",
                                "did you mean 'risk_tolerance'"],
-    "unknown_event_kind.yaml": ["events.0", "invasion", "border_accord"],
+    "unknown_event_kind.yaml": ["events.0.kind", "invasion", "not a kind of event",
+                                "border_accord"],
+    "misspelt_event_kind.yaml": ["events.0.kind", '"sumit" is not a kind of event',
+                                 "did you mean summit?"],
     "extends_cycle_a.yaml": [
         "extends", "cycle", "extends_cycle_a.yaml -> extends_cycle_b.yaml -> extends_cycle_a.yaml",
     ],

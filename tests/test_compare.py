@@ -143,9 +143,35 @@ def test_cli_compare(tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "more_goodwill vs two_by_two" in out
-    assert "+0.102" in out  # alpha, japan: 360/1750 - 160/1550
+    assert "+10.2 pp" in out  # alpha, japan: 360/1750 - 160/1550, in percentage points
+    assert "influence share in 2026Q4" in out
     folder = Path(out.strip().splitlines()[-1].removeprefix("results: "))
     assert (folder / "last_quarter.csv").is_file()
+
+
+def test_cli_compare_at_a_quarter(tmp_path, capsys):
+    files = [str(DATA / "two_by_two.yaml"), str(DATA / "two_by_two_goodwill.yaml")]
+    assert main(["compare", *files, "--replicates", "2", "--out", str(tmp_path), "--no-plot",
+                 "--at", "2025Q2"]) == 0
+    out = capsys.readouterr().out
+    assert "influence share in 2025Q2" in out and "2026Q4" not in out.split("results:")[0]
+    folder = Path(out.strip().splitlines()[-1].removeprefix("results: "))
+    table = pd.read_csv(folder / "trajectories.csv")
+    row = table[(table["scenario"] == "more_goodwill") & (table["quarter"] == "2025Q2")
+                & (table["state"] == "alpha") & (table["power"] == "japan")].iloc[0]
+    assert f"{100 * row['difference']:+.1f} pp" in out
+    assert set(table["unit"]) == {"fraction (0-1)"}
+
+
+@pytest.mark.parametrize("at", ["2031Q1", "2024Q3", "2026Q5", "soon"])
+def test_cli_compare_at_outside_the_run(tmp_path, capsys, at):
+    files = [str(DATA / "two_by_two.yaml"), str(DATA / "two_by_two_goodwill.yaml")]
+    assert main(["compare", *files, "--replicates", "2", "--out", str(tmp_path),
+                 "--at", at]) == 2
+    err = capsys.readouterr().err
+    assert f"--at {at}" in err.replace("'", "") and "from 2024Q4 to 2026Q4" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "compare").exists()
 
 
 def test_cli_compare_refuses_bad_input(tmp_path, capsys):

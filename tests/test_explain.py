@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 
 from sim.cli import main
 from sim.outputs.run import run_scenario, write_run
+from sim.outputs.units import format_usd_m_per_quarter
 from sim.scenario import load_scenario
 from sim.whatif.explain import ExplainError, chronicle
 
@@ -31,8 +33,8 @@ def test_chronicle_tells_events_moves_and_reactions(accord_run):
     story = chronicle(accord_run)
     quarters = dict(story.quarters)
     assert story.question == "How does a small two-power contest evolve?"
-    assert any("Japan pays a state visit to Beta: +30 diplomatic capital (Prime minister's visit)"
-               in s for s in quarters["2025Q3"])
+    assert any("Japan pays a state visit to Beta: diplomatic capital +USD 30.0 m (Prime "
+               "minister's visit)" in s for s in quarters["2025Q3"])
     assert any(s.startswith("Border accord: Alpha resolve all open disputes; stability +0.10")
                for s in quarters["2025Q4"])
     assert quarters["2025Q1"][0].startswith("Opening moves: ")
@@ -41,12 +43,83 @@ def test_chronicle_tells_events_moves_and_reactions(accord_run):
     reactions = moves[(moves["type"] == "reaction") & (moves["quarter"] == "2026Q1")]
     top = reactions.loc[reactions["response"].abs().idxmax()]
     who = top["power"].title()
-    expected = (f"{who} raised its effort in {top['state'].title()} by {top['response']:.2f} "
-                f"after seeing {top['toward'].title()}'s perceived share at {top['signal']:.3f}")
+    expected = (f"{who} raised its reactive spending in {top['state'].title()} by "
+                f"{format_usd_m_per_quarter(top['response'])} after seeing "
+                f"{top['toward'].title()}'s perceived share at {100 * top['signal']:.1f}%")
     assert any(s.startswith(expected) for s in quarters["2026Q1"]), quarters["2026Q1"]
     text = story.text()
     assert text.startswith("small_accord, seed 5: 2024Q4 to 2027Q4")
     assert "Outcome" in text
+
+
+def test_money_and_shares_read_in_units(accord_run):
+    story = chronicle(accord_run)
+    opening = dict(story.quarters)["2025Q1"][0]
+    assert re.search(r"invested USD [\d,]+\.\d m per quarter in", opening), opening
+    traj = pd.read_csv(accord_run / "trajectories.csv")
+    end = traj[(traj["step"] == traj["step"].max()) & (traj["state"] == "alpha")]
+    japan = end.set_index("power").loc["japan", "share"]
+    assert any(f"-> {100 * japan:.1f}%" in s for s in story.outcome if s.startswith("Alpha"))
+
+
+@pytest.fixture(scope="module")
+def push_run(tmp_path_factory) -> Path:
+    scenario = load_scenario(DATA / "small_china_push.yaml")
+    return write_run(run_scenario(scenario), out=tmp_path_factory.mktemp("push"), plot=False)
+
+
+def test_why_names_the_rival_moves_before_the_largest_fall(push_run):
+    story = chronicle(push_run, power="japan", limit=2)
+    traj = pd.read_csv(push_run / "trajectories.csv")
+    beta = traj[(traj["state"] == "beta") & (traj["power"] == "japan")].set_index("step")
+    fall = beta["share"].diff().idxmin()
+    quarter = beta.loc[fall, "quarter"]
+    assert quarter == "2026Q1"  # the quarter China's budget rises tenfold
+    told = [s for s in story.why if s.startswith("Beta: Japan's largest fall")]
+    assert len(told) == 1, story.why
+    sentence = told[0]
+    assert f"in {quarter} (" in sentence
+    assert "China's budget change (2026Q1)" in sentence
+    moves = pd.read_csv(push_run / "moves.csv")
+    china = moves[(moves["power"] == "china") & (moves["state"] == "beta")
+                  & (moves["kind"] == "invest") & (moves["step"] == fall)]
+    assert f"to USD {float(china['amount_usd_m'].iloc[0]):,.1f} m per quarter" in sentence
+    assert "Why" in story.text()
+    # without --power there is no why; with it, no sentence about another power's share
+    assert chronicle(push_run).why == []
+    assert all("China's largest" not in s for s in story.why)
+
+
+def test_why_names_the_campaign_behind_a_retreat(tmp_path):
+    run = write_run(run_scenario(load_scenario(DATA / "small_campaign.yaml")), out=tmp_path,
+                    plot=False)
+    story = chronicle(run, power="japan", state="beta", limit=2)
+    moves = pd.read_csv(run / "moves.csv")
+    invest = moves[(moves["type"] == "move") & (moves["power"] == "japan")
+                   & (moves["state"] == "beta") & (moves["kind"] == "invest")]
+    amounts = invest.set_index("step")["amount_usd_m"]
+    cut = amounts.diff().idxmin()
+    quarter = invest.set_index("step").loc[cut, "quarter"]
+    told = [s for s in story.why if "largest cut in spending" in s]
+    assert len(told) == 1, story.why
+    sentence = told[0]
+    assert sentence.startswith(f"Beta: Japan's largest cut in spending was in its investment, "
+                               f"in {quarter} (-USD {-amounts.diff()[cut]:,.1f} m per quarter, "
+                               f"to USD {amounts[cut]:,.1f} m per quarter)")
+    assert "China's destabilisation campaign (2025Q3)" in sentence
+    traj = pd.read_csv(run / "trajectories.csv").drop_duplicates(["step", "state"])
+    stability = traj[traj["state"] == "beta"].set_index("step")["stability"]
+    first = max(1, cut - 4)
+    assert (f"stability fell from {stability[first - 1]:.2f} to {stability[cut]:.2f}"
+            in sentence)
+
+
+def test_cli_explain_prints_why(push_run, capsys):
+    assert main(["explain", str(push_run), "--power", "japan", "--state", "beta"]) == 0
+    out = capsys.readouterr().out
+    why = out.split("\nWhy\n")[1].split("\nOutcome\n")[0]
+    assert "Beta: Japan's largest fall in share was in 2026Q1" in why
+    assert "Alpha" not in why
 
 
 def test_accord_raises_investment_in_the_chronicle(accord_run):

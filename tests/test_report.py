@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -107,8 +108,36 @@ def test_comparison_report(tmp_path):
     text = " ".join(checker.text)
     assert len(checker.images) == 2  # one figure per state
     assert "What differs" in text and "events.1.kind" in text  # the added accord
-    assert "Last quarter" in text and "difference_p95" in text
+    assert "Influence share in 2027Q4" in text and "90% interval" in text
     assert "Chronicles (first seed)" in text and "Border accord" in text
+    # the table is in % and percentage points, from the comparison's own numbers
+    traj = pd.read_csv(folder / "trajectories.csv")
+    row = traj[(traj["scenario"] == "small_accord") & (traj["step"] == traj["step"].max())
+               & (traj["state"] == "alpha") & (traj["power"] == "japan")].iloc[0]
+    assert f"{100 * row['mean']:.1f}%" in text
+    assert f"{100 * row['difference']:+.1f} pp" in text
+    assert main(["report", str(folder), "--at", "2025Q3"]) == 0
+    text = " ".join(check_page((folder / "report.html").read_text(encoding="utf-8")).text)
+    assert "Influence share in 2025Q3" in text and "Influence share in 2027Q4" not in text
+
+
+def test_run_report_at_a_quarter(run_folder, capsys):
+    page = build_report(run_folder, at="2026Q2")
+    text = " ".join(check_page(page).text)
+    assert "Influence shares in 2026Q2" in text
+    traj = pd.read_csv(run_folder / "trajectories.csv")
+    row = traj[(traj["quarter"] == "2026Q2") & (traj["state"] == "beta")
+               & (traj["power"] == "china")].iloc[0]
+    assert f"{100 * row['share']:.1f}%" in text
+    before = (run_folder / "report.html").read_bytes() if (run_folder / "report.html").exists() \
+        else None
+    assert main(["report", str(run_folder), "--at", "2030Q1"]) == 2
+    err = capsys.readouterr().err
+    assert "--at 2030Q1: outside the run; give a quarter from 2024Q4 to 2027Q4" in err
+    assert "Traceback" not in err
+    after = (run_folder / "report.html").read_bytes() if (run_folder / "report.html").exists() \
+        else None
+    assert after == before  # nothing written
 
 
 def test_report_without_figures_still_valid(tmp_path):

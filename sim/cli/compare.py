@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.run import add_scenario_options, add_uncertainty_option
+from sim.cli.run import add_at_option, add_scenario_options, add_uncertainty_option
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         choices=("share", "footprint", "goodwill", "diplomatic"),
                         help="quantity to compare: influence share (default), economic "
                              "footprint, goodwill or diplomatic capital")
+    add_at_option(parser, "the printed table")
     parser.add_argument("--out", default="results", help="results root folder (default: results)")
     parser.add_argument("--no-plot", action="store_true", help="skip the figures")
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run ``sim compare``."""
     from sim.scenario import load_scenario
+    from sim.scenario.calendar import quarter_labels, step_at
     from sim.whatif.compare import (
         CompareError,
         compare_scenarios,
@@ -48,6 +50,8 @@ def main(args: argparse.Namespace) -> int:
         raise CompareError("give at least two scenario files (the first is the reference)")
     scenarios = [load_scenario(path, args.overrides, seed=args.seed, steps=args.steps)
                  for path in args.scenarios]
+    if args.at is not None:  # a bad quarter fails before anything runs
+        step_at(quarter_labels(scenarios[0].start, scenarios[0].steps), args.at)
     labels = distinct_labels(scenarios, args.scenarios)
     uncertainty = resolve(args.uncertainty, args.replicates)
     draws = None
@@ -59,6 +63,6 @@ def main(args: argparse.Namespace) -> int:
                                    labels=labels, draws=draws)
     folder = write_comparison(comparison, out=args.out, plot=not args.no_plot)
     if not args.quiet:
-        print(format_table(comparison))
+        print(format_table(comparison, at=args.at))
     print(f"results: {folder}")
     return 0

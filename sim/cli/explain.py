@@ -11,10 +11,13 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "explain", help="print a plain-language chronicle of a run",
         description="Read a run folder (written by sim run) and print what happened quarter "
                     "by quarter: the events that fired, the largest changes in spending, and "
-                    "each reaction with what triggered it and how big it was.",
+                    "each reaction with what triggered it and how big it was. With --power, a "
+                    "'Why' section names, per state, what preceded the power's largest fall and "
+                    "rise in share and its largest cut in spending.",
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run folder written by sim run")
-    parser.add_argument("--power", default=None, help="only this power (e.g. japan)")
+    parser.add_argument("--power", default=None,
+                        help="only this power (e.g. japan), and why its story went as it did")
     parser.add_argument("--state", default=None, help="only this state (e.g. turkmenistan)")
     parser.add_argument("--limit", type=int, default=3, metavar="N",
                         help="at most N moves and N reactions per quarter, largest first "

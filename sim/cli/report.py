@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+from sim.cli.run import add_at_option
+
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim report`` to the command line."""
     parser = sub.add_parser(
         "report", help="write a self-contained HTML report for a run or a comparison",
         description="Write DIR/report.html: the scenario's question, its parameters, the "
-                    "figures (embedded), the last quarter's tables and the chronicle. The page "
-                    "needs no server and no network.",
+                    "figures (embedded), one quarter's tables (the last, or --at) and the "
+                    "chronicle. The page needs no server and no network.",
     )
     parser.add_argument("folder", metavar="DIR",
                         help="a folder written by sim run or sim compare")
+    add_at_option(parser, "the report's tables")
     return parser
 
 
@@ -22,5 +25,5 @@ def main(args: argparse.Namespace) -> int:
     """Run ``sim report``."""
     from sim.whatif.report import write_report
 
-    print(f"report: {write_report(args.folder)}")
+    print(f"report: {write_report(args.folder, at=args.at)}")
     return 0

@@ -28,6 +28,13 @@ def add_uncertainty_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_at_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """The --at option: which quarter a command reports (default: the last)."""
+    parser.add_argument("--at", default=None, metavar="QUARTER",
+                        help=f"the quarter {what} reports, e.g. 2030Q4 (default: the last); "
+                             "one outside the run is an error naming the allowed range")
+
+
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim run`` to the command line."""
     parser = sub.add_parser(
@@ -48,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                              "differences from --branch-at on (docs/WHATIF.md)")
     parser.add_argument("--branch-at", default=None, metavar="QUARTER",
                         help="the quarter the branch's changes start, e.g. 2026Q3")
+    add_at_option(parser, "the printed table")
     parser.add_argument("--no-plot", action="store_true", help="skip influence.png")
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
     return parser
@@ -58,6 +66,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
     from sim.outputs.run import band_text, run_scenario, share_table, write_run
     from sim.scenario import load_scenario
+    from sim.scenario.calendar import quarter_labels, step_at
     from sim.whatif.uncertainty import plan_draws, resolve
 
     if args.replicates < 1:
@@ -69,6 +78,8 @@ def main(args: argparse.Namespace) -> int:
         branch = (args.branch_from, args.branch_at)
     scenario = load_scenario(args.scenario, args.overrides, seed=args.seed, steps=args.steps,
                              branch=branch)
+    if args.at is not None:  # a bad quarter fails before anything runs
+        step_at(quarter_labels(scenario.start, scenario.steps), args.at)
     uncertainty = resolve(args.uncertainty, args.replicates)
     draws = None
     if uncertainty.kind != "none":
@@ -80,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
         runs = recording.n_runs
         what = f"seed {scenario.seed}" if runs == 1 else f"{runs} seeds from {scenario.seed}"
         print(f"{scenario.name}: {scenario.steps} quarters, {what}")
-        print(share_table(recording, run=0 if runs == 1 else None))
+        print(share_table(recording, run=0 if runs == 1 else None, at=args.at))
         if runs > 1:
             print(f"mean {band_text(recording)}")
         elif draws is not None and draws.values:

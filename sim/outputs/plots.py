@@ -1,7 +1,9 @@
 """Figures: each power's influence share over time, one panel per state.
 
-Colours are the Okabe-Ito palette (distinguishable with the common colour-vision
-deficiencies); line styles differ too, so the figure also reads in grey.
+Each panel also shows the state's stability (grey, right axis) and the events that fired in it
+(vertical markers with short labels). Colours are the Okabe-Ito palette (distinguishable with
+the common colour-vision deficiencies); line styles differ too, so the figure also reads in grey.
+Units and axis labels come from :mod:`sim.outputs.units`.
 """
 
 from __future__ import annotations
@@ -15,17 +17,25 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sim.outputs.units import QUANTITIES, quantity  # noqa: E402
+from sim.scenario import EVENT_KINDS  # noqa: E402
+
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442",
              "#000000"]
 LINESTYLES = ["-", "--", "-.", ":"]
 
-METRICS = {
-    "share": ("Influence share", "share of influence (0-1)"),
-    "footprint": ("Economic footprint", "USD millions"),
-    "goodwill": ("Goodwill", "USD millions equivalent"),
-    "diplomatic": ("Diplomatic capital", "USD millions equivalent"),
-    "effort": ("Reactive effort", "effort (0 = baseline spending)"),
+STABILITY_COLOUR = "#777777"
+
+EVENT_LABELS = {
+    "border_accord": "accord",
+    "visit": "{power} visit",
+    "summit": "{power} summit",
+    "summit_cancelled": "{power} summit off",
+    "budget_change": "{power} budget x{factor:g}",
+    "destabilisation_campaign": "{power} campaign",
+    "stability_shock": "shock {delta:+.2f}",
 }
+"""Short labels of the event markers (fields from the scenario's event)."""
 
 
 def power_style(index: int) -> dict:
@@ -55,33 +65,33 @@ def panel_grid(n_panels: int) -> tuple[plt.Figure, np.ndarray]:
 
 
 def influence_figure(recording, metric: str = "share", title: str | None = None) -> plt.Figure:
-    """Plot a recording: one panel per state, a line per power.
+    """Plot a recording: one panel per state, a line per power, stability and events.
 
     With several runs (replicates) each line is the mean over runs, with a band from the 5th to
-    the 95th percentile.
+    the 95th percentile; the stability line is the mean over runs, and an event is marked if it
+    fired in any run (with the fraction of runs when not all).
 
     Args:
         recording: A :class:`sim.outputs.record.Recording`.
         metric: ``share``, ``footprint``, ``goodwill``, ``diplomatic`` or ``effort``.
         title: Figure title (default: the scenario's name).
     """
-    name, unit = METRICS[metric]
-    values = getattr(recording, metric)  # (T + 1, R, S, P)
+    shown = quantity(metric)
+    values = getattr(recording, metric).astype(np.float64) * shown.scale  # (T + 1, R, S, P)
     structure = recording.structure
     quarters = recording.quarters
     steps = np.arange(len(quarters))
     fig, axes = panel_grid(structure.n_states)
     runs = values.shape[1]
+    markers = event_markers(recording)
     for s, state in enumerate(structure.states):
         ax = axes.flat[s]
         for p, power in enumerate(structure.powers):
-            series = values[:, :, s, p].astype(np.float64)
+            series = values[:, :, s, p]
             style = power_style(p)
             label = structure.labels[power]
-            if runs == 1:
-                ax.plot(steps, series[:, 0], label=label, linewidth=1.8, **style)
-            else:
-                ax.plot(steps, series.mean(axis=1), label=label, linewidth=1.8, **style)
+            ax.plot(steps, series.mean(axis=1), label=label, linewidth=1.8, **style)
+            if runs > 1:
                 low, high = np.percentile(series, [5, 95], axis=1)
                 ax.fill_between(steps, low, high, color=style["color"], alpha=0.2, linewidth=0)
         ax.set_title(structure.labels[state], fontsize=10)
@@ -89,13 +99,20 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
         if metric == "share":
             ax.set_ylim(bottom=0)
         if s % axes.shape[1] == 0:
-            ax.set_ylabel(unit, fontsize=8)
+            ax.set_ylabel(shown.axis, fontsize=8)
         quarter_ticks(ax, quarters)
+        _stability(ax, recording.stability[:, :, s].astype(np.float64), steps,
+                   last_column=s % axes.shape[1] == axes.shape[1] - 1 or
+                   s == structure.n_states - 1)
+        _events(ax, [m for m in markers if m[2] is None or s in m[2]])
     handles, labels = axes.flat[0].get_legend_handles_labels()
+    handles.append(plt.Line2D([], [], color=STABILITY_COLOUR, linewidth=1.2, linestyle=":"))
+    labels.append(QUANTITIES["stability"].axis + " (right axis)")
     band = f" (mean of {runs} runs, band: 5th-95th percentile)" if runs > 1 else ""
     scenario = recording.scenario.name if recording.scenario is not None else ""
-    fig.suptitle(f"{title or scenario}: {name.lower()} by state{band}", fontsize=11)
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False)
+    fig.suptitle(f"{title or scenario}: {shown.name.lower()}, stability and events by state"
+                 f"{band}", fontsize=11)
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=8)
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
     if runs > 1:
         from sim.outputs.run import band_text
@@ -103,6 +120,55 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
         fig.text(0.995, 0.005, f"bands {band_text(recording)}", ha="right", va="bottom",
                  fontsize=7, color="#555555")
     return fig
+
+
+def _stability(ax: plt.Axes, stability: np.ndarray, steps: np.ndarray,
+               last_column: bool) -> None:
+    """Draw a state's stability (mean over runs) on a right-hand axis from 0 to 1."""
+    right = ax.twinx()
+    right.plot(steps, stability.mean(axis=1), color=STABILITY_COLOUR, linewidth=1.2,
+               linestyle=":")
+    right.set_ylim(0, 1)
+    right.tick_params(axis="y", labelsize=7, colors=STABILITY_COLOUR)
+    if last_column:
+        right.set_ylabel("stability (0-1)", fontsize=8, color=STABILITY_COLOUR)
+
+
+def _events(ax: plt.Axes, markers: list[tuple[int, str, set | None]]) -> None:
+    """Draw each event as a vertical line with its short label along it (one line a quarter)."""
+    by_step: dict[int, list[str]] = {}
+    for step, label, _ in markers:
+        by_step.setdefault(step, []).append(label)
+    for step, labels in by_step.items():
+        label = ", ".join(labels)
+        ax.axvline(step, color="black", linewidth=0.7, alpha=0.5, linestyle="--")
+        ax.text(step, 0.98, f" {label}", transform=ax.get_xaxis_transform(), rotation=90,
+                va="top", ha="left", fontsize=6, color="#333333")
+
+
+def event_markers(recording) -> list[tuple[int, str, set | None]]:
+    """The events that fired in any run: (step, short label, state indices or None for all).
+
+    An event that names no state (a budget change) is marked in every panel; one that fired in
+    only some runs says in how many.
+    """
+    s = recording.structure
+    fired = recording.fired  # (T + 1, R, E)
+    runs = fired.shape[1]
+    events = recording.scenario.events if recording.scenario is not None else None
+    markers = []
+    for t, e in zip(*np.nonzero(fired.any(axis=1)), strict=True):
+        kind = EVENT_KINDS[s.event_kind[e]]
+        power = s.labels[s.powers[s.event_power[e]]] if s.event_power[e] >= 0 else ""
+        spec = events[e].model_dump() if events is not None else {}
+        fields = {"factor": 1.0, "delta": 0.0, **spec, "power": power}
+        label = EVENT_LABELS.get(kind, kind.replace("_", " ")).format(**fields).strip()
+        count = int(fired[t, :, e].sum())
+        if count < runs:
+            label += f" ({count}/{runs} runs)"
+        where = set(np.nonzero(s.event_states[e])[0].tolist())
+        markers.append((int(t), label, where or None))
+    return markers
 
 
 def save(fig: plt.Figure, path: Path) -> None:

@@ -27,8 +27,10 @@ from sim.outputs.folders import (
     write_json,
 )
 from sim.outputs.record import TRAJECTORY_FIELDS, Recording, record
+from sim.outputs.units import FILE_UNITS, format_share
 from sim.scenario import Scenario
 from sim.scenario.branch import branch_step
+from sim.scenario.calendar import step_at
 
 if TYPE_CHECKING:
     from sim.whatif.uncertainty import Draws
@@ -158,7 +160,8 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
                 write_csv(recording.events(r), tmp / "runs" / f"events-seed{seed}.csv")
         if recording.draws is not None and recording.draws.values:
             write_csv(parameters_table(recording), tmp / "parameters.csv")
-        extra = {"run_id": destination.name, "uncertainty": uncertainty_entry(recording)}
+        extra = {"run_id": destination.name, "uncertainty": uncertainty_entry(recording),
+                 "units": FILE_UNITS}
         write_json(manifest(scenario, seeds, extra), tmp / "manifest.json")
         if plot:
             from sim.outputs.plots import influence_figure, save
@@ -167,22 +170,33 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
     return destination
 
 
-def share_table(recording: Recording, run: int | None = 0) -> str:
-    """A plain-text table of each power's share in each state, first and last quarter."""
+def share_table(recording: Recording, run: int | None = 0, at: str | None = None) -> str:
+    """A plain-text table of each power's influence share (%) in each state, first and ``at``.
+
+    Args:
+        recording: From :func:`run_scenario`.
+        run: Which run, or None for the mean over runs.
+        at: The quarter to report, e.g. ``2030Q4`` (default: the last).
+
+    Raises:
+        SimError: If ``at`` is not a quarter of the run.
+    """
     s = recording.structure
     quarters = recording.quarters
+    step = step_at(quarters, at)
     values = recording.share.astype(np.float64)
     values = values.mean(axis=1) if run is None else values[:, run]
-    first, last = values[0], values[-1]
+    first, last = values[0], values[step]
     width = max(len(s.labels[x]) for x in s.states) + 2
     head = f"{'influence share':<{width}}" + "".join(
-        f"{s.labels[p]:>22}" for p in s.powers) + f"{'residual':>22}"
-    arrow = f"{quarters[0]} -> {quarters[-1]}"
-    lines = [head, f"{'':<{width}}" + "".join(f"{arrow:>22}" for _ in range(len(s.powers) + 1))]
+        f"{s.labels[p]:>18}" for p in s.powers) + f"{'residual':>18}"
+    arrow = f"{quarters[0]} -> {quarters[step]}"
+    lines = [head, f"{'':<{width}}" + "".join(f"{arrow:>18}" for _ in range(len(s.powers) + 1))]
     for i, state in enumerate(s.states):
-        cells = [f"{first[i, p]:.3f} -> {last[i, p]:.3f}" for p in range(len(s.powers))]
-        cells.append(f"{1 - first[i].sum():.3f} -> {1 - last[i].sum():.3f}")
-        lines.append(f"{s.labels[state]:<{width}}" + "".join(f"{c:>22}" for c in cells))
+        pairs = [(first[i, p], last[i, p]) for p in range(len(s.powers))]
+        pairs.append((1 - first[i].sum(), 1 - last[i].sum()))
+        cells = [f"{format_share(a)} -> {format_share(b)}" for a, b in pairs]
+        lines.append(f"{s.labels[state]:<{width}}" + "".join(f"{c:>18}" for c in cells))
     return "\n".join(lines)
 
 

@@ -55,3 +55,31 @@ def quarter_labels(start: str, steps: int) -> list[str]:
     """Return the quarter labels of steps 0 to ``steps``."""
     first = quarter_index(start) - 1
     return [quarter_label(first + t) for t in range(steps + 1)]
+
+
+def step_at(quarters: list[str], at: str | None, option: str = "--at") -> int:
+    """Return the row of quarter ``at`` among a run's recorded quarters (default: the last).
+
+    Args:
+        quarters: The run's quarter labels, step 0 first (as :func:`quarter_labels` gives).
+        at: A quarter label such as ``2030Q4``, or None for the last quarter.
+        option: The option's name, for messages.
+
+    Returns:
+        The step whose row closes that quarter.
+
+    Raises:
+        SimError: (exit status 2) if ``at`` is not a quarter or lies outside the run.
+    """
+    from sim.errors import SimError
+
+    if at is None:
+        return len(quarters) - 1
+    allowed = f"give a quarter from {quarters[0]} to {quarters[-1]}"
+    try:
+        wanted = quarter_label(quarter_index(at))
+    except ValueError:
+        raise SimError(f"{option} {at!r}: not a quarter; {allowed}, e.g. {quarters[-1]}") from None
+    if wanted not in quarters:
+        raise SimError(f"{option} {at}: outside the run; {allowed}")
+    return quarters.index(wanted)

@@ -730,11 +730,24 @@ def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
         return f"{path}: unknown key; allowed here: {', '.join(allowed)}{did}"
     if kind == "missing":
         return f"{path}: required field is missing"
+    if kind in ("union_tag_invalid", "union_tag_not_found") and loc[0] == "events":
+        return _describe_event_kind(path, value)
     shown = "{...}" if isinstance(value, dict) else _show(value)
     if len(shown) > 60:
         shown = shown[:57] + "..."
     message = error["msg"].removeprefix("Value error, ")
     return f"{path}: {shown} is not allowed: {message}"
+
+
+def _describe_event_kind(path: str, event: Any) -> str:
+    """An event whose ``kind`` is missing or unknown: the allowed kinds and the nearest one."""
+    allowed = ", ".join(EVENT_KINDS)
+    if not isinstance(event, dict) or "kind" not in event:
+        return f"{path}.kind: required field is missing; allowed: {allowed}"
+    given = event["kind"]
+    hint = difflib.get_close_matches(str(given), EVENT_KINDS, n=1, cutoff=0.5)
+    did = f"; did you mean {hint[0]}?" if hint else ""
+    return f"{path}.kind: {_show(given)} is not a kind of event; allowed: {allowed}{did}"
 
 
 def _show(value: Any) -> str:

@@ -1,10 +1,18 @@
-"""A sweep's figures: sensitivity bars, and an output against one or two swept parameters."""
+"""A sweep's figures: sensitivity bars, and an output against one or two swept parameters.
+
+Axes carry plain names (:func:`sim.outputs.names.plain_name`), not field paths, and outputs
+read in their units (influence in %, total spending in USD bn); a heat map's colour bar says
+what it shows, in which unit, and the range it spans.
+"""
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 import pandas as pd
 
+from sim.outputs.names import output_axis, output_quantity, plain_name
 from sim.outputs.plots import OKABE_ITO, plt
 
 MAX_LEVELS = 40
@@ -37,9 +45,10 @@ def response_figure(summary: pd.DataFrame, output: str, x: str, y: str | None = 
         title: Figure title.
 
     """
+    name, shown = output_quantity(output)
     frame = pd.DataFrame({"x": _levels(summary[x])})
     for stat in ("mean", "p5", "p95"):
-        frame[stat] = summary[f"{output}_{stat}"].to_numpy()
+        frame[stat] = summary[f"{output}_{stat}"].to_numpy() * shown.scale
     if y is None:
         grouped = frame.groupby("x").mean().sort_index()
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
@@ -47,8 +56,8 @@ def response_figure(summary: pd.DataFrame, output: str, x: str, y: str | None = 
                 marker="o" if len(grouped) <= 20 else None, label="mean over seeds")
         ax.fill_between(grouped.index, grouped["p5"], grouped["p95"], color=OKABE_ITO[4],
                         alpha=0.2, linewidth=0, label="5th-95th percentile over seeds")
-        ax.set_xlabel(x, fontsize=8)
-        ax.set_ylabel(output)
+        ax.set_xlabel(plain_name(x), fontsize=8)
+        ax.set_ylabel(output_axis(output), fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, frameon=False)
     else:
@@ -60,10 +69,15 @@ def response_figure(summary: pd.DataFrame, output: str, x: str, y: str | None = 
         ax.set_xticklabels([f"{v:.3g}" for v in table.columns], rotation=45, fontsize=7)
         ax.set_yticks(range(len(table.index)))
         ax.set_yticklabels([f"{v:.3g}" for v in table.index], fontsize=7)
-        ax.set_xlabel(x, fontsize=8)
-        ax.set_ylabel(y, fontsize=8)
-        fig.colorbar(image, ax=ax, label=f"{output} (mean over seeds)")
-    ax.set_title(title or output, fontsize=10)
+        ax.set_xlabel(plain_name(x), fontsize=8)
+        ax.set_ylabel(plain_name(y), fontsize=8)
+        values = table.to_numpy()
+        low, high = np.nanmin(values), np.nanmax(values)
+        span = f"{shown.show(low / shown.scale)} to {shown.show(high / shown.scale)}"
+        bar = fig.colorbar(image, ax=ax)
+        bar.set_label(f"{output_axis(output)}, mean over seeds\n(colours span {span})",
+                      fontsize=8)
+    ax.set_title(title or name, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -72,8 +86,10 @@ def sensitivity_figure(table: pd.DataFrame, output: str, design: str,
                        title: str = "") -> plt.Figure:
     """Bar chart of one output's indices: S1 and ST (Sobol) or mu* and sigma (Morris).
 
-    Error bars are the 95 % bootstrap confidence intervals where SALib gives them.
+    Error bars are the 95 % bootstrap confidence intervals where SALib gives them. Parameters
+    read by their plain names; Morris effects are in the output's unit.
     """
+    name, shown = output_quantity(output)
     rows = table[table["output"] == output]
     names = list(rows["parameter"])
     pos = np.arange(len(names))
@@ -83,18 +99,20 @@ def sensitivity_figure(table: pd.DataFrame, output: str, design: str,
         ylabel = "Sobol index"
     else:
         bars = [("mu_star", "mu_star_conf", "mu* (mean |effect|)"), ("sigma", None, "sigma")]
-        ylabel = f"elementary effect on {output}"
+        unit = "percentage points" if shown.unit == "%" else shown.unit or "output units"
+        ylabel = f"elementary effect on {name}\n({unit})"
+    scale = 1.0 if design == "sobol" else shown.scale
     width = 0.38
     for i, (col, conf, label) in enumerate(bars):
-        err = rows[conf].to_numpy() if conf else None
-        ax.bar(pos + (i - 0.5) * width, rows[col].to_numpy(), width, yerr=err, capsize=3,
-               color=OKABE_ITO[i * 3], label=label)
+        err = rows[conf].to_numpy() * scale if conf else None
+        ax.bar(pos + (i - 0.5) * width, rows[col].to_numpy() * scale, width, yerr=err,
+               capsize=3, color=OKABE_ITO[i * 3], label=label)
     ax.set_xticks(pos)
-    ax.set_xticklabels([n.replace(".", ".\n", 2) for n in names], fontsize=7)
-    ax.set_ylabel(ylabel)
+    ax.set_xticklabels([textwrap.fill(plain_name(n), 18) for n in names], fontsize=7)
+    ax.set_ylabel(ylabel, fontsize=8)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
-    ax.set_title(title or f"{design.title()} sensitivity of {output}", fontsize=10)
+    ax.set_title(title or f"{design.title()} sensitivity of {name}", fontsize=10)
     fig.tight_layout()
     return fig

@@ -245,6 +245,8 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
         The number of diverged runs.
 
     """
+    from sim.outputs.names import output_quantity
+    from sim.outputs.units import SWEEP_FILE_UNITS
     from sim.sweep.figures import response_figure, sensitivity_figure
     from sim.sweep.store import save_figure as save
 
@@ -267,11 +269,13 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
         files.append("sensitivity.csv")
         skipped = [o for o in plan.outputs if o not in set(table["output"])]
         if output in set(table["output"]):
-            save(sensitivity_figure(table, output, spec.design, f"{plan.name}: {output}"),
+            save(sensitivity_figure(table, output, spec.design,
+                                    f"{plan.name}: {output_quantity(output)[0]}"),
                  folder / "sensitivity.png")
             files.append("sensitivity.png")
     x = spec.plot.x or plan.paths[0]
-    save(response_figure(summary, output, x, spec.plot.y, f"{plan.name}: {output}"),
+    save(response_figure(summary, output, x, spec.plot.y,
+                         f"{plan.name}: {output_quantity(output)[0]}"),
          folder / "response.png")
     files.append("response.png")
     n_diverged = int(summary["n_diverged"].sum())
@@ -290,6 +294,7 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
         "parameters": {p: s.model_dump(mode="json", exclude_none=True)
                        for p, s in spec.parameters.items()},
         "outputs": list(plan.outputs),
+        "units": SWEEP_FILE_UNITS,
         "n_diverged": n_diverged,
         "sensitivity_skipped": skipped,
         "scenario_sha256": plan.scenario.digest(),

@@ -27,7 +27,9 @@ import pandas as pd
 
 from sim.errors import SimError
 from sim.outputs.record import Recording
+from sim.outputs.units import FILE_UNITS, difference_label, quantity
 from sim.scenario import Scenario
+from sim.scenario.calendar import step_at
 
 if TYPE_CHECKING:
     from sim.whatif.uncertainty import Draws
@@ -84,8 +86,8 @@ class Comparison:
 
     @property
     def unit(self) -> str:
-        """Unit of the metric."""
-        return "share of influence (0-1)" if self.metric == "share" else "USD millions"
+        """Unit of the metric in the written tables (a fraction, or USD millions)."""
+        return FILE_UNITS[self.metric]
 
     def label_of(self, key: str) -> str:
         """Display name of a power or state key (from the first scenario)."""
@@ -103,17 +105,23 @@ class Comparison:
         """Paired difference, scenario ``index`` minus the first, (T + 1, R, S, P)."""
         return self.values(index) - self.values(0)
 
-    def table(self) -> pd.DataFrame:
-        """Return the last quarter's metric for each compared scenario, state and power.
+    def table(self, at: str | None = None) -> pd.DataFrame:
+        """Return one quarter's metric for each compared scenario, state and power.
 
-        Columns: scenario, baseline, quarter, state, power, metric, baseline_mean,
+        Columns: scenario, baseline, quarter, state, power, metric, unit, baseline_mean,
         scenario_mean, difference (mean of the paired differences), difference_p5,
         difference_p95 (the 90% interval), runs, band (what the interval spans: seeds only,
         or seeds and parameter draws). Rows of the first scenario against itself are left
         out; with two scenarios there is one row per (state, power).
+
+        Args:
+            at: The quarter, e.g. ``2030Q4`` (default: the last).
+
+        Raises:
+            SimError: If ``at`` is not a quarter of the run.
         """
         rows = []
-        last = len(self.quarters) - 1
+        last = step_at(self.quarters, at)
         base = self.values(0)[last]
         for i in range(1, len(self.scenarios)):
             other = self.values(i)[last]
@@ -124,7 +132,7 @@ class Comparison:
                     rows.append({
                         "scenario": self.labels[i], "baseline": self.labels[0],
                         "quarter": self.quarters[last], "state": state, "power": power,
-                        "metric": self.metric,
+                        "metric": self.metric, "unit": self.unit,
                         "baseline_mean": base[:, s, p].mean(),
                         "scenario_mean": other[:, s, p].mean(),
                         "difference": diff[:, s, p].mean(),
@@ -136,7 +144,7 @@ class Comparison:
     def trajectory_table(self) -> pd.DataFrame:
         """Per step: each scenario's mean and 5th-95th percentile, and the paired difference.
 
-        Columns: scenario, step, quarter, state, power, mean, p5, p95, difference,
+        Columns: scenario, step, quarter, state, power, unit, mean, p5, p95, difference,
         difference_p5, difference_p95 (the difference columns are 0 for the first scenario),
         band (what the bands span).
         """
@@ -151,7 +159,7 @@ class Comparison:
         }
         for i, label in enumerate(self.labels):
             values, diff = self.values(i), self.difference(i)
-            frame = pd.DataFrame({"scenario": label, **grid})
+            frame = pd.DataFrame({"scenario": label, **grid, "unit": self.unit})
             frame["mean"] = values.mean(axis=1).reshape(-1)
             low, high = np.percentile(values, INTERVAL, axis=1)
             frame["p5"], frame["p95"] = low.reshape(-1), high.reshape(-1)
@@ -289,25 +297,29 @@ def single_run(recording: Recording, run: int) -> Recording:
     return replace(recording, **changes)
 
 
-def format_table(comparison: Comparison) -> str:
-    """Return the last-quarter table as aligned plain text (for the terminal)."""
-    table = comparison.table()
-    metric = comparison.metric
-    digits = 3 if metric == "share" else 1
-    lines = [f"{metric} in {comparison.quarters[-1]}, mean of {len(comparison.seeds)} paired "
-             f"runs; difference = scenario - {comparison.labels[0]}, 90% interval of the paired "
-             "differences"]
+def format_table(comparison: Comparison, at: str | None = None) -> str:
+    """Return one quarter's table (default: the last) as aligned plain text (for the terminal).
+
+    Shares read in %, their differences in percentage points; stocks in USD bn.
+    """
+    table = comparison.table(at)
+    shown = quantity(comparison.metric)
+    quarter = table["quarter"].iloc[0]
+    lines = [f"{shown.name.lower()} in {quarter}, mean of {len(comparison.seeds)} paired runs; "
+             f"difference = scenario - {comparison.labels[0]} in "
+             f"{difference_label(comparison.metric)}, 90% interval of the paired differences"]
+    head = (f"{'state':<14}{'power':<10}{comparison.labels[0][:16]:>17}{'scenario':>17}"
+            f"{'difference':>17}{'90% interval':>30}")
     lines.append(f"intervals {comparison.band}")
-    head = (f"{'state':<14}{'power':<10}{comparison.labels[0][:14]:>15}{'scenario':>15}"
-            f"{'difference':>13}{'90% interval':>24}")
     for label in comparison.labels[1:]:
         lines += ["", f"{label} vs {comparison.labels[0]}", head]
         for row in table[table["scenario"] == label].itertuples():
-            interval = f"[{row.difference_p5:+.{digits}f}, {row.difference_p95:+.{digits}f}]"
+            low, high = (shown.show(v, signed=True)
+                         for v in (row.difference_p5, row.difference_p95))
             lines.append(
                 f"{comparison.label_of(row.state):<14}{comparison.label_of(row.power):<10}"
-                f"{row.baseline_mean:>15.{digits}f}{row.scenario_mean:>15.{digits}f}"
-                f"{row.difference:>+13.{digits}f}{interval:>24}"
+                f"{shown.show(row.baseline_mean):>17}{shown.show(row.scenario_mean):>17}"
+                f"{shown.show(row.difference, signed=True):>17}{f'[{low}, {high}]':>30}"
             )
     return "\n".join(lines)
 
@@ -423,18 +435,18 @@ def comparison_figure(comparison: Comparison, state: int):
     """
     import matplotlib.pyplot as plt
 
-    from sim.outputs.plots import METRICS, OKABE_ITO, quarter_ticks
+    from sim.outputs.plots import OKABE_ITO, quarter_ticks
 
     styles = ["-", "--", ":", "-."]
-    name, unit = METRICS[comparison.metric]
+    shown = quantity(comparison.metric)
     quarters = comparison.quarters
     steps = np.arange(len(quarters))
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
     low_q, high_q = INTERVAL
     for i, label in enumerate(comparison.labels):
-        values = comparison.values(i)[:, :, state]
-        diff = comparison.difference(i)[:, :, state]
+        values = comparison.values(i)[:, :, state] * shown.scale
+        diff = comparison.difference(i)[:, :, state] * shown.scale
         for p, power in enumerate(comparison.powers):
             colour = OKABE_ITO[p % len(OKABE_ITO)]
             style = styles[i % len(styles)]
@@ -450,8 +462,9 @@ def comparison_figure(comparison: Comparison, state: int):
             low, high = np.percentile(diff[:, :, p], INTERVAL, axis=1)
             bottom.fill_between(steps, low, high, color=colour, alpha=0.2, linewidth=0)
     bottom.axhline(0.0, color="black", linewidth=0.8)
-    top.set_ylabel(unit, fontsize=8)
-    bottom.set_ylabel(f"difference vs {comparison.labels[0]}", fontsize=8)
+    top.set_ylabel(shown.axis, fontsize=8)
+    bottom.set_ylabel(f"difference vs {comparison.labels[0]},\n"
+                      f"{difference_label(comparison.metric)}", fontsize=8)
     if comparison.metric == "share":
         top.set_ylim(bottom=0)
     for ax in (top, bottom):
@@ -459,7 +472,7 @@ def comparison_figure(comparison: Comparison, state: int):
         quarter_ticks(ax, quarters)
     top.legend(fontsize=7, ncol=2, frameon=False)
     runs = len(comparison.seeds)
-    top.set_title(f"{comparison.label_of(comparison.states[state])}: {name.lower()}"
+    top.set_title(f"{comparison.label_of(comparison.states[state])}: {shown.name.lower()}"
                   f" (mean of {runs} runs, band: 5th-{high_q:.0f}th percentile)", fontsize=10)
     bottom.set_title(f"paired difference with {comparison.labels[0]} "
                      f"(band: {low_q:.0f}th-{high_q:.0f}th percentile of the differences)",

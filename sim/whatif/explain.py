@@ -2,8 +2,11 @@
 
 The chronicle goes quarter by quarter and says what fired (events), which moves changed most
 (the first quarter lists the largest moves), and each reaction: who reacted to whom, what
-triggered it (the rival's perceived share, effort or spend) and how big the response was. Quiet
-quarters are skipped. It reads only a run folder written by ``sim run`` (or the ``runs/<label>``
+triggered it (the rival's perceived share, reactive spending or spend) and how big the response
+was. Quiet quarters are skipped. With a power, it ends with why: in each state, the rival moves,
+reactions and events in the quarters before the power's largest fall (and rise) in share.
+Numbers read as :mod:`sim.outputs.units` formats them (shares in %, spending in USD m per
+quarter). It reads only a run folder written by ``sim run`` (or the ``runs/<label>``
 folders of a comparison), so it explains exactly what was recorded.
 
 Typical use::
@@ -22,6 +25,14 @@ import pandas as pd
 
 from sim.errors import SimError
 from sim.outputs.folders import read_manifest
+from sim.outputs.names import CHANNEL_NAMES
+from sim.outputs.units import (
+    format_index,
+    format_share,
+    format_share_points,
+    format_usd_m,
+    format_usd_m_per_quarter,
+)
 
 MOVE_CHANGE = 0.10
 """A move is notable when it changed by at least this fraction of the previous quarter's..."""
@@ -30,7 +41,17 @@ MOVE_CHANGE_USD_M = 1.0
 """...and by at least this many USD millions (or started, or stopped)."""
 
 REACTION_MIN = 0.005
-"""Reactions whose effort change is smaller than this (in effort units) are not told."""
+"""Reactions whose change in reactive spending is smaller than this (USD m per quarter; a
+dimensionless effort level before the model's rewrite) are not told."""
+
+WHY_QUARTERS = 4
+"""The "why" section looks at the quarter of a fall or rise and this many quarters before it."""
+
+WHY_MIN_CHANGE = 0.0005
+"""A quarter's change in share smaller than this (0.05 percentage points) is not explained."""
+
+WHY_MIN_STABILITY = 0.02
+"""A change in a state's stability over the window smaller than this is not told."""
 
 
 class ExplainError(SimError):
@@ -80,6 +101,7 @@ class Chronicle:
         title: One line naming the scenario, the seed and the filters.
         question: The scenario's question ("" if none).
         quarters: (quarter label, sentences) for each quarter with something to tell.
+        why: Per state (with ``--power``), what preceded the power's largest fall and rise.
         outcome: Sentences on where the shares ended.
 
     """
@@ -87,6 +109,7 @@ class Chronicle:
     title: str
     question: str
     quarters: list[tuple[str, list[str]]] = field(default_factory=list)
+    why: list[str] = field(default_factory=list)
     outcome: list[str] = field(default_factory=list)
 
     def text(self) -> str:
@@ -100,6 +123,8 @@ class Chronicle:
             lines += [f"  - {s}" for s in sentences]
         if not self.quarters:
             lines += ["", "Nothing notable happened (no events, no changed moves, no reactions)."]
+        if self.why:
+            lines += ["", "Why"] + [f"  - {s}" for s in self.why]
         if self.outcome:
             lines += ["", "Outcome"] + [f"  - {s}" for s in self.outcome]
         return "\n".join(lines)
@@ -170,17 +195,14 @@ def _pick(name: str | None, known: list[str], run: RunFolder, kind: str) -> str 
                        f"{', '.join(known)}{extra}")
 
 
-def _money(value: float) -> str:
-    return f"USD {value:,.1f} m"
-
-
 def _spend_phrase(kind: str, amount: float, state: str) -> str:
+    money = format_usd_m_per_quarter(amount)
     return {
-        "invest": f"invested {_money(amount)} in {state}",
-        "soft_power": f"spent {_money(amount)} on soft power in {state}",
-        "diplomacy": f"spent {_money(amount)} on diplomacy in {state}",
-        "destabilise": f"spent {_money(amount)} destabilising {state}",
-    }.get(kind, f"spent {_money(amount)} on {kind} in {state}")
+        "invest": f"invested {money} in {state}",
+        "soft_power": f"spent {money} on soft power in {state}",
+        "diplomacy": f"spent {money} on diplomacy in {state}",
+        "destabilise": f"spent {money} destabilising {state}",
+    }.get(kind, f"spent {money} on {kind} in {state}")
 
 
 def _join(names: list[str]) -> str:
@@ -203,15 +225,15 @@ def describe_event(run: RunFolder, row: pd.Series) -> str:
         if spec.get("stability_gain"):
             text += f"; stability +{spec['stability_gain']:.2f}"
     elif kind == "visit":
-        text = f"{power} pays a state visit to {where}: +{spec.get('diplomatic_gain', 0):g} " \
-               "diplomatic capital"
+        text = (f"{power} pays a state visit to {where}: diplomatic capital "
+                f"{format_usd_m(spec.get('diplomatic_gain', 0), signed=True)}")
         if spec.get("goodwill_gain"):
-            text += f", +{spec['goodwill_gain']:g} goodwill"
+            text += f", goodwill {format_usd_m(spec['goodwill_gain'], signed=True)}"
     elif kind == "summit":
-        text = f"{power} holds a summit with {where}: +{spec.get('diplomatic_gain', 0):g} " \
-               "diplomatic capital in each"
+        text = (f"{power} holds a summit with {where}: diplomatic capital "
+                f"{format_usd_m(spec.get('diplomatic_gain', 0), signed=True)} in each")
         if spec.get("goodwill_gain"):
-            text += f", +{spec['goodwill_gain']:g} goodwill"
+            text += f", goodwill {format_usd_m(spec['goodwill_gain'], signed=True)}"
     elif kind == "summit_cancelled":
         delay = spec.get("delay")
         later = f"postponed by {delay} quarter{'s' * (delay != 1)}" if delay else "called off"
@@ -254,12 +276,12 @@ def _move_sentences(run: RunFolder, moves: pd.DataFrame, step: int, previous: di
         who, where = run.label(power), run.label(state)
         if amount == 0.0:
             sentences.append(f"{who} stopped its {kind.replace('_', ' ')} spending in {where} "
-                             f"(was {_money(before)}).")
+                             f"(was {format_usd_m_per_quarter(before)}).")
             continue
         text = f"{who} {_spend_phrase(kind, amount, where)}"
         if before is not None:
             direction = "up" if amount > before else "down"
-            text += f", {direction} from {before:,.1f}"
+            text += f", {direction} from {format_usd_m(before)}"
             text += f" ({(amount - before) / before:+.0%})" if before > 0 else " (new)"
         if largest.get(power) == (state, kind):
             text += " (its largest move this quarter)"
@@ -283,19 +305,21 @@ def _reaction_sentences(run: RunFolder, reactions: pd.DataFrame, effort_before: 
     for _, size, r in items[:limit]:
         who, rival, where = run.label(r.power), run.label(r.toward), run.label(r.state)
         verb = "raised" if size > 0 else "lowered"
-        head = f"{who} {verb} its effort in {where} by {abs(size):.2f}"
+        head = (f"{who} {verb} its reactive spending in {where} by "
+                f"{format_usd_m_per_quarter(abs(size))}")
         if r.kind == "threshold":
             spec = run.scenario.get("powers", {}).get(r.power, {}).get("reaction", {})
             threshold = spec.get(r.toward, {}).get("threshold")
-            limit_text = f" (threshold {threshold:.2f})" if threshold is not None else ""
-            why = f" after seeing {rival}'s perceived share at {r.signal:.3f}{limit_text}"
+            limit_text = f" (threshold {format_share(threshold)})" if threshold is not None else ""
+            why = f" after seeing {rival}'s perceived share at {format_share(r.signal)}{limit_text}"
         elif r.kind == "linear":
-            why = f" in answer to {rival}'s effort, seen at {r.signal:.2f}"
+            why = (f" in answer to {rival}'s reactive spending, seen at "
+                   f"{format_usd_m_per_quarter(r.signal)}")
         elif r.kind == "tit_for_tat":
-            why = f" to match {rival}'s visible spend of {_money(r.signal)}"
+            why = f" to match {rival}'s visible spend of {format_usd_m_per_quarter(r.signal)}"
         else:
             why = f" (standing grievance toward {rival})"
-        sentences.append(f"{head}{why}; its effort is now {r.effort_after:.2f}.")
+        sentences.append(f"{head}{why}; it is now {format_usd_m_per_quarter(r.effort_after)}.")
     return sentences, max(0, len(items) - limit)
 
 
@@ -389,6 +413,9 @@ def chronicle(folder: str | Path, power: str | None = None, state: str | None = 
         previous = {(r.power, r.state, r.kind): float(r.amount_usd_m) for r in now.itertuples()}
         if sentences:
             story.quarters.append((quarter_of.get(t, str(t)), sentences))
+    if power is not None:
+        story.why = _why(run, power, [s for s in states if state in (None, s)], run.events,
+                         limit)
     story.outcome = _outcome(run, power, state)
     return story
 
@@ -405,9 +432,127 @@ def _outcome(run: RunFolder, power: str | None, state: str | None) -> list[str]:
         start = rows[rows["step"] == first_step].set_index("power")["share"]
         end = rows[rows["step"] == last_step].set_index("power")["share"]
         leader = end.idxmax()
-        parts = [f"{run.label(p)} {start[p]:.3f} -> {end[p]:.3f}" for p in end.index
-                 if power is None or p == power]
+        parts = [f"{run.label(p)} {format_share(start[p])} -> {format_share(end[p])}"
+                 for p in end.index if power is None or p == power]
         lead = f"; {run.label(leader)} leads" if power is None else ""
         sentences.append(f"{run.label(s)}: share {', '.join(parts)}{lead}.")
     return sentences
 
+
+
+def _why(run: RunFolder, power: str, states: list[str], events: pd.DataFrame,
+         limit: int) -> list[str]:
+    """Per state, what preceded the power's largest fall and rise in share, and largest cut.
+
+    Three turning points per state: the power's largest fall in share from one quarter to the
+    next, its largest rise, and its largest cut in one kind of spending there (a retreat). For
+    each, the window is that quarter and the :data:`WHY_QUARTERS` before it; it names the events
+    there (an event naming no state, such as a budget change, counts everywhere), how the
+    state's stability moved, the rivals' moves in that state that changed most over the window,
+    the largest reactions toward the power there, and (for a change in share) the power's own
+    largest change in spending, the mechanism.
+    """
+    traj = run.trajectories
+    mine = traj[traj["power"] == power]
+    moves = run.moves[(run.moves["type"] == "move") & (run.moves["power"] == power)]
+    sentences = []
+    for state in states:
+        share = mine[mine["state"] == state].set_index("step")["share"].sort_index()
+        change = share.diff().iloc[1:]
+        if change.empty:
+            continue
+        for label, step in (("fall", change.idxmin()), ("rise", change.idxmax())):
+            delta = float(change[step])
+            if (delta >= 0 if label == "fall" else delta <= 0) or abs(delta) < WHY_MIN_CHANGE:
+                continue
+            head = (f"{run.label(state)}: {run.label(power)}'s largest {label} in share was in "
+                    f"{{quarter}} ({format_share_points(delta)}, to "
+                    f"{format_share(float(share[step]))})")
+            sentences.append(_why_sentence(run, power, state, int(step), head, events, limit))
+        spend = moves[moves["state"] == state].pivot_table(
+            index="step", columns="kind", values="amount_usd_m", aggfunc="sum")
+        spend = spend.reindex(change.index).fillna(0.0)
+        cuts = spend.diff().iloc[1:]
+        if not cuts.empty and float(cuts.min().min()) <= -MOVE_CHANGE_USD_M:
+            kind = str(cuts.min().idxmin())
+            step = int(cuts[kind].idxmin())
+            what = CHANNEL_NAMES.get(kind, kind.replace("_", " "))
+            head = (f"{run.label(state)}: {run.label(power)}'s largest cut in spending was in "
+                    f"its {what}, in {{quarter}} "
+                    f"({format_usd_m_per_quarter(float(cuts.loc[step, kind]), signed=True)}, "
+                    f"to {format_usd_m_per_quarter(float(spend.loc[step, kind]))})")
+            sentences.append(_why_sentence(run, power, state, step, head, events, limit,
+                                           own=False))
+    return sentences
+
+
+def _why_sentence(run: RunFolder, power: str, state: str, step: int, head: str,
+                  events: pd.DataFrame, limit: int, own: bool = True) -> str:
+    """One turning point: ``head`` (with ``{quarter}``), then what happened in the window."""
+    traj = run.trajectories
+    quarter_of = dict(zip(traj["step"], traj["quarter"], strict=False))
+    first = max(1, step - WHY_QUARTERS)
+    who = run.label(power)
+    causes = []
+    window = events[(events["step"] >= first) & (events["step"] <= step)]
+    for _, row in window.iterrows():
+        states = [x for x in str(row["states"]).split(";") if x and x != "nan"]
+        if not states or state in states:
+            causes.append(_short_event(run, row))
+    stability = traj[traj["state"] == state].drop_duplicates("step").set_index("step")
+    was, now = (float(stability.loc[t, "stability"]) for t in (first - 1, step))
+    if abs(now - was) >= WHY_MIN_STABILITY:
+        verb = "fell" if now < was else "rose"
+        causes.append(f"stability {verb} from {format_index(was)} to {format_index(now)}")
+    causes += _moved(run, power, state, first, step, limit, rivals=True)
+    reactions = run.moves[(run.moves["type"] == "reaction") & (run.moves["state"] == state)
+                          & (run.moves["toward"] == power) & (run.moves["step"] >= first)
+                          & (run.moves["step"] <= step)]
+    total = reactions.groupby("power", sort=True)["response"].sum()
+    for rival in total.abs().sort_values(ascending=False, kind="mergesort").index[:limit]:
+        if abs(total[rival]) >= REACTION_MIN:
+            verb = "raised" if total[rival] > 0 else "lowered"
+            causes.append(f"{run.label(rival)} {verb} its reactive spending toward {who} by "
+                          f"{format_usd_m_per_quarter(abs(float(total[rival])))}")
+    mine = _moved(run, power, state, first, step, 1, rivals=False) if own else []
+    span = f"{quarter_of[first]}-{quarter_of[step]}" if first < step else quarter_of[step]
+    text = f"{head.format(quarter=quarter_of[step])}. In {span}: " + (
+        "; ".join(causes) if causes else "no rival move, reaction or event there changed")
+    if mine:
+        text += "; " + mine[0].replace(f"{who} ", f"{who} itself ", 1)
+    return text + "."
+
+
+def _short_event(run: RunFolder, row: pd.Series) -> str:
+    """An event in a few words, e.g. "Russia's destabilisation campaign (2026Q1)"."""
+    who = run.label(row["power"]) if isinstance(row["power"], str) and row["power"] else ""
+    what = str(row["kind"]).replace("_", " ")
+    return f"{who}'s {what} ({row['quarter']})" if who else f"{what} ({row['quarter']})"
+
+
+def _moved(run: RunFolder, power: str, state: str, first: int, step: int, limit: int,
+           rivals: bool) -> list[str]:
+    """The moves in a state that changed most from the quarter before ``first`` to ``step``.
+
+    Notable as in the chronicle: by at least :data:`MOVE_CHANGE_USD_M` and :data:`MOVE_CHANGE`.
+
+    The quarter before ``first`` is the opening quarter (step 1) if ``first`` is step 1.
+    """
+    moves = run.moves[(run.moves["type"] == "move") & (run.moves["state"] == state)]
+    moves = moves[(moves["power"] != power) if rivals else (moves["power"] == power)]
+    start = max(first - 1, 1)  # step 0 has no moves: compare with the opening quarter
+    before = moves[moves["step"] == start].set_index(["power", "kind"])["amount_usd_m"]
+    after = moves[moves["step"] == step].set_index(["power", "kind"])["amount_usd_m"]
+    keys = sorted(set(before.index) | set(after.index))
+    changes = [(float(after.get(k, 0.0)) - float(before.get(k, 0.0)), k) for k in keys]
+    changes.sort(key=lambda item: (-abs(item[0]), item[1]))
+    told = []
+    changes = [(change, key) for change, key in changes if abs(change) >= MOVE_CHANGE_USD_M
+               and abs(change) >= MOVE_CHANGE * float(before.get(key, 0.0))]
+    for change, (who, kind) in changes[:limit]:
+        was, now = float(before.get((who, kind), 0.0)), float(after.get((who, kind), 0.0))
+        verb = "raised" if change > 0 else "cut"
+        what = CHANNEL_NAMES.get(kind, kind.replace("_", " "))
+        told.append(f"{run.label(who)} {verb} its {what} spending from "
+                    f"{format_usd_m(was)} to {format_usd_m_per_quarter(now)}")
+    return told

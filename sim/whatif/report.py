@@ -1,9 +1,11 @@
 """One self-contained HTML report for a run folder or a comparison folder.
 
 The page has the scenario's question, its parameters (powers, states, rules, events), the
-figures (embedded as base64 PNG data URIs), the tables of the last quarter, and the chronicle
-from :mod:`sim.whatif.explain`. It has inline CSS only: no scripts, no fonts, no links to
-fetch, so it opens offline from a file or an e-mail attachment. It is written atomically as
+figures (embedded as base64 PNG data URIs), the tables of one quarter (the last, or ``--at``),
+and the chronicle from :mod:`sim.whatif.explain`. Numbers read as :mod:`sim.outputs.units`
+formats them: shares in %, stocks in USD bn, spending in USD m per quarter. It has inline CSS
+only: no scripts, no fonts, no links to fetch, so it opens offline from a file or an e-mail
+attachment. It is written atomically as
 ``report.html`` inside the folder.
 
 Typical use::
@@ -24,6 +26,9 @@ import pandas as pd
 
 from sim.errors import SimError
 from sim.outputs.folders import read_manifest
+from sim.outputs.names import plain_name
+from sim.outputs.units import USD_M_PER_BN, difference_label, format_share, quantity
+from sim.scenario.calendar import step_at
 from sim.whatif.explain import Chronicle, ExplainError, chronicle
 
 REPORT_NAME = "report.html"
@@ -94,10 +99,10 @@ def parameter_tables(scenario: dict) -> str:
         )
         powers.append({
             "power": _label(scenario, "powers", key),
-            "invest (USD m/q)": float(budget.get("invest", 0.0)),
-            "soft power (USD m/q)": float(budget.get("soft_power", 0.0)),
-            "diplomacy (USD m/q)": float(budget.get("diplomacy", 0.0)),
-            "destabilise (USD m/q)": float(budget.get("destabilise", 0.0)),
+            "invest (USD m per quarter)": float(budget.get("invest", 0.0)),
+            "soft power (USD m per quarter)": float(budget.get("soft_power", 0.0)),
+            "diplomacy (USD m per quarter)": float(budget.get("diplomacy", 0.0)),
+            "destabilise (USD m per quarter)": float(budget.get("destabilise", 0.0)),
             "risk tolerance": float(p.get("risk_tolerance", 0.0)),
             "visibility": float(p.get("visibility", 0.0)),
             "restraint": float(p.get("restraint", 0.0)),
@@ -111,14 +116,14 @@ def parameter_tables(scenario: dict) -> str:
             "stability": float(s.get("stability", 0.0)),
             "border disputes": str(s.get("border_disputes", 0)),
             "openness": float(s.get("openness", 0.0)),
-            "autonomy (USD m)": float(s.get("autonomy", 0.0)),
+            "autonomy (USD bn)": float(s.get("autonomy", 0.0)) / USD_M_PER_BN,
         }
         initial = s.get("initial", {})
         for p in power_keys:
             stocks = [float(initial.get(c, {}).get(p, 0.0))
                       for c in ("footprint", "goodwill", "diplomatic")]
-            row[f"{_label(scenario, 'powers', p)} E/G/D (USD m)"] = "/".join(
-                f"{v:,.0f}" for v in stocks)
+            row[f"{_label(scenario, 'powers', p)} E/G/D (USD bn)"] = "/".join(
+                f"{v / USD_M_PER_BN:,.2f}" for v in stocks)
         states.append(row)
     parts = ["<h3>Powers</h3>", html_table(pd.DataFrame(powers), 2),
              "<h3>States</h3>", html_table(pd.DataFrame(states), 2)]
@@ -165,26 +170,60 @@ def chronicle_html(story: Chronicle) -> str:
     for quarter, sentences in story.quarters:
         items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
         parts.append(f'<h3>{html.escape(quarter)}</h3><ul class="chronicle">{items}</ul>')
+    if story.why:
+        items = "".join(f"<li>{html.escape(s)}</li>" for s in story.why)
+        parts.append(f"<h3>Why</h3><ul>{items}</ul>")
     if story.outcome:
         items = "".join(f"<li>{html.escape(s)}</li>" for s in story.outcome)
         parts.append(f"<h3>Outcome</h3><ul>{items}</ul>")
     return "\n".join(parts)
 
 
-def _last_quarter_shares(folder: Path, scenario: dict) -> tuple[str, pd.DataFrame]:
-    """Each power's share in each state in the last quarter (mean over seeds), and the quarter."""
+def _quarters(traj: pd.DataFrame) -> list[str]:
+    """The quarter labels of a trajectories table, in step order."""
+    return list(traj.drop_duplicates("step").sort_values("step")["quarter"].astype(str))
+
+
+def _shares_at(folder: Path, scenario: dict, at: str | None) -> tuple[str, pd.DataFrame]:
+    """Each power's share (%) in each state in one quarter (mean over seeds), and the quarter."""
     traj = pd.read_csv(folder / "trajectories.csv")
-    last = traj[traj["step"] == traj["step"].max()]
-    quarter = str(last["quarter"].iloc[0])
-    mean = last.groupby(["state", "power"], sort=False)["share"].mean().unstack("power")
+    step = step_at(_quarters(traj), at)
+    rows = traj[traj["step"] == step]
+    quarter = str(rows["quarter"].iloc[0])
+    mean = rows.groupby(["state", "power"], sort=False)["share"].mean().unstack("power")
     states = [s for s in scenario.get("states", {}) if s in mean.index] or list(mean.index)
     powers = [p for p in scenario.get("powers", {}) if p in mean.columns] or list(mean.columns)
     mean = mean.loc[states, powers]
     frame = pd.DataFrame({"state": [_label(scenario, "states", s) for s in states]})
     for p in powers:
-        frame[_label(scenario, "powers", p)] = mean[p].to_numpy(dtype=float)
-    frame["residual"] = 1.0 - mean.sum(axis=1).to_numpy(dtype=float)
+        frame[_label(scenario, "powers", p)] = [format_share(v) for v in mean[p]]
+    frame["residual"] = [format_share(1.0 - v) for v in mean.sum(axis=1)]
     return quarter, frame
+
+
+def _comparison_at(folder: Path, manifest: dict, at: str | None) -> tuple[str, pd.DataFrame]:
+    """The comparison's table for one quarter, formatted (from its trajectories.csv)."""
+    traj = pd.read_csv(folder / "trajectories.csv")
+    step = step_at(_quarters(traj), at)
+    rows = traj[traj["step"] == step]
+    shown = quantity(manifest.get("metric", "share"))
+    labels = manifest.get("labels") or list(dict.fromkeys(rows["scenario"]))
+    scenario = (manifest.get("scenarios") or [{}])[0]
+    base = rows[rows["scenario"] == labels[0]].set_index(["state", "power"])["mean"]
+    table = []
+    for label in labels[1:]:
+        for r in rows[rows["scenario"] == label].itertuples():
+            table.append({
+                "scenario": label,
+                "state": _label(scenario, "states", r.state),
+                "power": _label(scenario, "powers", r.power),
+                labels[0]: shown.show(base[(r.state, r.power)]),
+                "scenario value": shown.show(r.mean),
+                "difference": shown.show(r.difference, signed=True),
+                "90% interval": f"[{shown.show(r.difference_p5, signed=True)}, "
+                                f"{shown.show(r.difference_p95, signed=True)}]",
+            })
+    return str(rows["quarter"].iloc[0]), pd.DataFrame(table)
 
 
 def _meta(manifest: dict) -> str:
@@ -210,8 +249,8 @@ def _figures(folder: Path, names: list[str] | None = None) -> list[str]:
     return tags or ["<p>No figures in this folder (it was written with --no-plot).</p>"]
 
 
-def run_report(folder: Path, manifest: dict) -> str:
-    """Build the HTML page of a run folder."""
+def run_report(folder: Path, manifest: dict, at: str | None = None) -> str:
+    """Build the HTML page of a run folder, its table at quarter ``at`` (default: the last)."""
     scenario = manifest.get("scenario", {})
     name = scenario.get("name", folder.name)
     body = [f"<h1>{html.escape(name)}</h1>", _meta(manifest)]
@@ -221,7 +260,7 @@ def run_report(folder: Path, manifest: dict) -> str:
         body.append(f"<p>{html.escape(scenario['description'])}</p>")
     body += ["<h2>Parameters</h2>", parameter_tables(scenario), "<h2>Figures</h2>",
              *_figures(folder)]
-    quarter, shares = _last_quarter_shares(folder, scenario)
+    quarter, shares = _shares_at(folder, scenario, at)
     runs = len(manifest.get("seeds", []))
     over = f" (mean of {runs} runs)" if runs > 1 else ""
     body += [f"<h2>Influence shares in {html.escape(quarter)}{over}</h2>", html_table(shares)]
@@ -230,8 +269,8 @@ def run_report(folder: Path, manifest: dict) -> str:
     return _page(f"{name}: simulation report", body)
 
 
-def comparison_report(folder: Path, manifest: dict) -> str:
-    """Build the HTML page of a comparison folder."""
+def comparison_report(folder: Path, manifest: dict, at: str | None = None) -> str:
+    """Build the HTML page of a comparison folder, its table at quarter ``at`` (or the last)."""
     labels = manifest.get("labels", [])
     scenarios = manifest.get("scenarios", [])
     title = " vs ".join(labels) or folder.name
@@ -244,16 +283,16 @@ def comparison_report(folder: Path, manifest: dict) -> str:
     body.append(f"<p>Every scenario was run over the same {len(manifest.get('seeds', []))} "
                 f"seeds; differences are paired (same seed) and their interval is the "
                 f"5th-95th percentile of the paired differences (90%). Metric: "
-                f"<b>{html.escape(metric)}</b>.</p>")
+                f"<b>{html.escape(quantity(metric).axis)}</b>; differences in "
+                f"{html.escape(difference_label(metric))}.</p>")
     body.append(uncertainty_html(manifest))
     body.append("<h2>What differs</h2>")
     body.append(_differences(labels, scenarios))
     body.append("<h2>Figures</h2>")
     body += _figures(folder, manifest.get("figures") or None)
-    table = pd.read_csv(folder / "last_quarter.csv")
-    digits = 3 if metric == "share" else 1
-    body.append("<h2>Last quarter</h2>")
-    body.append(html_table(table.drop(columns=["metric"], errors="ignore"), digits))
+    quarter, table = _comparison_at(folder, manifest, at)
+    body.append(f"<h2>{html.escape(quantity(metric).name)} in {html.escape(quarter)}</h2>")
+    body.append(html_table(table))
     body.append("<h2>Parameters</h2>")
     for label, scenario in zip(labels, scenarios, strict=False):
         body += [f"<details><summary>{html.escape(label)}</summary>",
@@ -305,36 +344,44 @@ def _differences(labels: list[str], scenarios: list[dict]) -> str:
     for key in keys:
         values = [f.get(key, "") for f in flats]
         if any(v != values[0] for v in values[1:]):
-            rows.append({"field": key, **{label: str(v) for label, v in
+            name = plain_name(key)
+            field = key if name == key else f"{name} ({key})"
+            rows.append({"field": field, **{label: str(v) for label, v in
                                           zip(labels, values, strict=False)}})
     if not rows:
         return "<p>The scenarios have identical parameters.</p>"
     return html_table(pd.DataFrame(rows))
 
 
-def build_report(folder: str | Path) -> str:
+def build_report(folder: str | Path, at: str | None = None) -> str:
     """Return the HTML page for a run folder or a comparison folder.
+
+    Args:
+        folder: A folder written by ``sim run`` or ``sim compare``.
+        at: The quarter its tables report, e.g. ``2030Q4`` (default: the last).
 
     Raises:
         ReportError: If the folder is missing or is neither kind of results folder.
+        SimError: If ``at`` is not a quarter of the run.
 
     """
     path = Path(folder)
     manifest = read_manifest(path, ReportError, "a folder written by sim run or sim compare")
     if manifest.get("kind") == "comparison":
-        if not (path / "last_quarter.csv").is_file():
-            raise ReportError(f"{path}: the comparison folder has no last_quarter.csv")
-        return comparison_report(path, manifest)
+        if not (path / "trajectories.csv").is_file():
+            raise ReportError(f"{path}: the comparison folder has no trajectories.csv")
+        return comparison_report(path, manifest, at)
     if not (path / "trajectories.csv").is_file():
         raise ReportError(f"{path}: not a run folder (no trajectories.csv)")
-    return run_report(path, manifest)
+    return run_report(path, manifest, at)
 
 
-def write_report(folder: str | Path) -> Path:
+def write_report(folder: str | Path, at: str | None = None) -> Path:
     """Write ``report.html`` inside a run or comparison folder, atomically.
 
     Args:
         folder: A folder written by ``sim run`` or ``sim compare``.
+        at: The quarter its tables report (default: the last).
 
     Returns:
         The report's path.
@@ -343,7 +390,7 @@ def write_report(folder: str | Path) -> Path:
         ReportError: If the folder is not a results folder or cannot be written.
 
     """
-    page = build_report(folder)
+    page = build_report(folder, at)
     target = Path(folder) / REPORT_NAME
     try:
         handle, tmp = tempfile.mkstemp(prefix=".tmp-report-", suffix=".html", dir=target.parent)
