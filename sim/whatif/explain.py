@@ -40,9 +40,9 @@ MOVE_CHANGE = 0.10
 MOVE_CHANGE_USD_M = 1.0
 """...and by at least this many USD millions (or started, or stopped)."""
 
-REACTION_MIN = 0.005
-"""Reactions whose change in reactive spending is smaller than this (USD m per quarter; a
-dimensionless effort level before the model's rewrite) are not told."""
+REACTION_MIN = 0.5
+"""Reactions whose change in reactive spending is smaller than this (USD m per quarter) are
+not told."""
 
 WHY_QUARTERS = 4
 """The "why" section looks at the quarter of a fall or rise and this many quarters before it."""
