@@ -52,13 +52,13 @@ def test_discover_writes_the_box_and_the_box_holds_the_runs_it_claims(sweep, cap
     out = folders[0]
     assert f"results: {out}" in printed
     assert sorted(p.name for p in out.iterdir()) == [
-        "box.csv", "boxes.csv", "discover.json", "tradeoff.png", "trajectory.csv"]
+        "box.csv", "boxes.csv", "manifest.json", "tradeoff.png", "trajectory.csv"]
     runs = pd.read_parquet(sweep / "runs.parquet")
     y = runs.eval(outcome).to_numpy()
     assert 0 < y.sum() < len(y)
     trajectory = pd.read_csv(out / "trajectory.csv")
     box = pd.read_csv(out / "box.csv")
-    info = json.loads((out / "discover.json").read_text())
+    info = json.loads((out / "manifest.json").read_text())
     assert list(box["path"]) == [CHINA, RISK, VISIBILITY]
     # Recompute the chosen box's coverage and density from runs.parquet and its limits.
     inside = in_box(runs, box)

@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "Prints the chosen box (the densest with coverage at least "
                     "--min-coverage) and writes SWEEP_DIR/discover/<digest>/: trajectory.csv "
                     "(coverage and density of every box PRIM peeled), box.csv (the chosen "
-                    "box's limits), boxes.csv, tradeoff.png and discover.json. See "
+                    "box's limits), boxes.csv, tradeoff.png and manifest.json. See "
                     "docs/DISCOVER.md.",
     )
     parser.add_argument("sweep", metavar="SWEEP_DIR",

@@ -442,7 +442,7 @@ def write_discovery(found: Found, plot: bool = True) -> Path:
 
     Files: ``trajectory.csv`` (:attr:`Found.trajectory`), ``box.csv`` (the chosen box,
     :meth:`Found.box_table`), ``boxes.csv`` (every box's limits, :meth:`Found.all_boxes`),
-    ``tradeoff.png`` (:func:`tradeoff_figure`) and ``discover.json`` (the outcome, options,
+    ``tradeoff.png`` (:func:`tradeoff_figure`) and ``manifest.json`` (the outcome, options,
     rule, counts and chosen box, versions and command).
 
     Returns:
@@ -483,5 +483,5 @@ def write_discovery(found: Found, plot: bool = True) -> Path:
             "versions": versions() | {"ema_workbench": version("ema_workbench")},
             "git_commit": git_commit(),
             "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        }, tmp / "discover.json")
+        }, tmp / "manifest.json")
     return destination
