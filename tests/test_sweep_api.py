@@ -52,4 +52,4 @@ def test_api_errors_name_the_field():
 
 def test_from_file_matches_the_cli_file(tmp_path):
     plan = Sweep.from_file(ROOT / "scenarios" / "sweeps" / "reaction_sobol.yaml").plan()
-    assert plan.spec.design == "sobol" and len(plan.paths) == 5
+    assert plan.spec.design == "sobol" and len(plan.paths) == 6
