@@ -235,8 +235,12 @@ def atomic_folder(destination: Path):
 
 def inside(base: Path, *parts: str) -> Path:
     """Join ``parts`` under ``base`` and refuse a result that escapes it."""
-    base = Path(base).resolve()
-    path = base.joinpath(*parts).resolve()
+    try:
+        base = Path(base).resolve()
+        path = base.joinpath(*parts).resolve()
+    except (RuntimeError, OSError):
+        raise OutputError(f"{Path(base).joinpath(*parts)}: the path is a symlink loop (a link "
+                          "that leads back to itself); give another --out") from None
     if base != path and base not in path.parents:
         raise OutputError(f"{path} is outside {base}")
     return path

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import compile_scenario, make_batch, repeat
+from sim.limits import check_replicates
 from sim.outputs.folders import (
     atomic_folder,
     inside,
@@ -31,7 +32,13 @@ from sim.scenario.branch import branch_step
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
-    """Seeds of a run's replicates: ``seed, seed + 1, ...`` (each replayable with ``--seed``)."""
+    """Seeds of a run's replicates: ``seed, seed + 1, ...`` (each replayable with ``--seed``).
+
+    Raises:
+        OptionError: For more replicates than :data:`sim.limits.MAX_REPLICATES`, or seeds
+            past :data:`sim.limits.MAX_SEED`.
+    """
+    check_replicates(replicates, seed)
     return [seed + i for i in range(replicates)]
 
 

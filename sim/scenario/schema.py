@@ -33,6 +33,8 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 
 
 FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_TINY = 1.401298464324817e-45
+"""The smallest positive float32 (a subnormal); a non-zero number below it rounds to 0."""
 """Largest finite float32: a scenario in float32 precision may not hold a larger number."""
 
 
@@ -487,7 +489,24 @@ def _too_big_for_float32(node: Any, path: str = "") -> list[str]:
     if isinstance(node, float) and abs(node) > FLOAT32_MAX:
         return [f"{path[:-1]}: {node:g} is too large for precision float32 (at most "
                 f"{FLOAT32_MAX:.3g}); use a smaller number or precision: float64"]
+    if isinstance(node, float) and node != 0 and abs(node) <= FLOAT32_TINY / 2:
+        return [f"{path[:-1]}: {node:g} is too small for precision float32: it would round to "
+                f"0 (the smallest positive float32 is {FLOAT32_TINY:.3g}); give 0, a larger "
+                "number, or precision: float64"]
     return []
+
+
+def _too_many_actors(data: dict[str, Any]) -> list[str]:
+    """Refuse more powers or states than :mod:`sim.limits` allows, before building anything."""
+    from sim.limits import MAX_POWERS, MAX_STATES
+
+    problems = []
+    for group, limit in (("powers", MAX_POWERS), ("states", MAX_STATES)):
+        actors = data.get(group)
+        if isinstance(actors, dict) and len(actors) > limit:
+            problems.append(f"{group}: {len(actors):,} {group} named; at most {limit} are "
+                            f"allowed (sim.limits.MAX_{group.upper()})")
+    return problems
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
@@ -582,6 +601,9 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> Scenario:
     """
     if "extends" in data:
         raise ScenarioError(source, ["extends: resolve it with load_scenario(), not validate()"])
+    too_many = _too_many_actors(data)
+    if too_many:
+        raise ScenarioError(source, too_many)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
