@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -112,14 +113,14 @@ class SweepStore:
 
         """
         plan_file = self.folder / "plan.json"
-        if self.folder.exists():
+        if self.folder.is_dir():
             if not plan_file.is_file() and any(self.folder.iterdir()):
                 raise OutputError(f"{self.folder} exists and is not a sweep results folder; "
                                   "move it away or rename the sweep")
             if plan_file.is_file() and fresh:
-                shutil.rmtree(self.folder)
+                self._empty()
             elif plan_file.is_file():
-                old = json.loads(plan_file.read_text())
+                old = read_plan_file(plan_file, SweepMismatchError)
                 if old.get("digest") != plan["digest"]:
                     raise SweepMismatchError(
                         f"{self.folder} holds results of a different sweep (its scenario, "
@@ -136,6 +137,51 @@ class SweepStore:
         if not plan_file.is_file():
             # Not sorted: the scenario's actor order is the engine's axis order.
             write_text(json.dumps(plan, indent=2) + "\n", plan_file)
+
+    def _empty(self) -> None:
+        """Remove everything in the sweep folder (``--fresh``), keeping the folder itself.
+
+        The folder stays because it carries the lock of the sweep writing into it.
+        """
+        for path in self.folder.iterdir():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+    def verified(self, chunks: list, trajectories: bool = False) -> set[int]:
+        """Return the chunks whose parts are complete and readable; forget damaged ones.
+
+        A part is checked from its Parquet footer (cheap): it must open and hold the chunk's
+        number of rows. A chunk whose parts are truncated, foreign or missing is computed
+        again: its runs part, which marks it done, is removed. Parts of chunks that are not
+        in this sweep (a higher index) are ignored.
+
+        Args:
+            chunks: The sweep's chunks (:func:`sim.sweep.layout.chunks`).
+            trajectories: Whether the sweep keeps trajectories (their part is checked too).
+        """
+        done = self.done()
+        good = set()
+        for chunk in chunks:
+            if chunk.index not in done:
+                continue
+            if self._intact(chunk, trajectories):
+                good.add(chunk.index)
+            else:
+                print(f"{self.folder}: chunk {chunk.index}'s parts are damaged or foreign; "
+                      "computing it again", file=sys.stderr)
+                self.part("runs", chunk.index).unlink(missing_ok=True)
+        return good
+
+    def _intact(self, chunk, trajectories: bool) -> bool:
+        """Whether a chunk's parts open and hold its number of runs and samples."""
+        i = chunk.index
+        if _rows(self.part("runs", i)) != chunk.n_runs:
+            return False
+        if _rows(self.part("summary", i)) != chunk.n_samples:
+            return False
+        return not trajectories or _rows(self.part("trajectories", i)) is not None
 
     def clean(self) -> None:
         """Remove temporary files a killed sweep left behind."""
@@ -167,6 +213,38 @@ class SweepStore:
             write_parquet(trajectories, self.part("trajectories", index))
         write_parquet(summary, self.part("summary", index), compression="lz4")
         write_parquet(runs, self.part("runs", index), compression="lz4")
+
+
+def _rows(path: Path) -> int | None:
+    """Rows in a Parquet file, read from its footer; None if it is missing or unreadable."""
+    try:
+        return pq.read_metadata(path).num_rows
+    except (OSError, pa.ArrowException):
+        return None
+
+
+def read_plan_file(path: Path, error: type[SimError]) -> dict:
+    """Read a sweep's plan.json, refusing a damaged or foreign one with ``error``.
+
+    Args:
+        path: The plan.json.
+        error: The SimError subclass to raise (the command's own).
+    """
+    try:
+        plan = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{path}: damaged, not readable JSON ({exc}); start the sweep again with "
+                    "--fresh (its finished chunks cannot be checked without it)") from None
+    missing = [k for k in PLAN_KEYS if not isinstance(plan, dict) or k not in plan]
+    if missing:
+        raise error(f"{path}: not a sweep plan written by sim sweep (no {', '.join(missing)}); "
+                    "start the sweep again with --fresh, or give another folder")
+    return plan
+
+
+PLAN_KEYS = ("digest", "name", "source", "sweep", "scenario", "paths", "n_runs",
+             "seeds_per_sample", "chunk_samples", "n_chunks", "trajectories")
+"""Keys every plan.json holds (sim.sweep.runner.plan_document)."""
 
 
 class OrderedMerge:
