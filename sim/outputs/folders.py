@@ -125,9 +125,15 @@ def read_manifest(folder: Path, error: type[SimError], needs: str,
     if not manifest_path.is_file():
         raise error(f"{path}: not {what} (no manifest.json); give {needs}")
     try:
-        return json.loads(manifest_path.read_text())
+        data = json.loads(manifest_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise error(f"{manifest_path}: not readable JSON ({exc})") from None
+    except OSError as exc:
+        raise error(f"{manifest_path}: cannot be read ({exc.strerror})") from None
+    if not isinstance(data, dict):
+        raise error(f"{manifest_path}: not a manifest written by sim (a JSON "
+                    f"{type(data).__name__}, not an object); give {needs}")
+    return data
 
 
 def write_json(data: dict, path: Path) -> None:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from sim.errors import SimError
 from sim.outputs.folders import read_manifest
+from sim.outputs.readers import TRAJECTORY_COLUMNS, check_run_manifest, read_table
 from sim.whatif.explain import Chronicle, ExplainError, chronicle
 
 REPORT_NAME = "report.html"
@@ -173,7 +174,7 @@ def chronicle_html(story: Chronicle) -> str:
 
 def _last_quarter_shares(folder: Path, scenario: dict) -> tuple[str, pd.DataFrame]:
     """Each power's share in each state in the last quarter (mean over seeds), and the quarter."""
-    traj = pd.read_csv(folder / "trajectories.csv")
+    traj = read_table(folder / "trajectories.csv", ReportError, TRAJECTORY_COLUMNS)
     last = traj[traj["step"] == traj["step"].max()]
     quarter = str(last["quarter"].iloc[0])
     mean = last.groupby(["state", "power"], sort=False)["share"].mean().unstack("power")
@@ -248,7 +249,7 @@ def comparison_report(folder: Path, manifest: dict) -> str:
     body.append(_differences(labels, scenarios))
     body.append("<h2>Figures</h2>")
     body += _figures(folder, manifest.get("figures") or None)
-    table = pd.read_csv(folder / "last_quarter.csv")
+    table = read_table(folder / "last_quarter.csv", ReportError, ())
     digits = 3 if metric == "share" else 1
     body.append("<h2>Last quarter</h2>")
     body.append(html_table(table.drop(columns=["metric"], errors="ignore"), digits))
@@ -297,10 +298,20 @@ def build_report(folder: str | Path) -> str:
     if manifest.get("kind") == "comparison":
         if not (path / "last_quarter.csv").is_file():
             raise ReportError(f"{path}: the comparison folder has no last_quarter.csv")
+        shapes = {"labels": list, "scenarios": list, "runs": dict, "seeds": list}
+        bad = [k for k, kind in shapes.items() if not isinstance(manifest.get(k, kind()), kind)]
+        if bad or not all(isinstance(s, dict) for s in manifest.get("scenarios", [])):
+            raise ReportError(f"{path / 'manifest.json'}: not a comparison manifest written by "
+                              f"sim compare ({', '.join(bad) or 'scenarios'} damaged); run the "
+                              "comparison again")
         return comparison_report(path, manifest)
     if not (path / "trajectories.csv").is_file():
         raise ReportError(f"{path}: not a run folder (no trajectories.csv)")
-    return run_report(path, manifest)
+    check_run_manifest(manifest, path / "manifest.json", ReportError)
+    try:
+        return run_report(path, manifest)
+    except ExplainError as exc:  # the chronicle met a damaged file: the report's own words
+        raise ReportError(str(exc)) from None
 
 
 def write_report(folder: str | Path) -> Path:
