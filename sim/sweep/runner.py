@@ -242,10 +242,13 @@ def _run_locked(plan: SweepPlan, folder: Path, workers: int, scheduler: Any, fre
     except BrokenProcessPool:
         merge.abort()
         bar.close()
+        finished = len(done) + computed
+        kept = (f"{finished} of {len(all_chunks)} chunks are done and kept in {folder}; run "
+                "the same command again to resume from them" if finished else
+                "no chunk had finished; run the same command again")
         raise SweepWorkerLost(
-            f"a worker process died (killed, or out of memory) after {computed} new chunks "
-            f"({len(done) + computed} of {len(all_chunks)} done, kept in {folder}); run the "
-            "same command again to resume from them (fewer --workers if memory is short)"
+            f"a worker process died (killed, or out of memory); {kept} (with fewer --workers "
+            "if memory is short)"
         ) from None
     except OSError as exc:
         merge.abort()

@@ -175,13 +175,18 @@ class SweepStore:
         return good
 
     def _intact(self, chunk, trajectories: bool) -> bool:
-        """Whether a chunk's parts open and hold its number of runs and samples."""
+        """Whether a chunk's parts open and hold its runs (or samples), by their ids."""
         i = chunk.index
-        if _rows(self.part("runs", i)) != chunk.n_runs:
+        runs = (int(chunk.run_ids[0]), int(chunk.run_ids[-1]))
+        samples = (chunk.first_sample, chunk.first_sample + chunk.n_samples - 1)
+        if _span(self.part("runs", i), "run_id") != (chunk.n_runs, *runs):
             return False
-        if _rows(self.part("summary", i)) != chunk.n_samples:
+        if _span(self.part("summary", i), "sample_id") != (chunk.n_samples, *samples):
             return False
-        return not trajectories or _rows(self.part("trajectories", i)) is not None
+        if not trajectories:
+            return True
+        span = _span(self.part("trajectories", i), "run_id")
+        return span is not None and span[1:] == runs
 
     def clean(self) -> None:
         """Remove temporary files a killed sweep left behind."""
@@ -215,11 +220,19 @@ class SweepStore:
         write_parquet(runs, self.part("runs", index), compression="lz4")
 
 
-def _rows(path: Path) -> int | None:
-    """Rows in a Parquet file, read from its footer; None if it is missing or unreadable."""
+def _span(path: Path, column: str) -> tuple[int, int, int] | None:
+    """(rows, smallest, largest value of ``column``) of a Parquet file, from its footer.
+
+    None if the file is missing, unreadable, or has no such column or statistics.
+    """
     try:
-        return pq.read_metadata(path).num_rows
-    except (OSError, pa.ArrowException):
+        meta = pq.read_metadata(path)
+        index = meta.schema.names.index(column)
+        stats = [meta.row_group(g).column(index).statistics for g in range(meta.num_row_groups)]
+        if not stats or not all(s is not None and s.has_min_max for s in stats):
+            return None
+        return meta.num_rows, min(int(s.min) for s in stats), max(int(s.max) for s in stats)
+    except (OSError, ValueError, pa.ArrowException):
         return None
 
 
