@@ -289,3 +289,15 @@ def test_a_sweep_folder_that_is_a_file_is_refused(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "not a folder" in result.stderr or "in the way" in result.stderr
     assert (out / "race").read_text() == "in the way\n"
+
+
+def test_a_sweep_whose_scenario_is_a_symlink_loop_is_refused(tmp_path):
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(tmp_path / "loop-2.yaml")
+    (tmp_path / "loop-2.yaml").symlink_to(loop)
+    sweep = write_sweep(tmp_path, scenario=str(loop))
+    out = tmp_path / "results"
+    err = assert_refused(run_sim("sweep", sweep, "--out", out), out)
+    assert "symlink loop" in err and "loop.yaml" in err
+    err = assert_refused(run_sim("sweep", loop, "--out", out), out)
+    assert "symlink loop" in err
