@@ -444,3 +444,22 @@ def test_no_help_text_shows_a_doubled_percent_sign():
         assert result.returncode == 0, result.stderr
         assert "%%" not in result.stdout, (command, result.stdout)
     assert "90% interval" in " ".join(run_sim("compare", "--help").stdout.split())
+
+
+def test_a_full_disk_while_writing_a_report_leaves_nothing(run_folder, tmp_path, monkeypatch):
+    import sim.whatif.report as report
+
+    folder = tmp_path / "run"
+    shutil.copytree(run_folder, folder)
+    before = sorted(p.name for p in folder.iterdir())
+    real = os.replace
+
+    def full(src, dst, *args, **kwargs):
+        if str(dst).endswith("report.html"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(report.os, "replace", full)
+    status, err = run_in_process("report", folder)
+    assert status == 2 and "No space left on device" in err and "Traceback" not in err
+    assert sorted(p.name for p in folder.iterdir()) == before

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import SimError
-from sim.outputs.folders import read_manifest
+from sim.outputs.folders import output_failure, read_manifest
 from sim.outputs.readers import TRAJECTORY_COLUMNS, check_run_manifest, read_table
 from sim.whatif.explain import Chronicle, ExplainError, chronicle
 
@@ -338,7 +338,9 @@ def write_report(folder: str | Path) -> Path:
             out.write(page)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ReportError(str(output_failure(exc, target))) from None
         raise
     return target
