@@ -301,3 +301,21 @@ def test_a_sweep_whose_scenario_is_a_symlink_loop_is_refused(tmp_path):
     assert "symlink loop" in err and "loop.yaml" in err
     err = assert_refused(run_sim("sweep", loop, "--out", out), out)
     assert "symlink loop" in err
+
+
+def test_an_unforeseen_os_error_is_a_plain_message(finished_sweep, tmp_path, monkeypatch,
+                                                    capsys):
+    import sim.sweep.replay as replay
+    from sim.cli.main import main
+
+    _, out = copy_of(finished_sweep, tmp_path)
+
+    def full(text, path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(replay, "write_text", full)  # replay.json, written after the run folder
+    status = main(["replay", str(out / "race"), "3", "--out", str(tmp_path / "replay"),
+                   "--no-plot"])
+    err = capsys.readouterr().err
+    assert status == 2 and "No space left on device" in err and "replay.json" in err
+    assert "Traceback" not in err
