@@ -92,7 +92,8 @@ def merge_branch(data: dict[str, Any], path: str | Path,
     if cli is None and parent_path == me:
         raise ScenarioError(source, ["branch.from: a scenario cannot branch from itself"])
     chain = _BRANCHING.get()
-    if parent_path in (*chain, me):
+    # From the command line a scenario may branch from its own file (its --set changes).
+    if parent_path in ((*chain, me) if cli is None else chain):
         cycle = " -> ".join(p.name for p in (*chain, me, parent_path))
         raise ScenarioError(source, [f"branch.from: cycle {cycle}; a branch's parents cannot "
                                      "lead back to it"])

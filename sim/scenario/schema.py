@@ -12,6 +12,7 @@ openness, probabilities and tolerances are fractions in [0, 1].
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -453,7 +454,8 @@ def _cross_check(scenario: Scenario) -> list[str]:
             for name in getattr(state.initial, channel):
                 actor(f"states.{key}.initial.{channel}.{name}", name, powers, "power")
     if scenario.precision == "float32":
-        problems += _too_big_for_float32(scenario.model_dump(mode="python"))
+        dumped = scenario.model_dump(mode="python")
+        problems += _too_big_for_float32(dumped) + _underflow_float32(dumped)
     end_step = scenario.steps
     for i, event in enumerate(scenario.events):
         path = f"events.{i}"
@@ -489,10 +491,44 @@ def _too_big_for_float32(node: Any, path: str = "") -> list[str]:
     if isinstance(node, float) and abs(node) > FLOAT32_MAX:
         return [f"{path[:-1]}: {node:g} is too large for precision float32 (at most "
                 f"{FLOAT32_MAX:.3g}); use a smaller number or precision: float64"]
+    return []
+
+
+def _tiny_for_float32(node: Any, path: tuple = ()) -> list[tuple[tuple, float]]:
+    """(path, value) of each non-zero number that float32 rounds to 0."""
+    if isinstance(node, dict):
+        return [t for k, v in node.items() for t in _tiny_for_float32(v, (*path, k))]
+    if isinstance(node, list):
+        return [t for i, v in enumerate(node) for t in _tiny_for_float32(v, (*path, i))]
     if isinstance(node, float) and node != 0 and abs(node) <= FLOAT32_TINY / 2:
-        return [f"{path[:-1]}: {node:g} is too small for precision float32: it would round to "
-                f"0 (the smallest positive float32 is {FLOAT32_TINY:.3g}); give 0, a larger "
-                "number, or precision: float64"]
+        return [(path, node)]
+    return []
+
+
+def _underflow_float32(data: dict[str, Any]) -> list[str]:
+    """Numbers float32 rounds to 0 in fields where 0 is not allowed (an autonomy of 1e-46).
+
+    Elsewhere a number that small is as good as 0 (a noise of 1e-200 is no noise), so it is
+    accepted; where 0 is refused (a divisor), the run would divide by zero.
+    """
+    tiny = _tiny_for_float32(data)
+    if not tiny:
+        return []
+    zeroed = copy.deepcopy(data)
+    for path, _ in tiny:
+        node = zeroed
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = 0.0
+    try:
+        Scenario.model_validate(zeroed)
+    except ValidationError as exc:
+        refused = {tuple(str(p) for p in e["loc"]) for e in exc.errors()}
+        named = [(p, v) for p, v in tiny if tuple(map(str, p)) in refused] or tiny
+        return [f"{'.'.join(map(str, p))}: {v:g} is too small for precision float32: it would "
+                f"round to 0, which is not allowed here (the smallest positive float32 is "
+                f"{FLOAT32_TINY:.3g}); give a larger number, or precision: float64"
+                for p, v in named]
     return []
 
 
