@@ -9,6 +9,10 @@ class SimError(Exception):
     exit_code = 2
 
 
+class OptionError(SimError):
+    """A command-line option (or its API argument) whose value is not allowed."""
+
+
 MAX_PROBLEMS_SHOWN = 8
 """A message lists at most this many problems (all are kept in ``ScenarioError.problems``)."""
 

@@ -2,56 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import nbformat
 import pytest
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
-from traitlets import default
-
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ["01_quickstart.ipynb", "02_what_if.ipynb", "03_reaction_sensitivity.ipynb"]
-
-
-class _ThisInterpreter(KernelSpecManager):
-    """Kernel specs whose ``python3`` kernel is this interpreter's ipykernel.
-
-    CI runs in a fresh virtual environment that may have no kernelspec installed; using the
-    running interpreter makes the kernel see the same installed packages as the tests.
-    """
-
-    def get_kernel_spec(self, kernel_name):
-        if kernel_name != "python3":
-            return super().get_kernel_spec(kernel_name)
-        return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            display_name="Python 3 (tests)", language="python",
-        )
-
-
-class _Kernel(AsyncKernelManager):
-    """A kernel manager that starts :class:`_ThisInterpreter`'s ``python3`` kernel."""
-
-    @default("kernel_spec_manager")
-    def _default_kernel_spec_manager(self) -> KernelSpecManager:
-        return _ThisInterpreter(data_dir=self.data_dir)
-
-
-def execute(name: str) -> nbformat.NotebookNode:
-    """Run a notebook in a fresh kernel, from the notebooks folder, and return it."""
-    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    # The client makes (and so shuts down) its own kernel manager; a manager passed in with
-    # km= is left running, which stalled the next notebook for two minutes.
-    client = NotebookClient(
-        notebook, kernel_manager_class=_Kernel, kernel_name="python3", timeout=120,
-        allow_errors=False,
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    )
-    client.execute()
-    return notebook
+from notebook_runner import NAMES, NOTEBOOKS, execute
 
 
 def outputs(notebook: nbformat.NotebookNode) -> list[dict]:
@@ -70,8 +23,11 @@ def text_of(notebook: nbformat.NotebookNode) -> str:
 
 
 @pytest.fixture(scope="module")
-def executed() -> dict[str, nbformat.NotebookNode]:
-    return {name: execute(name) for name in NAMES}
+def executed(tmp_path_factory) -> dict[str, nbformat.NotebookNode]:
+    """Every notebook, executed; what they write goes to a temporary folder ($SIM_RESULTS)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SIM_RESULTS", str(tmp_path_factory.mktemp("notebook_results")))
+        return {name: execute(name) for name in NAMES}
 
 
 def test_every_notebook_is_tested():

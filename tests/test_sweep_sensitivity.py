@@ -36,7 +36,7 @@ def test_morris_finds_the_exact_effects_of_a_linear_function():
 
 
 def test_outputs_with_nan_are_left_out():
-    spec = SweepFile(name="nan", scenario="unused.yaml", design="sobol", samples=8, seed=1,
+    spec = SweepFile(name="nan", scenario="unused.yaml", design="sobol", samples=16, seed=1,
                      parameters={x: {"bounds": [0.0, 1.0]} for x in ("a", "b")})
     X = sample(spec)
     y = X[:, 0].copy()

@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "compare", help="compare scenarios over the same seeds",
         description="Run two or more scenarios over the same seeds and compare each with the "
                     "first: one figure per state (trajectories with bands, and the paired "
-                    "difference), a table of the last quarter with the difference and its 90%% "
+                    "difference), a table of the last quarter with the difference and its 90% "
                     "interval. Writes OUT/compare/<names>-<hash>/.",
     )
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",

@@ -59,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"sim {args.command}: interrupted; nothing partial was left behind", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # The system refused a file operation the command's own checks did not foresee (a
+        # full disk, a read-only folder): say so plainly, as for any output folder problem.
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"sim {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -64,13 +64,13 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run ``sim run``."""
     from sim.errors import ScenarioError
+    from sim.limits import check_replicates
     from sim.outputs.run import band_text, run_scenario, share_table, write_run
     from sim.scenario import load_scenario
     from sim.scenario.calendar import quarter_labels, step_at
     from sim.whatif.uncertainty import plan_draws, resolve
 
-    if args.replicates < 1:
-        raise ScenarioError("--replicates", [f"{args.replicates} is not allowed: give 1 or more"])
+    check_replicates(args.replicates, 0)  # the seeds are checked once the scenario is loaded
     branch = None
     if (args.branch_from is None) != (args.branch_at is None):
         raise ScenarioError("--branch-from/--branch-at", ["give both, or neither"])

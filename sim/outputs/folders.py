@@ -8,6 +8,7 @@ precision, so the same scenario and seed give byte-identical CSV files.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
@@ -154,9 +155,15 @@ def read_manifest(folder: Path, error: type[SimError], needs: str,
     if not manifest_path.is_file():
         raise error(f"{path}: not {what} (no manifest.json); give {needs}")
     try:
-        return json.loads(manifest_path.read_text())
+        data = json.loads(manifest_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise error(f"{manifest_path}: not readable JSON ({exc})") from None
+    except OSError as exc:
+        raise error(f"{manifest_path}: cannot be read ({exc.strerror})") from None
+    if not isinstance(data, dict):
+        raise error(f"{manifest_path}: not a manifest written by sim (a JSON "
+                    f"{type(data).__name__}, not an object); give {needs}")
+    return data
 
 
 def write_json(data: dict, path: Path) -> None:
@@ -257,6 +264,22 @@ def refuse_foreign(destination: Path) -> None:
                       "folder (one that does not exist yet) or move it away")
 
 
+def output_failure(exc: OSError, where: Path) -> OutputError:
+    """Turn an OSError met while writing results into a plain OutputError.
+
+    Args:
+        exc: The error (a full disk, a read-only or missing folder, a quota...).
+        where: The results folder being written, for the message.
+    """
+    name = f" ({exc.filename})" if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    advice = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space",
+              errno.EROFS: "give a writable --out", errno.EACCES: "give a writable --out",
+              errno.EPERM: "give a writable --out"}.get(exc.errno, "check the folder")
+    return OutputError(f"cannot write {where}: {reason}{name}; {advice} and run the command "
+                       "again (nothing partial was left)")
+
+
 @contextmanager
 def atomic_folder(destination: Path):
     """Yield a temporary folder that becomes ``destination`` only if the block succeeds.
@@ -265,10 +288,14 @@ def atomic_folder(destination: Path):
     or empty; anything else is refused before any work (:func:`refuse_foreign`), so no user
     file is ever deleted. On any error (or interruption) the temporary folder is removed, so
     are the parent folders this call created if they are empty, and the destination is left
-    as it was. Stale leftovers of writers killed earlier are cleaned first (:func:`clean_stale`).
+    as it was; an OSError (a full disk, a read-only folder) becomes an :class:`OutputError`.
+    Stale leftovers of writers killed earlier are cleaned first (:func:`clean_stale`). Two
+    processes writing the same destination at once are safe: the final renames happen under a
+    lock on the parent folder (:func:`folder_lock`), and the last writer's result stands.
 
     Raises:
-        OutputError: If the destination is someone else's, or its parent cannot be made.
+        OutputError: If the destination is someone else's, its parent cannot be made, or the
+            writing fails.
     """
     destination = Path(destination)
     refuse_foreign(destination)
@@ -278,40 +305,109 @@ def atomic_folder(destination: Path):
     made = not created.exists()
     try:
         destination.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"cannot create {destination.parent}: a file of that name is in the "
+                          "way (not a folder); give another --out") from None
     except OSError as exc:
         raise OutputError(f"cannot create {destination.parent}: {exc.strerror}") from None
     clean_stale(destination.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{destination.name}-", dir=destination.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{destination.name}-", dir=destination.parent))
+    except OSError as exc:
+        _remove_made(destination, created, made)
+        raise output_failure(exc, destination) from None
     try:
         yield tmp
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private (0700); results are shared
-        old = None
-        refuse_foreign(destination)  # again: something may have appeared while we worked
-        if destination.exists():
-            old = destination.with_name(f".old-{destination.name}-{os.getpid()}")
-            os.replace(destination, old)
-        os.replace(tmp, destination)
+        with folder_lock(destination.parent):
+            refuse_foreign(destination)  # again: something may have appeared while we worked
+            old = None
+            if destination.exists() or destination.is_symlink():
+                old = destination.with_name(f".old-{destination.name}-{os.getpid()}")
+                os.replace(destination, old)
+            os.replace(tmp, destination)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if made:
-            folder = destination.parent
-            while True:
-                try:
-                    folder.rmdir()  # only if empty
-                except OSError:
-                    break
-                if folder == created:
-                    break
-                folder = folder.parent
+        _remove_made(destination, created, made)
+        if isinstance(exc, OSError):
+            raise output_failure(exc, destination) from None
         raise
+
+
+def _remove_made(destination: Path, created: Path, made: bool) -> None:
+    """Remove the empty parent folders an :func:`atomic_folder` call created."""
+    if not made:
+        return
+    folder = destination.parent
+    while True:
+        try:
+            folder.rmdir()  # only if empty
+        except OSError:
+            break
+        if folder == created:
+            break
+        folder = folder.parent
+
+
+@contextmanager
+def folder_lock(folder: Path, waiting: str | None = None):
+    """Hold an exclusive lock on ``folder`` (created if missing) for the block.
+
+    The lock is ``flock`` on the folder itself, so it leaves no lock file behind and is
+    released by the kernel if the process dies. Another process asking for the same folder
+    waits until the block ends. If the folder was removed or replaced while this process
+    waited (its holder gave it up), the lock is taken on the new folder instead.
+
+    Args:
+        folder: The folder to lock.
+        waiting: A line to print on stderr if another process holds the lock (None: wait
+            silently).
+
+    Raises:
+        OutputError: If the folder cannot be created or opened.
+    """
+    import fcntl
+
+    folder = Path(folder)
+    told = False
+    while True:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except FileExistsError:
+            raise OutputError(f"cannot create {folder}: a file of that name is in the way; "
+                              "give another --out") from None
+        except OSError as exc:
+            raise OutputError(f"cannot create {folder}: {exc.strerror}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting and not told:
+                    print(waiting, file=sys.stderr, flush=True)
+                    told = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                current = os.stat(folder)
+            except OSError:
+                current = None
+            if current is not None and os.path.samestat(os.fstat(fd), current):
+                yield folder
+                return
+        finally:
+            os.close(fd)
 
 
 def inside(base: Path, *parts: str) -> Path:
     """Join ``parts`` under ``base`` and refuse a result that escapes it."""
-    base = Path(base).resolve()
-    path = base.joinpath(*parts).resolve()
+    try:
+        base = Path(base).resolve()
+        path = base.joinpath(*parts).resolve()
+    except (RuntimeError, OSError):
+        raise OutputError(f"{Path(base).joinpath(*parts)}: the path is a symlink loop (a link "
+                          "that leads back to itself); give another --out") from None
     if base != path and base not in path.parents:
         raise OutputError(f"{path} is outside {base}")
     return path

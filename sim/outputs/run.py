@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import compile_scenario, make_batch, repeat, with_values
+from sim.limits import check_replicates
 from sim.outputs.folders import (
     atomic_folder,
     inside,
@@ -37,7 +38,13 @@ if TYPE_CHECKING:
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
-    """Seeds of a run's replicates: ``seed, seed + 1, ...`` (each replayable with ``--seed``)."""
+    """Seeds of a run's replicates: ``seed, seed + 1, ...`` (each replayable with ``--seed``).
+
+    Raises:
+        OptionError: For more replicates than :data:`sim.limits.MAX_REPLICATES`, or seeds
+            past :data:`sim.limits.MAX_SEED`.
+    """
+    check_replicates(replicates, seed)
     return [seed + i for i in range(replicates)]
 
 

@@ -28,10 +28,15 @@ Meaning (docs/WHATIF.md):
 from __future__ import annotations
 
 import copy
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.scenario.files import not_a_file, resolve_path
+
+_BRANCHING: ContextVar[tuple[Path, ...]] = ContextVar("branching", default=())
+"""The branch files being loaded, outermost first (to report a cycle of ``branch.from``)."""
 
 INITIAL_ONLY = ("initial", "stability", "border_disputes", "initial_effort")
 """Fields read only at step 0 (under states.* or powers.*); a branch may not change them."""
@@ -78,13 +83,25 @@ def merge_branch(data: dict[str, Any], path: str | Path,
         problems.append(f"branch.from: {spec['from']!r} is not a file path")
     if problems:
         raise ScenarioError(source, problems)
-    parent_path = (anchor / spec["from"]).resolve()
-    if not parent_path.is_file():
-        raise ScenarioError(source, [f"branch.from: {spec['from']!r} does not exist "
+    parent_path = resolve_path(anchor / spec["from"], source, "branch.from")
+    problem = not_a_file(parent_path)
+    if problem:
+        raise ScenarioError(source, [f"branch.from: {spec['from']!r}: {problem} "
                                      f"(looked at {parent_path})"])
-    if cli is None and parent_path == Path(path).resolve():
+    me = resolve_path(path, source)
+    if cli is None and parent_path == me:
         raise ScenarioError(source, ["branch.from: a scenario cannot branch from itself"])
-    parent = load_scenario(parent_path).model_dump(mode="json")
+    chain = _BRANCHING.get()
+    # From the command line a scenario may branch from its own file (its --set changes).
+    if parent_path in ((*chain, me) if cli is None else chain):
+        cycle = " -> ".join(p.name for p in (*chain, me, parent_path))
+        raise ScenarioError(source, [f"branch.from: cycle {cycle}; a branch's parents cannot "
+                                     "lead back to it"])
+    token = _BRANCHING.set((*chain, me))
+    try:
+        parent = load_scenario(parent_path).model_dump(mode="json")
+    finally:
+        _BRANCHING.reset(token)
 
     adapter = TypeAdapter(Event)
     parent_events = parent.pop("events", [])

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import errno
+import os
+import stat
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
@@ -84,6 +87,50 @@ def _count_nodes(
     return total
 
 
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def not_a_file(path: Path) -> str | None:
+    """Say why ``path`` is not a regular file that can be read (None if it is one).
+
+    Distinguishes a missing file, a folder, a symlink loop, a FIFO or device (which would
+    block or never end if read) and a file that cannot be looked at (permissions).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return f"the file is a symlink to {os.readlink(path)!r}, which does not exist"
+        return "the file does not exist"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "the path is a symlink loop (a link that leads back to itself)"
+        return f"cannot look at the file: {exc.strerror}"
+    if stat.S_ISDIR(mode):
+        return "this is a folder; give a scenario file (.yaml)"
+    for test, kind in _KINDS:
+        if test(mode):
+            return f"this is {kind}, not a regular file; give a scenario file (.yaml)"
+    return None
+
+
+def resolve_path(path: str | Path, source: str, field: str = "") -> Path:
+    """``Path(path).resolve()``, with a symlink loop reported as a ScenarioError of ``source``.
+
+    Args:
+        path: The path to resolve.
+        source: The file the path came from, for the message.
+        field: The field that named the path (``extends``), for the message.
+    """
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):
+        where = f"{field}: {path}" if field else str(path)
+        raise ScenarioError(source, [f"{where}: the path is a symlink loop (a link that leads "
+                                     "back to itself)"]) from None
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping safely.
 
@@ -99,10 +146,9 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     where = str(path)
-    if path.is_dir():
-        raise ScenarioError(where, ["this is a folder; give a scenario file (.yaml)"])
-    if not path.is_file():
-        raise ScenarioError(where, ["the file does not exist"])
+    problem = not_a_file(path)
+    if problem:
+        raise ScenarioError(where, [problem])
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ScenarioError(
@@ -168,7 +214,7 @@ def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
     Raises:
         ScenarioError: For an unreadable file, a missing parent or an ``extends`` cycle.
     """
-    path = Path(path).resolve()
+    path = resolve_path(path, str(_chain[-1] if _chain else path))
     if path in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, path))
         raise ScenarioError(str(_chain[0]), [f"extends: cycle {cycle}"])
@@ -179,11 +225,11 @@ def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
         return data
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(str(path), [f"extends: {parent!r} is not a file path"])
-    parent_path = (path.parent / parent).resolve()
-    if not parent_path.is_file():
-        raise ScenarioError(
-            str(path), [f"extends: {parent!r} does not exist (looked at {parent_path})"]
-        )
+    parent_path = resolve_path(path.parent / parent, str(path), "extends")
+    problem = not_a_file(parent_path)
+    if problem:
+        raise ScenarioError(str(path), [f"extends: {parent!r}: {problem} (looked at "
+                                        f"{parent_path})"])
     return extend(resolve_file(parent_path, (*_chain, path)), data, source=str(path))
 
 

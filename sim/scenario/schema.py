@@ -12,6 +12,7 @@ openness, probabilities and tolerances are fractions in [0, 1].
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -36,6 +37,8 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 
 
 FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_TINY = 1.401298464324817e-45
+"""The smallest positive float32 (a subnormal); a non-zero number below it rounds to 0."""
 """Largest finite float32: a scenario in float32 precision may not hold a larger number."""
 
 
@@ -640,7 +643,8 @@ def _cross_check(scenario: Scenario) -> list[str]:
                             f"more than trade_usd_bn ({state.economy.trade_usd_bn:g})")
     problems += _check_sectors(scenario)
     if scenario.precision == "float32":
-        problems += _too_big_for_float32(scenario.model_dump(mode="python"))
+        dumped = scenario.model_dump(mode="python")
+        problems += _too_big_for_float32(dumped) + _underflow_float32(dumped)
     end_step = scenario.steps
     for i, event in enumerate(scenario.events):
         path = f"events.{i}"
@@ -708,6 +712,57 @@ def _too_big_for_float32(node: Any, path: str = "") -> list[str]:
         return [f"{path[:-1]}: {node:g} is too large for precision float32 (at most "
                 f"{FLOAT32_MAX:.3g}); use a smaller number or precision: float64"]
     return []
+
+
+def _tiny_for_float32(node: Any, path: tuple = ()) -> list[tuple[tuple, float]]:
+    """(path, value) of each non-zero number that float32 rounds to 0."""
+    if isinstance(node, dict):
+        return [t for k, v in node.items() for t in _tiny_for_float32(v, (*path, k))]
+    if isinstance(node, list):
+        return [t for i, v in enumerate(node) for t in _tiny_for_float32(v, (*path, i))]
+    if isinstance(node, float) and node != 0 and abs(node) <= FLOAT32_TINY / 2:
+        return [(path, node)]
+    return []
+
+
+def _underflow_float32(data: dict[str, Any]) -> list[str]:
+    """Numbers float32 rounds to 0 in fields where 0 is not allowed (an autonomy of 1e-46).
+
+    Elsewhere a number that small is as good as 0 (a noise of 1e-200 is no noise), so it is
+    accepted; where 0 is refused (a divisor), the run would divide by zero.
+    """
+    tiny = _tiny_for_float32(data)
+    if not tiny:
+        return []
+    zeroed = copy.deepcopy(data)
+    for path, _ in tiny:
+        node = zeroed
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = 0.0
+    try:
+        Scenario.model_validate(zeroed)
+    except ValidationError as exc:
+        refused = {tuple(str(p) for p in e["loc"]) for e in exc.errors()}
+        named = [(p, v) for p, v in tiny if tuple(map(str, p)) in refused] or tiny
+        return [f"{'.'.join(map(str, p))}: {v:g} is too small for precision float32: it would "
+                f"round to 0, which is not allowed here (the smallest positive float32 is "
+                f"{FLOAT32_TINY:.3g}); give a larger number, or precision: float64"
+                for p, v in named]
+    return []
+
+
+def _too_many_actors(data: dict[str, Any]) -> list[str]:
+    """Refuse more powers or states than :mod:`sim.limits` allows, before building anything."""
+    from sim.limits import MAX_POWERS, MAX_STATES
+
+    problems = []
+    for group, limit in (("powers", MAX_POWERS), ("states", MAX_STATES)):
+        actors = data.get(group)
+        if isinstance(actors, dict) and len(actors) > limit:
+            problems.append(f"{group}: {len(actors):,} {group} named; at most {limit} are "
+                            f"allowed (sim.limits.MAX_{group.upper()})")
+    return problems
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
@@ -820,6 +875,9 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> Scenario:
     """
     if "extends" in data:
         raise ScenarioError(source, ["extends: resolve it with load_scenario(), not validate()"])
+    too_many = _too_many_actors(data)
+    if too_many:
+        raise ScenarioError(source, too_many)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

@@ -126,9 +126,15 @@ class LocalPool(Executor):
 def watch_main_process(pid: int, every: float = 0.5) -> None:
     """In a pool worker: exit as soon as the main process is gone (``kill -9`` included).
 
-    A worker blocked on the pool's pipes would otherwise outlive a killed sweep.
+    A worker blocked on the pool's pipes would otherwise outlive a killed sweep. SIGTERM gets
+    its default action back: a forked worker inherits the command line's SIGTERM handler
+    (which raises KeyboardInterrupt), and the pool terminates its workers with SIGTERM when
+    one of them dies, which printed a KeyboardInterrupt traceback from each of the others.
     """
+    import signal
     import threading
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def watch() -> None:
         while True:

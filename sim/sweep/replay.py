@@ -16,12 +16,13 @@ import shlex
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import SimError
 from sim.outputs.folders import inside
 from sim.sweep.layout import locate
-from sim.sweep.store import SweepStore, write_text
+from sim.sweep.store import SweepStore, read_plan_file, write_text
 from sim.sweep.worker import TRAJECTORY_COLUMNS
 
 
@@ -34,7 +35,7 @@ def read_plan(folder: Path) -> dict:
     path = Path(folder) / "plan.json"
     if not path.is_file():
         raise ReplayError(f"{folder} is not a sweep results folder (no plan.json)")
-    return json.loads(path.read_text())
+    return read_plan_file(path, ReplayError)
 
 
 def run_row(folder: Path, plan: dict, run_id: int) -> dict:
@@ -47,7 +48,17 @@ def run_row(folder: Path, plan: dict, run_id: int) -> dict:
     if not part.is_file():
         raise ReplayError(f"run {run_id} is in chunk {chunk}, which has not finished yet; "
                           "resume the sweep first")
-    table = pq.read_table(part, filters=[("run_id", "==", run_id)])
+    try:
+        table = pq.read_table(part, filters=[("run_id", "==", run_id)])
+    except (OSError, pa.ArrowException) as exc:
+        reason = " ".join(str(exc).split())[:160]
+        raise ReplayError(f"{part}: damaged, not a readable Parquet file ({reason}); run the "
+                          "sweep's command again: it recomputes damaged chunks") from None
+    needed = ["seed", "sample_id", *plan["paths"]]
+    if table.num_rows != 1 or not set(needed) <= set(table.column_names):
+        raise ReplayError(f"{part}: does not hold run {run_id} with its seed and parameter "
+                          "values; the part was damaged or replaced: run the sweep's command "
+                          "again to recompute it")
     return {name: table.column(name)[0].as_py() for name in table.column_names}
 
 

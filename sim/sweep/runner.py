@@ -16,6 +16,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.errors import SimError
-from sim.outputs.folders import git_commit, inside, versions
+from sim.outputs.folders import folder_lock, git_commit, inside, output_failure, versions
 from sim.sweep import layout
 from sim.sweep.executors import Executor, make_executor
 from sim.sweep.sampling import problem, sample
@@ -42,6 +43,10 @@ class SweepInterrupted(SimError):
     """A sweep stopped by the user; finished chunks are kept for a restart."""
 
     exit_code = 130
+
+
+class SweepWorkerLost(SimError):
+    """A worker process of the local pool died; finished chunks are kept for a restart."""
 
 
 @dataclass(frozen=True)
@@ -154,16 +159,51 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
     Raises:
         SweepMismatchError: If ``out/<name>`` holds a different sweep.
         SweepInterrupted: On Ctrl-C (finished chunks are kept).
+        SweepWorkerLost: If a local worker process dies (finished chunks are kept).
+        OutputError: If the folder cannot be written (read-only, full disk, not a folder).
+
+    Two invocations on the same folder at once are safe: the second waits for the first
+    (a lock on the folder) and then resumes from its chunks. A sweep refused or stopped
+    before its first chunk leaves no folder behind.
 
     """
-    spec = plan.spec
     folder = inside(Path(out), plan.name)
+    if executor is None and scheduler is None and workers < 1:
+        make_executor(workers)  # refuses it before anything is written
+    fresh_folder = not folder.exists()
+    waiting = (f"waiting for another sweep writing into {folder} to finish "
+               "(this one then resumes from its chunks)...")
+    with folder_lock(folder, waiting=None if quiet else waiting):
+        try:
+            return _run_locked(plan, folder, workers, scheduler, fresh, quiet, max_chunks,
+                               executor)
+        except BaseException:
+            if fresh_folder:
+                _discard_if_unused(folder)
+            raise
+
+
+def _discard_if_unused(folder: Path) -> None:
+    """Remove a sweep folder this invocation created if no chunk got done in it.
+
+    A sweep refused or stopped before its first chunk (a bad --workers, an unreachable
+    scheduler, Ctrl-C at once) leaves nothing behind; finished chunks are kept to resume.
+    """
+    store = SweepStore(folder)
+    if folder.is_dir() and not store.done():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_locked(plan: SweepPlan, folder: Path, workers: int, scheduler: Any, fresh: bool,
+                quiet: bool, max_chunks: int | None, executor: Executor | None) -> SweepOutcome:
+    """Run the sweep (see :func:`run_sweep`) while this process holds the folder's lock."""
+    spec = plan.spec
     values = sample(spec)
     count = len(values)
     all_chunks = layout.chunks(count, plan.chunk_samples, spec.seeds)
     store = SweepStore(folder)
     store.open(plan_document(plan, count, len(all_chunks)), fresh=fresh)
-    done = store.done()
+    done = store.verified(all_chunks, trajectories=spec.keep.trajectories)
     todo = [c for c in all_chunks if c.index not in done]
     if max_chunks is not None:
         todo = todo[:max_chunks]
@@ -199,6 +239,20 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
             f"interrupted after {computed} new chunks ({len(done) + computed} of "
             f"{len(all_chunks)} done); run the same command again to resume"
         ) from None
+    except BrokenProcessPool:
+        merge.abort()
+        bar.close()
+        finished = len(done) + computed
+        kept = (f"{finished} of {len(all_chunks)} chunks are done and kept in {folder}; run "
+                "the same command again to resume from them" if finished else
+                "no chunk had finished; run the same command again")
+        raise SweepWorkerLost(
+            f"a worker process died (killed, or out of memory); {kept} (with fewer --workers "
+            "if memory is short)"
+        ) from None
+    except OSError as exc:
+        merge.abort()
+        raise output_failure(exc, folder) from None
     except BaseException:
         merge.abort()
         raise
@@ -206,15 +260,18 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
         bar.close()
     seconds = time.perf_counter() - start
     n_diverged = 0
-    if len(store.done()) != len(all_chunks):
+    if not {c.index for c in all_chunks} <= store.done():
         merge.abort()
     else:
-        merge.finish()
-        n_diverged = finish(plan, store, values, len(all_chunks), {
-            "executor": executor_label, "chunks_computed": computed,
-            "chunks_reused": len(done), "seconds": round(seconds, 3),
-            "worker_peak_rss_mb": round(worker_rss, 1),
-        })
+        try:
+            merge.finish()
+            n_diverged = finish(plan, store, values, len(all_chunks), {
+                "executor": executor_label, "chunks_computed": computed,
+                "chunks_reused": len(done), "seconds": round(seconds, 3),
+                "worker_peak_rss_mb": round(worker_rss, 1),
+            })
+        except OSError as exc:
+            raise output_failure(exc, folder) from None
     return SweepOutcome(
         folder=folder, n_runs=total_runs, n_samples=count, chunks_total=len(all_chunks),
         chunks_computed=computed, chunks_reused=len(done), seconds=seconds,

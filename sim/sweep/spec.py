@@ -25,6 +25,7 @@ import copy
 import difflib
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,7 +33,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import ScenarioError
+from sim.limits import MAX_VALUES_CHECKED, MIN_MORRIS_SAMPLES, MIN_SOBOL_SAMPLES
 from sim.scenario import Scenario, read_yaml, resolve_file, set_path, validate
+from sim.scenario.files import not_a_file, resolve_path
 
 DESIGNS = ("grid", "random", "latin", "sobol", "morris")
 """Sampling designs a sweep may use."""
@@ -219,6 +222,12 @@ class SweepFile(_Strict):
         if self.design == "sobol" and n is not None and n & (n - 1):
             problems.append(f"samples: {self.samples} is not allowed: Sobol sequences need a "
                             "power of 2 (e.g. 256, 512, 1024)")
+        floor = {"sobol": MIN_SOBOL_SAMPLES, "morris": MIN_MORRIS_SAMPLES}.get(self.design)
+        if floor is not None and n is not None and n < floor:
+            what = "base samples (N)" if self.design == "sobol" else "trajectories"
+            problems.append(f"samples: {n} is not allowed: a {self.design} analysis needs at "
+                            f"least {floor} {what} (sim.limits.MIN_{self.design.upper()}_SAMPLES)"
+                            "; fewer give meaningless indices and intervals")
         if self.design in ("sobol", "morris") and len(self.parameters) < 2:
             problems.append(f"parameters: a {self.design} analysis needs at least 2 parameters")
         if problems:
@@ -326,15 +335,26 @@ def parse_sweep(data: dict[str, Any], source: str = "<dict>") -> SweepFile:
 
 def _base_scenario(spec: SweepFile, base_dir: Path, source: str) -> tuple[dict[str, Any], str]:
     """Read the base scenario's raw mapping with the fixed overrides and steps applied."""
-    path = (base_dir / spec.scenario).resolve()
-    if not path.is_file():
-        raise SweepFileError(source, [f"scenario: {spec.scenario!r} does not exist "
-                                     f"(looked at {path})"])
     try:
+        path = resolve_path(base_dir / spec.scenario, source, "scenario")
+        problem = not_a_file(path)
+        if problem:
+            raise ScenarioError(source, [f"scenario: {spec.scenario!r}: {problem} "
+                                         f"(looked at {path})"])
         data = resolve_file(path)
+    except SweepFileError:
+        raise
     except ScenarioError as exc:
+        if exc.source == source:
+            raise SweepFileError(source, exc.problems) from None
         raise SweepFileError(source, [f"scenario: {exc.source}: {p}" for p in exc.problems]
                              ) from None
+    if "branch" in data:
+        raise SweepFileError(source, [
+            f"scenario: {spec.scenario!r} is a branch (branch: {data['branch']!r}); a sweep runs "
+            "every sample from step 0, and cannot continue a parent's history from a quarter "
+            "on as a branch does. Sweep the parent scenario instead (put the branch's changes "
+            "in the sweep's `set:` if they should hold from the start)"])
     for key, value in spec.set.items():
         set_path(data, key, value, source=f"{source}: set")
     if spec.steps is not None:
@@ -348,15 +368,19 @@ def _check_values(data: dict[str, Any], scenario_source: str, spec: SweepFile,
 
     Values the scenario's schema refuses (a sensitivity of -1, a probability of 2, a fraction
     in a whole-number field) are caught here, before anything runs. Listed values are all
-    checked (up to 200 of them); between bounds, one value that is rarely a whole number is.
+    checked (up to :data:`~sim.limits.MAX_VALUES_CHECKED` of them); past that, any value that is
+    not finite, the ends and one fraction are. Between bounds, one value that is rarely a whole
+    number is checked as well.
     """
     problems = []
     for path, p in spec.parameters.items():
         if p.values is not None:
-            trial = sorted(set(p.values))
-            if len(trial) > 200:  # the schema's limits are ranges: the ends, and any fraction
+            odd = [v for v in p.values if not math.isfinite(v)]
+            trial = sorted({v for v in p.values if math.isfinite(v)})
+            if len(trial) > MAX_VALUES_CHECKED:  # limits are ranges: the ends, and a fraction
                 fractions = [v for v in trial if v != int(v)]
                 trial = [trial[0], trial[-1], *fractions[:1]]
+            trial = odd[:1] + trial
         else:
             low, high = p.bounds
             trial = [low, high]

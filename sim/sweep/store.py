@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -115,14 +116,14 @@ class SweepStore:
 
         """
         plan_file = self.folder / "plan.json"
-        if self.folder.exists():
+        if self.folder.is_dir():
             if not plan_file.is_file() and any(self.folder.iterdir()):
                 raise OutputError(f"{self.folder} exists and is not a sweep results folder; "
                                   "move it away or rename the sweep")
             if plan_file.is_file() and fresh:
-                shutil.rmtree(self.folder)
+                self._empty()
             elif plan_file.is_file():
-                old = json.loads(plan_file.read_text())
+                old = read_plan_file(plan_file, SweepMismatchError)
                 if old.get("digest") != plan["digest"]:
                     raise SweepMismatchError(
                         f"{self.folder} holds results of a different sweep (its scenario, "
@@ -139,6 +140,56 @@ class SweepStore:
         if not plan_file.is_file():
             # Not sorted: the scenario's actor order is the engine's axis order.
             write_text(json.dumps(plan, indent=2) + "\n", plan_file)
+
+    def _empty(self) -> None:
+        """Remove everything in the sweep folder (``--fresh``), keeping the folder itself.
+
+        The folder stays because it carries the lock of the sweep writing into it.
+        """
+        for path in self.folder.iterdir():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+    def verified(self, chunks: list, trajectories: bool = False) -> set[int]:
+        """Return the chunks whose parts are complete and readable; forget damaged ones.
+
+        A part is checked from its Parquet footer (cheap): it must open and hold the chunk's
+        number of rows. A chunk whose parts are truncated, foreign or missing is computed
+        again: its runs part, which marks it done, is removed. Parts of chunks that are not
+        in this sweep (a higher index) are ignored.
+
+        Args:
+            chunks: The sweep's chunks (:func:`sim.sweep.layout.chunks`).
+            trajectories: Whether the sweep keeps trajectories (their part is checked too).
+        """
+        done = self.done()
+        good = set()
+        for chunk in chunks:
+            if chunk.index not in done:
+                continue
+            if self._intact(chunk, trajectories):
+                good.add(chunk.index)
+            else:
+                print(f"{self.folder}: chunk {chunk.index}'s parts are damaged or foreign; "
+                      "computing it again", file=sys.stderr)
+                self.part("runs", chunk.index).unlink(missing_ok=True)
+        return good
+
+    def _intact(self, chunk, trajectories: bool) -> bool:
+        """Whether a chunk's parts open and hold its runs (or samples), by their ids."""
+        i = chunk.index
+        runs = (int(chunk.run_ids[0]), int(chunk.run_ids[-1]))
+        samples = (chunk.first_sample, chunk.first_sample + chunk.n_samples - 1)
+        if _span(self.part("runs", i), "run_id") != (chunk.n_runs, *runs):
+            return False
+        if _span(self.part("summary", i), "sample_id") != (chunk.n_samples, *samples):
+            return False
+        if not trajectories:
+            return True
+        span = _span(self.part("trajectories", i), "run_id")
+        return span is not None and span[1:] == runs
 
     def clean(self) -> None:
         """Remove temporary files a killed sweep left behind."""
@@ -170,6 +221,46 @@ class SweepStore:
             write_parquet(trajectories, self.part("trajectories", index))
         write_parquet(summary, self.part("summary", index), compression="lz4")
         write_parquet(runs, self.part("runs", index), compression="lz4")
+
+
+def _span(path: Path, column: str) -> tuple[int, int, int] | None:
+    """(rows, smallest, largest value of ``column``) of a Parquet file, from its footer.
+
+    None if the file is missing, unreadable, or has no such column or statistics.
+    """
+    try:
+        meta = pq.read_metadata(path)
+        index = meta.schema.names.index(column)
+        stats = [meta.row_group(g).column(index).statistics for g in range(meta.num_row_groups)]
+        if not stats or not all(s is not None and s.has_min_max for s in stats):
+            return None
+        return meta.num_rows, min(int(s.min) for s in stats), max(int(s.max) for s in stats)
+    except (OSError, ValueError, pa.ArrowException):
+        return None
+
+
+def read_plan_file(path: Path, error: type[SimError]) -> dict:
+    """Read a sweep's plan.json, refusing a damaged or foreign one with ``error``.
+
+    Args:
+        path: The plan.json.
+        error: The SimError subclass to raise (the command's own).
+    """
+    try:
+        plan = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{path}: damaged, not readable JSON ({exc}); start the sweep again with "
+                    "--fresh (its finished chunks cannot be checked without it)") from None
+    missing = [k for k in PLAN_KEYS if not isinstance(plan, dict) or k not in plan]
+    if missing:
+        raise error(f"{path}: not a sweep plan written by sim sweep (no {', '.join(missing)}); "
+                    "start the sweep again with --fresh, or give another folder")
+    return plan
+
+
+PLAN_KEYS = ("digest", "name", "source", "sweep", "scenario", "paths", "n_runs",
+             "seeds_per_sample", "chunk_samples", "n_chunks", "trajectories")
+"""Keys every plan.json holds (sim.sweep.runner.plan_document)."""
 
 
 class OrderedMerge:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import SimError
+from sim.limits import check_replicates
 from sim.outputs.record import Recording
 from sim.outputs.units import FILE_UNITS, difference_label, quantity
 from sim.scenario import Scenario
@@ -254,8 +255,7 @@ def compare_scenarios(
     if metric not in COMPARE_METRICS:
         allowed = ", ".join(COMPARE_METRICS)
         raise CompareError(f"--metric {metric!r} is not allowed; choose {allowed}")
-    if replicates < 1:
-        raise CompareError(f"--replicates {replicates} is not allowed: give 1 or more")
+    check_replicates(replicates, scenarios[0].seed if scenarios else 0)
     labels = labels or distinct_labels(scenarios)
     base = scenarios[0]
     for label, scenario in zip(labels[1:], scenarios[1:], strict=True):

@@ -26,6 +26,13 @@ import pandas as pd
 from sim.errors import SimError
 from sim.outputs.folders import read_manifest
 from sim.outputs.names import CHANNEL_NAMES
+from sim.outputs.readers import (
+    EVENTS_COLUMNS,
+    MOVES_COLUMNS,
+    TRAJECTORY_COLUMNS,
+    check_run_manifest,
+    read_table,
+)
 from sim.outputs.units import (
     format_index,
     format_share,
@@ -154,14 +161,16 @@ def read_run(folder: str | Path, seed: int | None = None) -> RunFolder:
     if manifest.get("kind") == "comparison":
         runs = ", ".join(str(path / r) for r in manifest.get("runs", {}).values())
         raise ExplainError(f"{path}: a comparison folder; explain one of its runs: {runs}")
-    seeds = [int(s) for s in manifest.get("seeds", [])]
-    if not seeds:
-        raise ExplainError(f"{path / 'manifest.json'}: no seeds recorded; not a run manifest")
+    rows = check_run_manifest(manifest, path / "manifest.json", ExplainError)
+    seeds = [int(s) for s in manifest["seeds"]]
     seed = seeds[0] if seed is None else int(seed)
     if seed not in seeds:
         shown = ", ".join(map(str, seeds[:10])) + (" ..." if len(seeds) > 10 else "")
         raise ExplainError(f"--seed {seed}: not a seed of this run; its seeds: {shown}")
-    trajectories = _read_csv(path / "trajectories.csv")
+    trajectories = read_table(path / "trajectories.csv", ExplainError, TRAJECTORY_COLUMNS, rows)
+    if len(seeds) > 1 and "seed" not in trajectories.columns:
+        raise ExplainError(f"{path / 'trajectories.csv'}: no seed column, but its manifest "
+                           f"records {len(seeds)} seeds; the file belongs to another run")
     if "seed" in trajectories.columns:
         trajectories = trajectories[trajectories["seed"] == seed].reset_index(drop=True)
         moves_path = path / "runs" / f"moves-seed{seed}.csv"
@@ -169,16 +178,8 @@ def read_run(folder: str | Path, seed: int | None = None) -> RunFolder:
     else:
         moves_path, events_path = path / "moves.csv", path / "events.csv"
     return RunFolder(path=path, manifest=manifest, seed=seed, trajectories=trajectories,
-                     moves=_read_csv(moves_path), events=_read_csv(events_path))
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise ExplainError(f"{path}: missing; the run folder is incomplete")
-    try:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ExplainError(f"{path}: not a readable table ({exc})") from None
+                     moves=read_table(moves_path, ExplainError, MOVES_COLUMNS),
+                     events=read_table(events_path, ExplainError, EVENTS_COLUMNS))
 
 
 def _pick(name: str | None, known: list[str], run: RunFolder, kind: str) -> str | None:

@@ -25,8 +25,9 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import SimError
-from sim.outputs.folders import read_manifest
+from sim.outputs.folders import output_failure, read_manifest
 from sim.outputs.names import plain_name
+from sim.outputs.readers import TRAJECTORY_COLUMNS, check_run_manifest, read_table
 from sim.outputs.units import USD_M_PER_BN, difference_label, format_share, quantity
 from sim.scenario.calendar import step_at
 from sim.whatif.explain import Chronicle, ExplainError, chronicle
@@ -186,7 +187,7 @@ def _quarters(traj: pd.DataFrame) -> list[str]:
 
 def _shares_at(folder: Path, scenario: dict, at: str | None) -> tuple[str, pd.DataFrame]:
     """Each power's share (%) in each state in one quarter (mean over seeds), and the quarter."""
-    traj = pd.read_csv(folder / "trajectories.csv")
+    traj = read_table(folder / "trajectories.csv", ReportError, TRAJECTORY_COLUMNS)
     step = step_at(_quarters(traj), at)
     rows = traj[traj["step"] == step]
     quarter = str(rows["quarter"].iloc[0])
@@ -203,7 +204,8 @@ def _shares_at(folder: Path, scenario: dict, at: str | None) -> tuple[str, pd.Da
 
 def _comparison_at(folder: Path, manifest: dict, at: str | None) -> tuple[str, pd.DataFrame]:
     """The comparison's table for one quarter, formatted (from its trajectories.csv)."""
-    traj = pd.read_csv(folder / "trajectories.csv")
+    traj = read_table(folder / "trajectories.csv", ReportError,
+                      ("scenario", "step", "quarter", "state", "power", "mean", "difference"))
     step = step_at(_quarters(traj), at)
     rows = traj[traj["step"] == step]
     shown = quantity(manifest.get("metric", "share"))
@@ -370,10 +372,20 @@ def build_report(folder: str | Path, at: str | None = None) -> str:
     if manifest.get("kind") == "comparison":
         if not (path / "trajectories.csv").is_file():
             raise ReportError(f"{path}: the comparison folder has no trajectories.csv")
+        shapes = {"labels": list, "scenarios": list, "runs": dict, "seeds": list}
+        bad = [k for k, kind in shapes.items() if not isinstance(manifest.get(k, kind()), kind)]
+        if bad or not all(isinstance(s, dict) for s in manifest.get("scenarios", [])):
+            raise ReportError(f"{path / 'manifest.json'}: not a comparison manifest written by "
+                              f"sim compare ({', '.join(bad) or 'scenarios'} damaged); run the "
+                              "comparison again")
         return comparison_report(path, manifest, at)
     if not (path / "trajectories.csv").is_file():
         raise ReportError(f"{path}: not a run folder (no trajectories.csv)")
-    return run_report(path, manifest, at)
+    check_run_manifest(manifest, path / "manifest.json", ReportError)
+    try:
+        return run_report(path, manifest, at)
+    except ExplainError as exc:  # the chronicle met a damaged file: the report's own words
+        raise ReportError(str(exc)) from None
 
 
 def write_report(folder: str | Path, at: str | None = None) -> Path:
@@ -401,7 +413,9 @@ def write_report(folder: str | Path, at: str | None = None) -> Path:
             out.write(page)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is meant to be shared
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise ReportError(str(output_failure(exc, target))) from None
         raise
     return target
