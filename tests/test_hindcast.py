@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from clihelp import DATA, files_under, run_sim
 
 from sim.cli.main import main as sim_main
@@ -218,6 +219,18 @@ def test_the_same_files_for_any_number_of_workers_and_chunks(tmp_path, posterior
         assert all((f / file).read_bytes() == first for f in folders[1:]), file
 
 
+def test_a_dask_cluster_gives_the_same_tables(posterior):
+    distributed = pytest.importorskip("distributed")
+    plan = plan_hindcast(SCENARIO, posterior=posterior, draws=6)
+    local = run_hindcast(plan, quiet=True, chunk_runs=2)
+    with distributed.LocalCluster(processes=False, n_workers=2, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = run_hindcast(plan, scheduler=client, quiet=True, chunk_runs=2)
+    pd.testing.assert_frame_equal(remote.observables, local.observables)
+    pd.testing.assert_frame_equal(remote.skill, local.skill)
+
+
 # --------------------------------------------------------------------------------------------
 # Bad input: exit 2, a clear message, nothing written
 # --------------------------------------------------------------------------------------------
@@ -267,4 +280,22 @@ def test_a_missing_scenario_and_zero_draws_are_refused(tmp_path, capsys):
     status = sim_main(["hindcast", str(SCENARIO), "--posterior", "none", "--draws", "0",
                        "--out", str(out)])
     assert status == 2 and "--draws 0" in capsys.readouterr().err
+    assert files_under(out) == []
+
+
+def test_a_diverging_replicate_stops_with_status_3_and_writes_nothing(tmp_path, capsys):
+    runaway = {"rule": "linear", "sensitivity": 100}
+    scenario = tmp_path / "runaway.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "extends": str(SCENARIO), "name": "runaway", "steps": 1000, "precision": "float32",
+        "powers": {"china": {"reaction": {"japan": runaway}, "restraint": 0,
+                             "max_spend_multiplier": None},
+                   "japan": {"reaction": {"china": runaway}, "restraint": 0,
+                             "max_spend_multiplier": None, "initial_effort": 1}}}))
+    out = tmp_path / "out"
+    status = sim_main(["hindcast", str(scenario), "--posterior", "none", "--draws", "2",
+                       "--workers", "1", "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 3, err
+    assert "diverged at step" in err and "seed 2015" in err and "Traceback" not in err
     assert files_under(out) == []

@@ -357,9 +357,7 @@ def simulate_ensemble(plan: HindcastPlan, workers: int = 1, scheduler: Any = Non
         with make_executor(workers, scheduler) as executor:
             for outcome in executor.map_unordered(run_chunk, _tasks(plan, chunk_runs)):
                 if outcome.diverged:
-                    raise HindcastDiverged(
-                        f"{plan.source}: {outcome.diverged}; with a posterior, the drawn "
-                        "parameters of that seed are in the posterior's rows")
+                    raise HindcastDiverged(f"{plan.source}: {outcome.diverged}")
                 outcomes[outcome.index] = outcome
                 bar.update(outcome.n_runs)
     finally:
