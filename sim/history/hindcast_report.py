@@ -220,7 +220,7 @@ def report_html(result: HindcastResult, manifest: dict, figures: list[Path]) -> 
             f'{html.escape(plan.source)} · observed data {html.escape(plan.observed_folder)} '
             f'(SHA-256 {plan.observed_sha256[:12]}) · git '
             f'{html.escape(str(manifest.get("git_commit") or "unknown")[:10])}</p>',
-            f"<p>The model runs from step 0 ({plan.years[0]}, the end of the year) through "
+            f"<p>The model runs from step 0 (the end of {plan.years[0]}) through "
             f"{plan.years[-1]}. It is calibrated on observations up to {plan.cutoff}; later "
             "observations are out of sample. Skill compares the model's mean with two naive "
             "forecasts on the out-of-sample observations: persistence (the last calibration "

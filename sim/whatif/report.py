@@ -56,7 +56,7 @@ def _cell(value: object, digits: int = 3) -> str:
 
 def html_table(frame: pd.DataFrame, digits: int = 3) -> str:
     """Render a table (text columns left-aligned, numbers right-aligned, values escaped)."""
-    text_columns = {c for c in frame.columns if frame[c].dtype == object}
+    text_columns = {c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])}
     head = "".join(f'<th class="{"text" if c in text_columns else ""}">{html.escape(str(c))}</th>'
                    for c in frame.columns)
     rows = []
