@@ -133,7 +133,8 @@ def test_the_folder_holds_every_file_with_its_columns(cli_run):
     assert manifest["kind"] == "hindcast" and manifest["cutoff"] == 2019
     assert manifest["uncertainty"]["kind"] == "posterior"
     assert manifest["uncertainty"]["drawn"] == [INVEST]
-    assert len(manifest["seeds"]) == 12
+    assert len(manifest["seeds"]) == 12 and manifest["executor"] == "in-process"
+    assert manifest["years"] == [2014, 2024]
 
 
 def test_every_series_has_every_year_2014_to_2024(cli_run):

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "hindcast", help="run the calibrated model over 2015-2024 and score it against the record",
         description="Run the history scenario over the posterior ensemble (one seed and one "
                     "posterior draw per replicate) and write results/hindcast/<id>/ with "
-                    "observables.csv (model mean, 90%% band and observation per year), skill.csv "
+                    "observables.csv (model mean, 90% band and observation per year), skill.csv "
                     "(out-of-sample error of the model, persistence and a trend; MASE), a figure "
                     "per state and report.html.",
     )

@@ -124,6 +124,7 @@ class HindcastResult:
         skipped: The series that could not be scored, with the reason.
         unmodelled: Observed series the model does not produce (SERIES columns).
         seconds: Time spent running the ensemble.
+        executor: Where it ran (for the manifest).
 
     """
 
@@ -133,6 +134,7 @@ class HindcastResult:
     skipped: pd.DataFrame
     unmodelled: pd.DataFrame
     seconds: float
+    executor: str = ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,7 +332,8 @@ def _tasks(plan: HindcastPlan, chunk_runs: int) -> list[HindcastTask]:
 
 
 def simulate_ensemble(plan: HindcastPlan, workers: int = 1, scheduler: Any = None,
-                      quiet: bool = False, chunk_runs: int = CHUNK_RUNS) -> pd.DataFrame:
+                      quiet: bool = False, chunk_runs: int = CHUNK_RUNS
+                      ) -> tuple[pd.DataFrame, str]:
     """Run every replicate and return their annual observables.
 
     Args:
@@ -341,8 +344,8 @@ def simulate_ensemble(plan: HindcastPlan, workers: int = 1, scheduler: Any = Non
         chunk_runs: Replicates per engine batch.
 
     Returns:
-        Columns seed, year, state, partner, observable, value; sorted by seed, then as the
-        engine reports them (the same for any executor).
+        The table (columns seed, year, state, partner, observable, value; sorted by seed, then
+        as the engine reports them: the same for any executor) and the executor's description.
 
     Raises:
         HindcastDiverged: If a replicate's state became non-finite.
@@ -355,6 +358,7 @@ def simulate_ensemble(plan: HindcastPlan, workers: int = 1, scheduler: Any = Non
     bar = progress_bar(plan.n_draws, 0, quiet, desc="hindcast")
     try:
         with make_executor(workers, scheduler) as executor:
+            label = executor.description
             for outcome in executor.map_unordered(run_chunk, _tasks(plan, chunk_runs)):
                 if outcome.diverged:
                     raise HindcastDiverged(f"{plan.source}: {outcome.diverged}")
@@ -363,7 +367,7 @@ def simulate_ensemble(plan: HindcastPlan, workers: int = 1, scheduler: Any = Non
     finally:
         bar.close()
     frames = [outcomes[i].frame for i in sorted(outcomes)]
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True), label
 
 
 def band_table(runs: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:
@@ -411,12 +415,12 @@ def run_hindcast(plan: HindcastPlan, workers: int = 1, scheduler: Any = None,
     import time
 
     start = time.perf_counter()
-    runs = simulate_ensemble(plan, workers, scheduler, quiet, chunk_runs)
+    runs, executor = simulate_ensemble(plan, workers, scheduler, quiet, chunk_runs)
     seconds = time.perf_counter() - start
     table = band_table(runs, plan.observed)
     skill, skipped = skill_table(table, plan.cutoff)
     return HindcastResult(plan, table, skill, skipped, unmodelled_series(table, plan.observed),
-                          seconds)
+                          seconds, executor)
 
 
 # --------------------------------------------------------------------------------------------
@@ -439,7 +443,7 @@ def manifest_extra(result: HindcastResult, folder: Path) -> dict[str, Any]:
     return {
         "kind": "hindcast", "hindcast_id": folder.name, "cutoff": plan.cutoff,
         "years": [plan.years[0], plan.years[-1]], "draws": plan.n_draws,
-        "scenario_file": plan.source,
+        "scenario_file": plan.source, "executor": result.executor,
         "uncertainty": plan.draws.manifest(plan.n_draws),
         "observed": {"folder": plan.observed_folder, "sha256": plan.observed_sha256,
                      "rows": len(plan.observed)},
