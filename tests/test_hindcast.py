@@ -191,6 +191,16 @@ def test_no_posterior_runs_the_scenario_as_written_and_says_so(tmp_path, capsys,
     assert "--posterior none" in (folder / "report.html").read_text(encoding="utf-8")
 
 
+def test_the_planned_years_are_the_years_the_observables_report(tmp_path):
+    scenario = tmp_path / "midyear.yaml"  # step 0 is 2015Q2: 2015 is incomplete, 2016-2017 whole
+    scenario.write_text(yaml.safe_dump({"extends": str(SCENARIO), "start": "2015Q3",
+                                        "steps": 10}))
+    result = run_hindcast(plan_hindcast(scenario, posterior="none", draws=2, cutoff=2016),
+                          quiet=True)
+    assert result.plan.years == (2016, 2017)
+    assert sorted(result.observables["year"].unique()) == [2016, 2017]
+
+
 def _band(result, state, partner, observable, year):
     t = result.observables
     row = t[(t["state"] == state) & (t["partner"] == partner) & (t["observable"] == observable)
