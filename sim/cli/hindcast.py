@@ -8,8 +8,7 @@ import os
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim hindcast`` to the command line."""
-    from sim.history.hindcast import DEFAULT_CUTOFF, DEFAULT_DRAWS, DEFAULT_SCENARIO, ROOT
-    from sim.whatif.uncertainty import DEFAULT_POSTERIOR
+    from sim.history.hindcast import DEFAULT_CUTOFF, DEFAULT_DRAWS
 
     parser = sub.add_parser(
         "hindcast", help="run the calibrated model over 2015-2024 and score it against the record",
@@ -20,12 +19,12 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "per state and report.html.",
     )
     parser.add_argument("scenario", nargs="?", default=None,
-                        help=f"history scenario YAML (default: the shipped "
-                             f"{DEFAULT_SCENARIO.relative_to(ROOT)})")
+                        help="history scenario YAML (default: the shipped "
+                             "scenarios/history/2015.yaml)")
     parser.add_argument("--posterior", default=None, metavar="FILE|none",
                         help="posterior Parquet file (one column per field path, plus weight); "
                              "'none' runs the scenario as written over the seeds (default: the "
-                             f"shipped {DEFAULT_POSTERIOR.relative_to(ROOT)})")
+                             "shipped data/posterior/posterior.parquet)")
     parser.add_argument("--observed", default=None, metavar="DIR",
                         help="observed-data folder (default: the repository's data/observed)")
     parser.add_argument("--cutoff", type=int, default=DEFAULT_CUTOFF, metavar="YEAR",

@@ -172,7 +172,7 @@ def _load_posterior(posterior: str | Path | None, scenario: Scenario, n_draws: i
     if not path.is_file():
         raise HindcastError(
             f"--posterior {path}: no posterior there; `sim calibrate --install` writes "
-            f"{DEFAULT_POSTERIOR.relative_to(ROOT)}; give --posterior FILE, or --posterior none "
+            "data/posterior/posterior.parquet; give --posterior FILE, or --posterior none "
             f"to run the scenario as written over {n_draws} seeds")
     uncertainty = load_posterior(path)
     known = compile_scenario(scenario)[1].paths
