@@ -235,7 +235,7 @@ def test_a_dask_cluster_gives_the_same_tables(posterior):
     plan = plan_hindcast(SCENARIO, posterior=posterior, draws=6)
     local = run_hindcast(plan, quiet=True, chunk_runs=2)
     with distributed.LocalCluster(processes=False, n_workers=2, threads_per_worker=1,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         remote = run_hindcast(plan, scheduler=client, quiet=True, chunk_runs=2)
     pd.testing.assert_frame_equal(remote.observables, local.observables)
