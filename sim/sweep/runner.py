@@ -124,8 +124,15 @@ def _import_in_background(module: str) -> None:
                      name=f"import-{module}").start()
 
 
-def _progress(total: int, initial: int, quiet: bool) -> Any:
-    """Make a tqdm bar on stderr (runs done, runs per second, time left); off when not a TTY."""
+def progress_bar(total: int, initial: int, quiet: bool, desc: str = "sweep") -> Any:
+    """Make a tqdm bar on stderr (runs done, runs per second, time left); off when not a TTY.
+
+    Args:
+        total: Runs in all.
+        initial: Runs already done.
+        quiet: No bar.
+        desc: The bar's label (the command).
+    """
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0
@@ -133,7 +140,7 @@ def _progress(total: int, initial: int, quiet: bool) -> Any:
     columns = shutil.get_terminal_size((100, 20)).columns
     return tqdm(total=total, initial=initial, unit="run", unit_scale=True, file=sys.stderr,
                 disable=disable, ncols=columns if columns >= 40 else 100, smoothing=0.1,
-                desc="sweep")
+                desc=desc)
 
 
 def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
@@ -211,7 +218,7 @@ def _run_locked(plan: SweepPlan, folder: Path, workers: int, scheduler: Any, fre
     reused_runs = sum(c.n_runs for c in all_chunks if c.index in done)
     computed_runs = 0
     executor_label = "none (all chunks were done)"
-    bar = _progress(total_runs, reused_runs, quiet)
+    bar = progress_bar(total_runs, reused_runs, quiet)
     merge = OrderedMerge(store, len(all_chunks), earlier=done)
     start = time.perf_counter()
     computed = 0

@@ -62,7 +62,7 @@ def _cell(value: object, digits: int = 3) -> str:
 
 def html_table(frame: pd.DataFrame, digits: int = 3) -> str:
     """Render a table (text columns left-aligned, numbers right-aligned, values escaped)."""
-    text_columns = {c for c in frame.columns if frame[c].dtype == object}
+    text_columns = {c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])}
     head = "".join(f'<th class="{"text" if c in text_columns else ""}">{html.escape(str(c))}</th>'
                    for c in frame.columns)
     rows = []
@@ -239,7 +239,8 @@ def _meta(manifest: dict) -> str:
     return f'<p class="meta">{html.escape(" · ".join(i for i in items if i))}</p>'
 
 
-def _page(title: str, body: list[str]) -> str:
+def html_page(title: str, body: list[str]) -> str:
+    """Wrap body parts in a self-contained page (inline CSS, no scripts, nothing to fetch)."""
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
@@ -268,7 +269,7 @@ def run_report(folder: Path, manifest: dict, at: str | None = None) -> str:
     body += [f"<h2>Influence shares in {html.escape(quarter)}{over}</h2>", html_table(shares)]
     body.append(uncertainty_html(manifest))
     body += ["<h2>Chronicle</h2>", chronicle_html(chronicle(folder))]
-    return _page(f"{name}: simulation report", body)
+    return html_page(f"{name}: simulation report", body)
 
 
 def comparison_report(folder: Path, manifest: dict, at: str | None = None) -> str:
@@ -308,7 +309,7 @@ def comparison_report(folder: Path, manifest: dict, at: str | None = None) -> st
             continue
         body += [f"<details><summary>{html.escape(label)}</summary>", chronicle_html(story),
                  "</details>"]
-    return _page(f"{title}: comparison report", body)
+    return html_page(f"{title}: comparison report", body)
 
 
 def uncertainty_html(manifest: dict) -> str:

@@ -1,0 +1,312 @@
+"""``sim hindcast``: the files, the skill arithmetic, determinism and bad input (issue 11)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from clihelp import DATA, files_under, run_sim
+
+from sim.cli.main import main as sim_main
+from sim.history.hindcast import OBSERVABLES_COLUMNS, plan_hindcast, run_hindcast, write_hindcast
+from sim.history.skill import SKILL_COLUMNS, series_errors, skill_table
+
+SCENARIO = DATA / "history_small.yaml"
+"""The baseline's world started at 2015Q1: step 0 is 2014Q4, the last step 2024Q4."""
+
+INVEST = "powers.china.budget.invest"
+HEDGING = "rules.hedging"
+YEARS = list(range(2014, 2025))
+MODELLED = ("trade_share", "trade_usd_bn", "remittances_gdp")
+
+
+@pytest.fixture
+def posterior(tmp_path):
+    """A tiny weighted posterior over two fields of the scenario."""
+    path = tmp_path / "posterior" / "posterior.parquet"
+    path.parent.mkdir()
+    pd.DataFrame({INVEST: [600.0, 2000.0, 4000.0, 1200.0],
+                  HEDGING: [0.1, 0.2, 0.3, 0.25],
+                  "weight": [1.0, 2.0, 1.0, 0.0]}).to_parquet(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    """One real ``sim hindcast`` with a posterior, through the command line."""
+    tmp = tmp_path_factory.mktemp("cli")
+    path = tmp / "posterior.parquet"
+    pd.DataFrame({INVEST: [800.0, 3000.0], "weight": [1.0, 1.0]}).to_parquet(path)
+    out = tmp / "out"
+    result = run_sim("hindcast", SCENARIO, "--posterior", path, "--draws", "12", "--workers",
+                     "1", "--out", out)
+    assert result.returncode == 0, result.stderr
+    (folder,) = (out / "hindcast").iterdir()
+    return result, folder
+
+
+# --------------------------------------------------------------------------------------------
+# Skill arithmetic, by hand
+# --------------------------------------------------------------------------------------------
+
+
+def _series(observable, state, observed, model):
+    years = sorted(set(observed) | set(model))
+    return pd.DataFrame({"year": years, "state": state, "partner": "china",
+                         "observable": observable,
+                         "model_mean": [model.get(y, 0.0) for y in years],
+                         "observed": [observed.get(y, np.nan) for y in years]})
+
+
+def test_skill_arithmetic_by_hand():
+    table = pd.concat([
+        # A: calibration 2015 = 1, 2017 = 2; test 2020 = 4, 2022 = 5; model 3 and 5.5.
+        _series("trade_usd_bn", "a", {2015: 1.0, 2017: 2.0, 2020: 4.0, 2022: 5.0},
+                {y: 0.0 for y in range(2014, 2023)} | {2020: 3.0, 2022: 5.5}),
+        # B: one calibration observation (10 in 2016), one test observation (12 in 2019).
+        _series("trade_usd_bn", "b", {2016: 10.0, 2019: 12.0},
+                {y: 0.0 for y in range(2014, 2023)} | {2019: 13.0}),
+        # C: only after the cut-off; D: only before it.
+        _series("trade_usd_bn", "c", {2021: 3.0}, {y: 1.0 for y in range(2014, 2023)}),
+        _series("trade_share", "d", {2015: 0.2}, {y: 0.2 for y in range(2014, 2023)}),
+    ])
+    skill, skipped = skill_table(table, cutoff=2018)
+    assert list(skill.columns) == SKILL_COLUMNS
+    rows = {r.state: r for r in skill.itertuples()}
+    a, b, pooled = rows["a"], rows["b"], rows["pooled"]
+    # A: persistence carries 2 forward: errors 2 and 3; the trend through (2015, 1) and
+    # (2017, 2) has slope 0.5: 3.5 in 2020 and 4.5 in 2022, errors 0.5 and 0.5; the model's
+    # errors are 1 and 0.5.
+    assert (a.n_calibration, a.n_test) == (2, 2)
+    assert a.mae_persistence == pytest.approx(2.5)
+    assert a.mae_trend == pytest.approx(0.5)
+    assert a.mae_model == pytest.approx(0.75)
+    assert a.mase == pytest.approx(0.3) and a.beats_persistence
+    # B: a single calibration point: the trend is flat, like persistence.
+    assert (b.mae_model, b.mae_persistence, b.mae_trend) == pytest.approx((1.0, 2.0, 2.0))
+    assert b.mase == pytest.approx(0.5)
+    # Pooled: model errors 1, 0.5, 1; persistence 2, 3, 2.
+    assert pooled.partner == "all" and pooled.n_test == 3 and pooled.n_calibration == 3
+    assert pooled.mae_model == pytest.approx(2.5 / 3)
+    assert pooled.mae_persistence == pytest.approx(7 / 3)
+    assert pooled.mase == pytest.approx(2.5 / 7) and pooled.beats_persistence
+    assert list(skill["state"]) == ["a", "b", "pooled"]  # D's observable has no pooled row
+    reasons = dict(zip(skipped["state"], skipped["reason"], strict=True))
+    assert set(reasons) == {"c", "d"}
+    assert "calibration window" in reasons["c"] and "after the cut-off" in reasons["d"]
+
+
+def test_persistence_that_is_exact_gives_an_infinite_mase():
+    years = np.arange(2014, 2020)
+    observed = np.array([np.nan, 1.0, np.nan, np.nan, 1.0, np.nan])
+    errors = series_errors(years, observed, np.full(6, 1.5), cutoff=2016)
+    assert errors["persistence"].tolist() == [0.0]
+    table = _series("trade_share", "x", {2015: 1.0, 2018: 1.0}, {y: 1.5 for y in range(2014, 2020)})
+    skill, _ = skill_table(table, cutoff=2016)
+    assert math.isinf(skill["mase"].iloc[0]) and not skill["beats_persistence"].iloc[0]
+
+
+# --------------------------------------------------------------------------------------------
+# The folder
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_folder_holds_every_file_with_its_columns(cli_run):
+    result, folder = cli_run
+    names = {p.name for p in folder.iterdir()}
+    assert {"observables.csv", "skill.csv", "skipped.csv", "manifest.json",
+            "report.html"} <= names
+    assert {"kazakhstan.png", "region.png", "turkmenistan.png"} <= names
+    table = pd.read_csv(folder / "observables.csv")
+    assert list(table.columns) == OBSERVABLES_COLUMNS
+    assert list(pd.read_csv(folder / "skill.csv").columns) == SKILL_COLUMNS
+    for column in ("state", "partner", "observable"):
+        assert (table[column] == table[column].str.lower()).all()
+    assert (table["model_p5"] <= table["model_mean"] + 1e-12).all()
+    assert (table["model_mean"] <= table["model_p95"] + 1e-12).all()
+    assert folder.parent.name == "hindcast"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["kind"] == "hindcast" and manifest["cutoff"] == 2019
+    assert manifest["uncertainty"]["kind"] == "posterior"
+    assert manifest["uncertainty"]["drawn"] == [INVEST]
+    assert len(manifest["seeds"]) == 12 and manifest["executor"] == "in-process"
+    assert manifest["years"] == [2014, 2024]
+
+
+def test_every_series_has_every_year_2014_to_2024(cli_run):
+    _, folder = cli_run
+    table = pd.read_csv(folder / "observables.csv")
+    assert set(MODELLED) <= set(table["observable"])
+    for observable in MODELLED:
+        part = table[table["observable"] == observable]
+        for _, series in part.groupby(["state", "partner"]):
+            assert sorted(series["year"]) == YEARS
+    region = table[(table["state"] == "region") & (table["observable"] == "trade_share")]
+    assert sorted(region["partner"].unique()) == ["china", "japan", "russia"]
+
+
+def test_observed_holds_the_record_and_is_empty_elsewhere(cli_run):
+    from sim.history.observed import load_observed
+
+    _, folder = cli_run
+    table = pd.read_csv(folder / "observables.csv")
+    record = load_observed()
+    keys = ["year", "state", "partner", "observable"]
+    joined = table.merge(record[keys + ["value"]], on=keys, how="left")
+    matched = joined["value"].notna()
+    assert matched.sum() > 20
+    assert np.allclose(joined.loc[matched, "observed"], joined.loc[matched, "value"])
+    assert joined.loc[~matched, "observed"].isna().all()
+    kazakh = table[(table["year"] == 2023) & (table["state"] == "kazakhstan")
+                   & (table["partner"] == "china") & (table["observable"] == "trade_share")]
+    assert kazakh["observed"].tolist() == [0.213]
+
+
+def test_the_printout_and_report_say_what_the_bands_include(cli_run):
+    result, folder = cli_run
+    out = result.stdout
+    assert "model mean" in out and "90% band" in out and "MASE" in out
+    assert "over 12 seeds and posterior draws" in out
+    assert "%" in out and " bn" in out
+    assert out.strip().splitlines()[-1] == f"results: {folder}"
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert page.count('<img src="data:image/png;base64,') >= 5
+    assert "posterior draws" in page and "MASE" in page and "persistence" in page
+    assert "<script" not in page and "http://" not in page and "https://" not in page
+
+
+def test_no_posterior_runs_the_scenario_as_written_and_says_so(tmp_path, capsys, posterior):
+    status = sim_main(["hindcast", str(SCENARIO), "--posterior", "none", "--draws", "6",
+                       "--workers", "1", "--no-plot", "--out", str(tmp_path)])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "over 6 seeds only (parameters as written)" in out
+    (folder,) = (tmp_path / "hindcast").iterdir()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["uncertainty"]["kind"] == "none" and manifest["uncertainty"]["drawn"] == []
+    assert "--posterior none" in (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_planned_years_are_the_years_the_observables_report(tmp_path):
+    scenario = tmp_path / "midyear.yaml"  # step 0 is 2015Q2: 2015 is incomplete, 2016-2017 whole
+    scenario.write_text(yaml.safe_dump({"extends": str(SCENARIO), "start": "2015Q3",
+                                        "steps": 10}))
+    result = run_hindcast(plan_hindcast(scenario, posterior="none", draws=2, cutoff=2016),
+                          quiet=True)
+    assert result.plan.years == (2016, 2017)
+    assert sorted(result.observables["year"].unique()) == [2016, 2017]
+
+
+def _band(result, state, partner, observable, year):
+    t = result.observables
+    row = t[(t["state"] == state) & (t["partner"] == partner) & (t["observable"] == observable)
+            & (t["year"] == year)].iloc[0]
+    return row["model_p95"] - row["model_p5"]
+
+
+def test_the_posterior_draws_widen_the_band(posterior):
+    drawn = run_hindcast(plan_hindcast(SCENARIO, posterior=posterior, draws=16), quiet=True)
+    fixed = run_hindcast(plan_hindcast(SCENARIO, posterior="none", draws=16), quiet=True)
+    wide = _band(drawn, "region", "china", "trade_usd_bn", 2024)
+    narrow = _band(fixed, "region", "china", "trade_usd_bn", 2024)
+    assert wide > 5 * narrow
+    # The weight-0 row (invest 1200) is never drawn.
+    assert 1200.0 not in set(drawn.plan.draws.values[INVEST].tolist())
+
+
+def test_the_same_files_for_any_number_of_workers_and_chunks(tmp_path, posterior):
+    plan = plan_hindcast(SCENARIO, posterior=posterior, draws=10)
+    folders = []
+    for name, workers, chunk in (("one", 1, 50), ("two", 2, 3), ("chunks", 1, 4)):
+        result = run_hindcast(plan, workers=workers, quiet=True, chunk_runs=chunk)
+        folders.append(write_hindcast(result, out=tmp_path / name, plot=False))
+    assert len({f.name for f in folders}) == 1
+    for file in ("observables.csv", "skill.csv", "skipped.csv"):
+        first = (folders[0] / file).read_bytes()
+        assert all((f / file).read_bytes() == first for f in folders[1:]), file
+
+
+def test_a_dask_cluster_gives_the_same_tables(posterior):
+    distributed = pytest.importorskip("distributed")
+    plan = plan_hindcast(SCENARIO, posterior=posterior, draws=6)
+    local = run_hindcast(plan, quiet=True, chunk_runs=2)
+    with distributed.LocalCluster(processes=False, n_workers=2, threads_per_worker=1,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as client:
+        remote = run_hindcast(plan, scheduler=client, quiet=True, chunk_runs=2)
+    pd.testing.assert_frame_equal(remote.observables, local.observables)
+    pd.testing.assert_frame_equal(remote.skill, local.skill)
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: exit 2, a clear message, nothing written
+# --------------------------------------------------------------------------------------------
+
+
+def _refused(capsys, tmp_path, *args: str) -> str:
+    out = tmp_path / "out"
+    status = sim_main(["hindcast", *args, "--draws", "4", "--workers", "1", "--quiet",
+                       "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert "Traceback" not in err and 1 <= len(err.strip().splitlines()) <= 12, err
+    assert files_under(out) == []
+    return err
+
+
+def test_a_missing_posterior_is_refused(tmp_path, capsys):
+    err = _refused(capsys, tmp_path, str(SCENARIO), "--posterior", str(tmp_path / "no.parquet"))
+    assert "no.parquet" in err and "--posterior none" in err and "sim calibrate" in err
+
+
+def test_a_posterior_column_that_is_not_a_field_is_refused(tmp_path, capsys):
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"powers.china.budget.investt": [1.0], "weight": [1.0]}).to_parquet(path)
+    err = _refused(capsys, tmp_path, str(SCENARIO), "--posterior", str(path))
+    assert "powers.china.budget.investt" in err and "not a numeric field" in err
+    assert f"did you mean {INVEST}" in err
+
+
+def test_posterior_values_the_scenario_refuses_are_refused(tmp_path, capsys):
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({INVEST: [-5.0, 100.0], "weight": [1.0, 1.0]}).to_parquet(path)
+    err = _refused(capsys, tmp_path, str(SCENARIO), "--posterior", str(path))
+    assert INVEST in err and "-5" in err
+
+
+@pytest.mark.parametrize("cutoff", ["2013", "2024", "2031"])
+def test_a_cutoff_outside_the_run_is_refused(tmp_path, capsys, cutoff):
+    err = _refused(capsys, tmp_path, str(SCENARIO), "--posterior", "none", "--cutoff", cutoff)
+    assert f"--cutoff {cutoff}" in err and "2014-2024" in err and "2014 to 2023" in err
+
+
+def test_a_missing_scenario_and_zero_draws_are_refused(tmp_path, capsys):
+    err = _refused(capsys, tmp_path, str(tmp_path / "nope.yaml"), "--posterior", "none")
+    assert "nope.yaml" in err and "no such scenario file" in err
+    out = tmp_path / "out"
+    status = sim_main(["hindcast", str(SCENARIO), "--posterior", "none", "--draws", "0",
+                       "--out", str(out)])
+    assert status == 2 and "--draws 0" in capsys.readouterr().err
+    assert files_under(out) == []
+
+
+def test_a_diverging_replicate_stops_with_status_3_and_writes_nothing(tmp_path, capsys):
+    runaway = {"rule": "linear", "sensitivity": 100}
+    scenario = tmp_path / "runaway.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "extends": str(SCENARIO), "name": "runaway", "steps": 1000, "precision": "float32",
+        "powers": {"china": {"reaction": {"japan": runaway}, "restraint": 0,
+                             "max_spend_multiplier": None},
+                   "japan": {"reaction": {"china": runaway}, "restraint": 0,
+                             "max_spend_multiplier": None, "initial_effort": 1}}}))
+    out = tmp_path / "out"
+    status = sim_main(["hindcast", str(scenario), "--posterior", "none", "--draws", "2",
+                       "--workers", "1", "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 3, err
+    assert "diverged at step" in err and "seed 2015" in err and "Traceback" not in err
+    assert files_under(out) == []
