@@ -119,7 +119,7 @@ def _import_in_background(module: str) -> None:
                      name=f"import-{module}").start()
 
 
-def _progress(total: int, initial: int, quiet: bool) -> Any:
+def _progress(total: int, initial: int, quiet: bool, desc: str = "sweep") -> Any:
     """Make a tqdm bar on stderr (runs done, runs per second, time left); off when not a TTY."""
     from tqdm import tqdm
 
@@ -128,7 +128,7 @@ def _progress(total: int, initial: int, quiet: bool) -> Any:
     columns = shutil.get_terminal_size((100, 20)).columns
     return tqdm(total=total, initial=initial, unit="run", unit_scale=True, file=sys.stderr,
                 disable=disable, ncols=columns if columns >= 40 else 100, smoothing=0.1,
-                desc="sweep")
+                desc=desc)
 
 
 def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
