@@ -69,9 +69,9 @@ class PolicyResult:
 def run_policies(task: PolicyTask) -> PolicyResult:
     """Run a chunk: every candidate on every draw, as one engine batch (candidate-major)."""
     from sim.engine import make_batch, repeat, simulate, with_values
-    from sim.sweep.worker import _compiled
+    from sim.sweep.worker import compiled
 
-    structure, base = _compiled(task)
+    structure, base = compiled(task)
     n_c, n_d = len(task.values), len(task.seeds)
     values = {path: np.repeat(task.values[:, j], n_d) for j, path in enumerate(task.paths)}
     values |= {path: np.tile(task.draw_values[:, j], n_c)
