@@ -78,3 +78,35 @@ def test_unknown_state_and_negative_amount_are_refused():
     with pytest.raises(ScenarioError, match="budget_by_state.kazakhstan.invest"):
         load_scenario(SCENARIOS / "baseline.yaml",
                       [("powers.japan.budget_by_state.kazakhstan.invest", -1.0)])
+
+
+def test_a_sweep_varies_a_cell(tmp_path):
+    import pandas as pd
+    from sweep_helpers import write_sweep
+
+    from sim.sweep.runner import run_sweep
+    from sim.sweep.spec import load_sweep
+
+    path = "powers.japan.budget_by_state.turkmenistan.soft_power"
+    file = write_sweep(tmp_path, parameters={path: {"values": [0.0, 600.0]}}, seeds=1,
+                       keep={"outputs": ["spend_total"]})
+    outcome = run_sweep(load_sweep(file), out=tmp_path / "results", workers=1, quiet=True)
+    runs = pd.read_parquet(outcome.folder / "runs.parquet").sort_values(path)
+    assert list(runs[path]) == [0.0, 600.0]
+    # Each run spends what the same scenario with the cell set by --set spends.
+    for row in runs.itertuples(index=False):
+        row = dict(zip(runs.columns, row, strict=True))
+        scenario = load_scenario(SCENARIOS / "baseline.yaml", [(path, row[path])], steps=8)
+        final_spend = np.zeros(1)
+
+        def add(state, total=final_spend):
+            if state.step > 0:
+                total += state.spend[0, :, :, 0].astype(np.float32).sum()
+
+        structure, params = compile_scenario(scenario)
+        simulate(make_batch(structure, params, [row["seed"]], record_reactions=False),
+                 observe=add)
+        assert structure.powers[0] == "japan"
+        assert final_spend[0] == pytest.approx(row["spend_total_japan"], rel=1e-5)
+    low, high = runs["spend_total_japan"].to_numpy()
+    assert high - low > 0.9 * 8 * 600.0
