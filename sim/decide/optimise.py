@@ -383,8 +383,9 @@ def _with_uncertainty(plan: Plan, folder: Path) -> Plan:
             uncertainty = load_file(file)
         uncertainty.check(plan.scenario, uncertainty.source)
     except UncertaintyError as exc:
-        raise OptimiseFileError(plan.source, [f"uncertainty: {exc.source}: {p}"
-                                              for p in exc.problems]) from None
+        raise OptimiseFileError(plan.source, [
+            f"uncertainty: {exc.source}: {p}".replace("give --uncertainty", "give uncertainty:")
+            for p in exc.problems]) from None
     decided = set(plan.budget_paths) | set(plan.visibility_paths)
     held = tuple(p for p in uncertainty.paths if p in decided)
     return replace(plan, uncertainty=uncertainty, held=held)

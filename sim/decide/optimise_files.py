@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ def pareto_figure(found: Search):
                label="chosen (best compromise)")
     for o, setter in ((a, ax.set_xlabel), (b, ax.set_ylabel)):
         unit = "% share" if o.measure == "influence" else "USD m per quarter"
-        setter(f"{objective_text(found.plan, o)}\n({unit})", fontsize=8)
+        setter(textwrap.fill(f"{objective_text(found.plan, o)} ({unit})", 60), fontsize=8)
     ax.ticklabel_format(useOffset=False, style="plain")
     ax.set_title(f"{found.plan.name}: trade-off on {found.plan.spec.draws} draws "
                  f"({len(f)} non-dominated policies)", fontsize=10)
