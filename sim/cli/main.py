@@ -15,8 +15,8 @@ import threading
 from sim import __version__
 from sim.errors import SimError
 
-COMMANDS = ("run", "compare", "explain", "report", "sweep", "replay", "discover", "dashboard",
-            "hindcast")
+COMMANDS = ("run", "compare", "explain", "report", "sweep", "replay", "discover", "optimise",
+            "hindcast", "dashboard")
 """Subcommands, each a module ``sim.cli.<name>`` with ``register`` and ``main``."""
 
 

@@ -97,6 +97,7 @@ class Params:
     initial_effort: np.ndarray  # (R, P) USD millions per quarter of reactive spending
     max_spend_multiplier: np.ndarray  # (R, P) ceiling on spend / base spend (inf: none)
     allocation: np.ndarray  # (R, P, S) relative weights
+    budget_by_state: np.ndarray  # (R, S, P, C) USD m per quarter in a listed state; -1: unlisted
     resource_interest: np.ndarray  # (R, P, K) pull per unit resource index
     sensitivity: np.ndarray  # (R, P, P) scale of the reaction (see Reaction)
     threshold: np.ndarray  # (R, P, P) perceived share or gain
@@ -175,6 +176,7 @@ class _Compiler:
             "budget": (P, 4), "risk_tolerance": (P,), "visibility": (P,), "restraint": (P,),
             "visibility_by_state": (S, P),
             "initial_effort": (P,), "max_spend_multiplier": (P,), "allocation": (P, S),
+            "budget_by_state": (S, P, 4),
             "resource_interest": (P, K), "sensitivity": (P, P), "threshold": (P, P),
             "grievance": (P, P), "stability": (S,), "stability_target": (S,),
             "border_disputes": (S,), "openness": (S,), "autonomy": (S,), "resources": (S, K),
@@ -218,6 +220,12 @@ class _Compiler:
             for s, state in enumerate(self.states):
                 value = weights.get(state, 0.0) if power.allocation is not None else 1.0
                 self.put(f"{base}.allocation.{state}", "allocation", (p, s), value)
+            for s, state in enumerate(self.states):
+                listed = power.budget_by_state.get(state)
+                for c, channel in enumerate(CHANNELS):
+                    value = -1.0 if listed is None else getattr(listed, channel)
+                    self.put(f"{base}.budget_by_state.{state}.{channel}", "budget_by_state",
+                             (s, p, c), value)
             for k, sector in enumerate(self.sectors):
                 self.put(f"{base}.resource_interest.{sector}", "resource_interest", (p, k),
                          power.resource_interest.get(sector, 0.0))

@@ -90,10 +90,7 @@ def make_batch(
     seeds = np.atleast_1d(np.asarray(seeds, dtype=np.uint64))
     if seeds.shape != (params.n_runs,):
         raise ValueError(f"{seeds.shape[0]} seeds for a batch of {params.n_runs} runs")
-    allocation = rules.channel_allocation(
-        params.allocation, params.resource_interest, params.resources
-    )
-    budget_allocation = np.transpose(params.budget, (0, 2, 1))[:, :, None, :] * allocation
+    budget_allocation = spend_by_state(params)
     base_spend = budget_allocation.sum(axis=1)
     visibility = np.where(params.visibility_by_state >= 0, params.visibility_by_state,
                           params.visibility[:, None, :])
@@ -128,6 +125,26 @@ def make_batch(
         visible_diplomatic_gain=params.visibility_diplomatic_gain[:, None, None] * visibility,
         record_reactions=record_reactions,
     )
+
+
+def spend_by_state(params: Params) -> np.ndarray:
+    """Base spend of each power in each state by channel, USD m per quarter (R, C, S, P).
+
+    budget[p, c] x allocation[c, s, p] (``rules.channel_allocation``), except in the states a
+    power lists in ``budget_by_state`` (any of its cells >= 0): there the listed amounts (a
+    cell left at -1 counts as 0), and budget x allocation is spread over the other states only.
+    """
+    explicit = params.budget_by_state
+    listed = (explicit >= 0).any(axis=3)  # (R, S, P)
+    weights = params.allocation
+    if listed.any():
+        weights = np.where(np.transpose(listed, (0, 2, 1)), 0.0, weights).astype(weights.dtype)
+    allocation = rules.channel_allocation(weights, params.resource_interest, params.resources)
+    spend = np.transpose(params.budget, (0, 2, 1))[:, :, None, :] * allocation
+    if listed.any():
+        amounts = np.transpose(np.maximum(explicit, 0.0), (0, 3, 1, 2))  # (R, C, S, P)
+        spend = np.where(listed[:, None], amounts, spend)
+    return spend
 
 
 def step(state: WorldState, batch: Batch) -> WorldState:

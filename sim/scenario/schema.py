@@ -103,6 +103,10 @@ class Power(_Strict):
         max_spend_multiplier: Ceiling on spend in a state (base plus reactive) as a multiple
             of the base spend there; ``null`` for no ceiling (Richardson's unbounded race).
         allocation: Relative weight of each state in its spending (default: equal).
+        budget_by_state: Spend per quarter by kind of move in particular states (USD
+            millions), e.g. a policy searched by ``sim optimise``; it replaces budget x
+            allocation in the states it lists (kinds not given are 0 there), and ``budget``
+            x ``allocation`` is then spread over the other states only.
         resource_interest: Pull of each resource sector on its investment allocation.
         reaction: Reaction rule toward each rival power, keyed by the rival's name.
     """
@@ -116,6 +120,7 @@ class Power(_Strict):
     initial_effort: Annotated[float, Field(ge=0.0, le=1e6)] = 0.0
     max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] | None = 3.0
     allocation: dict[str, NonNegative] | None = None
+    budget_by_state: dict[str, Budget] = {}
     resource_interest: dict[str, NonNegative] = {}
     reaction: dict[str, Reaction] = {}
 
@@ -625,6 +630,8 @@ def _cross_check(scenario: Scenario) -> list[str]:
             actor(f"powers.{key}.allocation.{state}", state, states, "state")
         for state in power.visibility_by_state:
             actor(f"powers.{key}.visibility_by_state.{state}", state, states, "state")
+        for state in power.budget_by_state:
+            actor(f"powers.{key}.budget_by_state.{state}", state, states, "state")
         if power.allocation is not None and sum(power.allocation.values()) <= 0:
             problems.append(
                 f"powers.{key}.allocation: the weights sum to 0; give some state weight > 0"

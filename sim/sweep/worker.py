@@ -80,7 +80,12 @@ class ChunkResult:
     peak_rss_mb: float
 
 
-def _compiled(task: ChunkTask) -> tuple[Structure, Params]:
+def compiled(task: Any) -> tuple[Structure, Params]:
+    """The task's scenario compiled, cached by ``task.key`` (one scenario per worker at a time).
+
+    Any task with ``key`` and ``scenario`` (a resolved scenario mapping) will do: the policy
+    search's chunks use it too (sim/decide/policy_runs.py).
+    """
     if task.key not in _COMPILED:
         from sim.scenario import validate
 
@@ -285,7 +290,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     import time
 
     start = time.perf_counter()
-    structure, base = _compiled(task)
+    structure, base = compiled(task)
     chunk = task.chunk
     k = chunk.seeds_per_sample
     run_ids, sample_ids = chunk.run_ids, chunk.sample_ids

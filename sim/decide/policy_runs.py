@@ -1,0 +1,144 @@
+"""Running candidate policies x uncertainty draws on the engine, chunked through executors.
+
+A chunk is a few candidates, each run on every draw, as one engine batch (candidate-major):
+the worker compiles the searched scenario once (cached by the plan's digest) and writes each
+run's policy and parameter draw into the batch with ``with_values``. This module is imported by
+worker processes, so it imports neither pymoo nor Mesa.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.decide.optimise import Plan
+
+
+@dataclass(frozen=True)
+class PolicyTask:
+    """A chunk of candidate policies, each run on every draw, for one worker.
+
+    Attributes:
+        key: The plan's digest (caches the compiled scenario in the worker).
+        scenario: The resolved base scenario, cut at ``at`` (``model_dump``-able mapping).
+        index: Chunk number (results are put back in this order).
+        paths: Field paths each candidate sets.
+        values: (n_candidates, len(paths)) their values.
+        draw_paths: Uncertain field paths.
+        draw_values: (n_draws, len(draw_paths)) the draws.
+        seeds: (n_draws,) engine seeds, one per draw.
+        power: Index of the power whose influence is measured.
+        reactors: Indices of the powers whose reactive spending is summed.
+    """
+
+    key: str
+    scenario: dict[str, Any]
+    index: int
+    paths: tuple[str, ...]
+    values: np.ndarray
+    draw_paths: tuple[str, ...]
+    draw_values: np.ndarray
+    seeds: np.ndarray
+    power: int
+    reactors: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PolicyResult:
+    """What a chunk returns.
+
+    Attributes:
+        index: Chunk number.
+        share: (n_candidates, n_draws, S) the power's influence share per state at ``at``.
+        reaction: (n_candidates, n_draws) the reactors' reactive spending, USD m per quarter,
+            summed over them and the states, averaged over the quarters to ``at``.
+        diverged: Runs whose state became non-finite (their values are NaN).
+    """
+
+    index: int
+    share: np.ndarray
+    reaction: np.ndarray
+    diverged: int
+
+
+def run_policies(task: PolicyTask) -> PolicyResult:
+    """Run a chunk: every candidate on every draw, as one engine batch (candidate-major)."""
+    from sim.engine import make_batch, repeat, simulate, with_values
+    from sim.sweep.worker import compiled
+
+    structure, base = compiled(task)
+    n_c, n_d = len(task.values), len(task.seeds)
+    values = {path: np.repeat(task.values[:, j], n_d) for j, path in enumerate(task.paths)}
+    values |= {path: np.tile(task.draw_values[:, j], n_c)
+               for j, path in enumerate(task.draw_paths)}
+    params = with_values(repeat(base, n_c * n_d), values)
+    batch = make_batch(structure, params, np.tile(task.seeds, n_c), record_reactions=False)
+    reactors = list(task.reactors)
+    total = np.zeros(n_c * n_d, dtype=np.float64)
+
+    def observe(state) -> None:
+        if state.step > 0 and reactors:
+            effort = state.effort[:, :, reactors].astype(np.float64)
+            total[:] += effort.reshape(len(total), -1).sum(axis=1)
+
+    final = simulate(batch, observe=observe, on_divergence="flag")
+    share = final.share[:, :, task.power].astype(np.float64)
+    bad = final.diverged_step >= 0
+    share[bad] = np.nan
+    reaction = total / structure.steps
+    reaction[bad] = np.nan
+    return PolicyResult(task.index, share.reshape(n_c, n_d, -1), reaction.reshape(n_c, n_d),
+                        int(bad.sum()))
+
+
+@dataclass
+class Engine:
+    """Evaluates policies on draws through an executor, counting runs on a progress bar."""
+
+    plan: Plan
+    executor: Any
+    bar: Any = None
+    runs: int = 0
+    diverged: int = 0
+    seconds: float = 0.0
+
+    def evaluate(self, paths: tuple[str, ...], values: np.ndarray, first_key: int,
+                 n_draws: int) -> PolicyResult:
+        """Run ``values`` (one row per policy) on draws ``first_key .. + n_draws - 1``.
+
+        The uncertain fields a policy sets itself are held at its value.
+        """
+        plan = self.plan
+        drawn = plan.uncertainty.draw(first_key, n_draws)
+        draw_paths = tuple(p for p in drawn if p not in paths)
+        draw_values = np.column_stack([drawn[p] for p in draw_paths]) if draw_paths else \
+            np.zeros((n_draws, 0))
+        seeds = np.arange(first_key, first_key + n_draws, dtype=np.uint64)
+        per_chunk = max(1, plan.spec.chunk_runs // n_draws)
+        n_chunks = max(min(self.executor.workers, len(values)),
+                       math.ceil(len(values) / per_chunk))
+        parts = np.array_split(np.arange(len(values)), n_chunks)
+        power = plan.scenario.power_names.index(plan.power)
+        key = plan.digest()
+        tasks = [PolicyTask(key, plan.searched, i, paths, values[rows], draw_paths, draw_values,
+                            seeds, power, plan.reactors) for i, rows in enumerate(parts)]
+        results: dict[int, PolicyResult] = {}
+        start = time.perf_counter()
+        for result in self.executor.map_unordered(run_policies, tasks):
+            results[result.index] = result
+            done = result.reaction.size
+            self.runs += done
+            self.diverged += result.diverged
+            if self.bar is not None:
+                self.bar.update(done)
+        self.seconds += time.perf_counter() - start
+        ordered = [results[i] for i in range(len(tasks))]
+        return PolicyResult(-1, np.concatenate([r.share for r in ordered]),
+                            np.concatenate([r.reaction for r in ordered]),
+                            sum(r.diverged for r in ordered))
+
