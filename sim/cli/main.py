@@ -15,7 +15,8 @@ import threading
 from sim import __version__
 from sim.errors import SimError
 
-COMMANDS = ("run", "compare", "explain", "report", "sweep", "replay", "discover", "dashboard")
+COMMANDS = ("run", "compare", "explain", "report", "sweep", "replay", "discover", "dashboard",
+            "calibrate")
 """Subcommands, each a module ``sim.cli.<name>`` with ``register`` and ``main``."""
 
 
