@@ -30,7 +30,15 @@ from sim.engine import observables
 from sim.engine.params import Params, Structure, compile_scenario, repeat, with_values
 from sim.engine.step import make_batch, simulate
 from sim.errors import SimError
-from sim.history.abc import ABCResult, Euclidean, Generation, Prior, Uniform, abc_smc
+from sim.history.abc import (
+    ABCResult,
+    Euclidean,
+    Generation,
+    Prior,
+    Uniform,
+    abc_smc,
+    weighted_quantiles,
+)
 from sim.history.observed import load_observed
 from sim.scenario import Scenario
 from sim.scenario.calendar import parse_quarter, quarter_labels, step_of_quarter
@@ -307,17 +315,6 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
     }
     return Calibration(result=result, targets=targets, fit=fit_table(result, targets),
                        seconds=seconds, settings=settings)
-
-
-def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> np.ndarray:
-    """Weighted quantiles of each column of ``values`` (n, k): shape (len(qs), k)."""
-    out = np.empty((len(qs), values.shape[1]))
-    for j in range(values.shape[1]):
-        order = np.argsort(values[:, j], kind="stable")
-        cdf = np.cumsum(weights[order])
-        pick = np.searchsorted(cdf, np.asarray(qs) * cdf[-1]).clip(0, len(order) - 1)
-        out[:, j] = values[order[pick], j]
-    return out
 
 
 def fit_table(result: ABCResult, targets: Targets) -> pd.DataFrame:
