@@ -7,6 +7,7 @@ import csv
 import numpy as np
 import pandas as pd
 import pytest
+from test_sweep_dask import cluster  # noqa: F401 (the fixture: a Dask cluster on loopback)
 
 from sim.cli.main import main
 from sim.engine.params import compile_scenario
@@ -158,3 +159,14 @@ def test_recovers_known_parameters_on_the_model(inputs, tmp_path):
     inside = (low <= truth) & (truth <= high)
     narrow = (high - low) < 0.5 * np.array([d.high - d.low for d in fitted.values()])
     assert (inside & narrow).sum() >= 2, (low, high, truth)
+
+
+def test_a_dask_cluster_gives_the_same_posterior(tmp_path, install_dir, cluster):  # noqa: F811
+    """--scheduler: the chunks run on a real Dask cluster (two worker processes)."""
+    assert main(["calibrate", "--out", str(tmp_path / "dask"), "--scheduler", cluster,
+                 "--no-plot", *TINY]) == 0
+    assert main(["calibrate", "--out", str(tmp_path / "local"), "--workers", "1", "--no-plot",
+                 *TINY]) == 0
+    dask, local = _folder(tmp_path / "dask"), _folder(tmp_path / "local")
+    assert (dask / "posterior.parquet").read_bytes() == (local / "posterior.parquet").read_bytes()
+    assert "Dask cluster" in (dask / "manifest.json").read_text()

@@ -42,14 +42,14 @@ from sim.history.abc import (
 from sim.history.observed import load_observed
 from sim.scenario import Scenario
 from sim.scenario.calendar import parse_quarter, quarter_labels, step_of_quarter
+from sim.whatif.uncertainty import DEFAULT_POSTERIOR
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent.parent / "scenarios" / "history" / \
     "2015.yaml"
 """The shipped history scenario."""
 
-INSTALL_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "posterior"
-"""Where ``--install`` puts the posterior (``sim.whatif.uncertainty.DEFAULT_POSTERIOR``'s
-folder)."""
+INSTALL_DIR = DEFAULT_POSTERIOR.parent
+"""Where ``--install`` puts the posterior: the folder ``--uncertainty posterior`` reads."""
 
 PARAMETERS: dict[str, Uniform] = {
     "rules.dependence.decay.remittances": Uniform(-0.06, 0.06),
