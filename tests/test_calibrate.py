@@ -46,6 +46,10 @@ def test_targets_are_the_observations_up_to_the_cutoff(inputs):
     assert len(table) >= 20
     later = cal.select_targets(observed, scenario, 2024)
     assert len(later.table) > len(table)
+    extra = observed.iloc[:1].assign(year=2016, state="tajikistan", partner="china",
+                                      observable="remittances_usd_bn", convention="national_bank")
+    with_china = cal.select_targets(pd.concat([observed, extra]), scenario, 2019)
+    assert len(with_china.table) == len(table)  # China sends no remittances in the scenario
 
 
 def test_vectorised_observables_match_a_recorded_run(inputs, tmp_path):

@@ -125,6 +125,9 @@ def first_year(scenario: Scenario) -> int:
 def select_targets(observed: pd.DataFrame, scenario: Scenario, cutoff: int) -> Targets:
     """Pick the observations the model can be compared with, from its first year to the cutoff.
 
+    Remittances count only from a power the scenario has sending them (the model has none
+    otherwise), and not for the region.
+
     Raises:
         CalibrationError: A cut-off outside the run, or no observation to fit.
     """
@@ -145,7 +148,9 @@ def select_targets(observed: pd.DataFrame, scenario: Scenario, cutoff: int) -> T
     table = observed.loc[keep, ["year", "state", "partner", "observable", "value", "convention"]]
     table = table.reset_index(drop=True)
     remit = table["observable"].str.startswith("remittances")
-    table = table[~(remit & (table["state"] == "region"))].reset_index(drop=True)
+    sent = [row.state != "region" and scenario.states[row.state].dependence.remittances
+            .get(row.partner, 0.0) > 0 for row in table.itertuples()]
+    table = table[~remit | np.array(sent, dtype=bool)].reset_index(drop=True)
     if table.empty:
         raise CalibrationError(f"no observation to fit between {first} and the cut-off {cutoff} "
                                f"(observables {', '.join(OBSERVABLES)}, conventions other than "
