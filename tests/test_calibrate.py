@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import time
 
 import numpy as np
 import pandas as pd
@@ -120,10 +121,13 @@ def test_same_posterior_for_one_and_two_workers(tmp_path, install_dir):
     (["--workers", "0"], "--workers 0"),
     (["--observed", "no/such/folder"], "no/such/folder"),
     (["no_such_scenario.yaml"], "no_such_scenario.yaml"),
+    (["--out", "/proc/no/such"], "--out /proc/no/such"),
 ])
 def test_bad_input_exits_2_without_a_folder(tmp_path, capsys, install_dir, args, message):
     out = tmp_path / "results"
+    started = time.perf_counter()
     assert main(["calibrate", "--out", str(out), "--workers", "1", *TINY, *args]) == 2
+    assert time.perf_counter() - started < 5  # refused before calibrating
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()

@@ -66,6 +66,7 @@ def main(args: argparse.Namespace) -> int:
     scenario, observed = cal.load_inputs(args.scenario, args.observed)
     if args.workers < 1:
         raise cal.CalibrationError(f"--workers {args.workers} is not allowed: give 1 or more")
+    cal.check_out(args.out)
     bar = _progress(total=None, initial=0, quiet=args.quiet)
     bar.set_description("calibrate")
 

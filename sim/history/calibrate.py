@@ -348,6 +348,31 @@ def log_generation(generation: Generation) -> str:
             f"acceptance {generation.acceptance_rate:.3f}, ESS {generation.ess:,.0f}")
 
 
+def check_out(out: str | Path) -> None:
+    """Refuse, before any computing, a results root that cannot be created or written.
+
+    The folders the probe creates are removed again, so a refused or failed calibration
+    leaves nothing behind.
+    """
+    import shutil
+    import tempfile
+
+    target = Path(out).absolute() / "calibrate"
+    first_new = target
+    while not first_new.parent.exists():
+        first_new = first_new.parent
+    created = not first_new.exists()
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryDirectory(dir=target).cleanup()
+    except OSError as exc:
+        raise CalibrationError(f"--out {out}: cannot write there ({exc.strerror or exc}); "
+                               "give a writable folder") from None
+    finally:
+        if created:
+            shutil.rmtree(first_new, ignore_errors=True)
+
+
 def load_inputs(scenario_path: str | Path | None, observed_dir: str | Path | None,
                 seed: int | None = None) -> tuple[Scenario, pd.DataFrame]:
     """Load the history scenario and the observations (errors name the file)."""
