@@ -13,12 +13,17 @@ Rows (all over the 40-step baseline, keeping summaries only):
    so each run's seed is passed with its parameter values in one ``overrides`` list (one model
    per list item, no cross product);
 5. a 1,000,000-run summaries-only sweep (``--workers 2``) in a child process, with the peak
-   resident memory of its main process and of its largest worker.
+   resident memory of its main process and of its largest worker;
+6. ``sim calibrate --workers 2`` with the shipped settings (the history scenario, 2,000
+   particles, 12 generations, docs/CALIBRATION.md): simulated runs per second during the
+   ABC-SMC, and the wall time of the whole command (issue 11: under 5 minutes, at least
+   100,000 runs).
 
 Usage::
 
     python benchmarks/sweep_benchmark.py             # everything (about 2 minutes)
     python benchmarks/sweep_benchmark.py --quick     # smaller sizes, no million-run sweep
+    python benchmarks/sweep_benchmark.py --calibration-only   # row 6 alone (about a minute)
 
 The machine's load average is printed: other processes on the 2 cores slow every row.
 """
@@ -161,6 +166,37 @@ def million(out: Path, runs: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def calibration_speed(out: Path, quick: bool = False) -> dict:
+    """Run ``sim calibrate --workers 2`` (shipped settings; smaller with ``quick``).
+
+    Returns:
+        ``runs`` simulated, ``abc_seconds`` and ``runs_per_second`` of the ABC-SMC (from the
+        manifest), and ``wall`` seconds of the whole command (start-up and files included).
+
+    """
+    from sim.cli.main import main as sim_main
+
+    size = ["--population", "500", "--generations", "6"] if quick else []
+    start = time.perf_counter()
+    code = sim_main(["calibrate", "--workers", "2", "--out", str(out), "--no-plot", "--quiet",
+                     *size])
+    wall = time.perf_counter() - start
+    if code != 0:
+        raise SystemExit(f"sim calibrate failed with status {code}")
+    manifest = json.loads(next((out / "calibrate").glob("*/manifest.json")).read_text())
+    return {"runs": manifest["n_simulations"], "abc_seconds": manifest["seconds"],
+            "runs_per_second": manifest["runs_per_second"], "wall": wall}
+
+
+def print_calibration(calibration: dict) -> None:
+    """Print the calibration row (and its targets)."""
+    runs, wall = calibration["runs"], calibration["wall"]
+    met = "yes" if runs >= 100_000 and wall < 300 else "NO"
+    label = f"sim calibrate --workers 2: {runs:,} runs, {wall:.0f} s wall"
+    print(f"| {label:<58} | {calibration['runs_per_second']:>9,.0f} "
+          f"| {'>=100k, <5m':>10} | {met:>3} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=200_000, help="runs of the timed sweeps")
@@ -168,6 +204,8 @@ def main() -> int:
     parser.add_argument("--million", type=int, default=1_000_000,
                         help="runs of the memory sweep (0 to skip)")
     parser.add_argument("--quick", action="store_true", help="40,000 runs, no memory sweep")
+    parser.add_argument("--calibration-only", action="store_true",
+                        help="time sim calibrate alone (row 6)")
     parser.add_argument("--engine-rate", nargs=2, type=float, metavar=("RUNS", "SECONDS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -177,8 +215,16 @@ def main() -> int:
     if args.quick:
         args.runs, args.mesa_runs, args.million = 40_000, 60, 0
     load = os.getloadavg()
+    if args.calibration_only:
+        with tempfile.TemporaryDirectory(prefix="calibrate-bench-") as tmp:
+            calibration = calibration_speed(Path(tmp), args.quick)
+        print(f"Calibration benchmark: {os.cpu_count()} CPUs, load average before start "
+              f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+        print_calibration(calibration)
+        return 0
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
         out = Path(tmp)
+        calibration = calibration_speed(out, args.quick)
         engine = engine_one_batch()
         ceiling = engine_two_processes()
         pool_wall, pool_compute = sweep_speed(out, args.runs, workers=2)
@@ -217,6 +263,7 @@ def main() -> int:
               f"| {'yes' if main_mb < 1024 else 'NO':>3} |")
         print(f"| {'  peak RSS, largest worker process (MB)':<58} | {worker_mb:>9,.0f} "
               f"| {'< 1024':>10} | {'yes' if worker_mb < 1024 else 'NO':>3} |")
+    print_calibration(calibration)
     return 0
 
 

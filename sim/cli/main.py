@@ -16,7 +16,7 @@ from sim import __version__
 from sim.errors import SimError
 
 COMMANDS = ("run", "compare", "explain", "report", "sweep", "replay", "discover", "optimise",
-            "hindcast", "dashboard")
+            "calibrate", "hindcast", "dashboard")
 """Subcommands, each a module ``sim.cli.<name>`` with ``register`` and ``main``."""
 
 

@@ -112,3 +112,36 @@ def yearly(flows: dict[str, np.ndarray], structure: Structure, quarters: list[st
     if not rows:
         return pd.DataFrame(columns=columns)
     return pd.concat(rows, ignore_index=True)
+
+
+def annual_observables(trade: np.ndarray, other: np.ndarray, remittances: np.ndarray,
+                       gdp: np.ndarray) -> dict[str, np.ndarray]:
+    """The annual observables of many runs and years at once, from a year's summed flows.
+
+    The vectorised form of :func:`yearly`'s formulas, for calibration: leading axes (years,
+    runs, ...) are free; no table is built.
+
+    Args:
+        trade: Trade with each power summed over the year's quarters (..., S, P).
+        other: Trade with everyone else (..., S).
+        remittances: Remittances from each power (..., S, P).
+        gdp: GDP (..., S).
+
+    Returns:
+        ``trade_share`` and ``trade_usd_bn`` (..., S + 1, P), the last state row being the
+        region; ``remittances_gdp`` and ``remittances_usd_bn`` (..., S, P), NaN where a power
+        sends no remittances. Fractions and USD billions, as in :func:`yearly`.
+    """
+    total = other + trade.sum(axis=-1)
+    region_trade = trade.sum(axis=-2, keepdims=True)
+    region_total = total.sum(axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.concatenate([trade / total[..., None], region_trade / region_total[..., None]],
+                               axis=-2)
+        sent = np.where(remittances > 0, remittances, np.nan)
+        return {
+            "trade_share": share,
+            "trade_usd_bn": np.concatenate([trade, region_trade], axis=-2) / 1000.0,
+            "remittances_gdp": sent / gdp[..., None],
+            "remittances_usd_bn": sent / 1000.0,
+        }

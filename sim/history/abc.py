@@ -358,14 +358,7 @@ class ABCResult:
 
     def quantile(self, q: float | Sequence[float]) -> np.ndarray:
         """Weighted posterior quantiles, shape (len(q), d) (the inverse of the weighted CDF)."""
-        qs = np.atleast_1d(np.asarray(q, dtype=float))
-        out = np.empty((len(qs), self.particles.shape[1]))
-        for j in range(self.particles.shape[1]):
-            order = np.argsort(self.particles[:, j], kind="stable")
-            cdf = np.cumsum(self.weights[order])
-            pick = np.searchsorted(cdf, qs * cdf[-1], side="left").clip(0, len(order) - 1)
-            out[:, j] = self.particles[order[pick], j]
-        return out
+        return weighted_quantiles(self.particles, self.weights, q)
 
     def frame(self) -> pd.DataFrame:
         """The posterior as a table: one column per parameter, then ``weight``."""
@@ -376,6 +369,23 @@ class ABCResult:
     def diagnostics(self) -> pd.DataFrame:
         """One row per generation: epsilon, proposed, simulated, accepted, rate, ESS."""
         return pd.DataFrame([g.__dict__ for g in self.generations])
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray,
+                       q: float | Sequence[float]) -> np.ndarray:
+    """Weighted quantiles of each column of ``values`` (n, d): shape (len(q), d).
+
+    The inverse of the weighted empirical CDF: the smallest value whose cumulative weight
+    reaches q.
+    """
+    qs = np.atleast_1d(np.asarray(q, dtype=float))
+    out = np.empty((len(qs), values.shape[1]))
+    for j in range(values.shape[1]):
+        order = np.argsort(values[:, j], kind="stable")
+        cdf = np.cumsum(weights[order])
+        pick = np.searchsorted(cdf, qs * cdf[-1], side="left").clip(0, len(order) - 1)
+        out[:, j] = values[order[pick], j]
+    return out
 
 
 def _generator(seed: int, generation: int, round_: int) -> np.random.Generator:

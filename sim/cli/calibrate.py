@@ -1,0 +1,102 @@
+"""``sim calibrate``: fit the uncertain rules to the observed record (ABC-SMC)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+class _Counting:
+    """An executor that moves a progress bar by the runs of each finished chunk."""
+
+    def __init__(self, executor, bar):
+        self.executor, self.bar = executor, bar
+
+    def map_unordered(self, fn, tasks):
+        """Yield the executor's results, counting each (index, summaries) chunk's runs."""
+        for result in self.executor.map_unordered(fn, tasks):
+            self.bar.update(len(result[1]))
+            yield result
+
+
+def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``sim calibrate`` to the command line."""
+    parser = sub.add_parser(
+        "calibrate", help="fit the uncertain parameters to the observed record (ABC-SMC)",
+        description="Fit the uncertain rules (docs/CALIBRATION.md) to data/observed up to the "
+                    "cut-off year with a batched ABC-SMC, and write "
+                    "<out>/calibrate/<id>/: posterior.parquet, parameters.csv, "
+                    "diagnostics.csv, fit.csv, marginals.png, pairs.png and manifest.json. "
+                    "The shipped posterior (data/posterior) is replaced only with --install.",
+    )
+    parser.add_argument("scenario", nargs="?", default=None,
+                        help="history scenario (default: scenarios/history/2015.yaml)")
+    parser.add_argument("--observed", default=None, metavar="DIR",
+                        help="observed-data folder (default: data/observed)")
+    parser.add_argument("--cutoff", type=int, default=2019, metavar="YEAR",
+                        help="last year fitted (default 2019; later years are left for the "
+                             "hindcast)")
+    parser.add_argument("--out", default="results", help="results root folder (default: results)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="local worker processes (default: one per CPU; 1 runs in-process)")
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="run on a Dask distributed cluster instead (pip install -e '.[dask]')")
+    parser.add_argument("--seed", type=int, default=0, help="the fit's seed (default 0)")
+    parser.add_argument("--population", type=int, default=2000, metavar="N",
+                        help="particles per generation (default 2000)")
+    parser.add_argument("--generations", type=int, default=12, metavar="G",
+                        help="generations, the prior's included (default 12)")
+    parser.add_argument("--install", action="store_true",
+                        help="replace the shipped posterior, data/posterior, with this one")
+    parser.add_argument("--no-plot", action="store_true", help="skip marginals.png and pairs.png")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``sim calibrate``."""
+    import numpy as np
+
+    from sim.history import calibrate as cal
+    from sim.history.abc import executor_map
+    from sim.sweep.executors import make_executor
+    from sim.sweep.runner import _progress
+
+    scenario, observed = cal.load_inputs(args.scenario, args.observed)
+    if args.workers < 1:
+        raise cal.CalibrationError(f"--workers {args.workers} is not allowed: give 1 or more")
+    cal.check_out(args.out)
+    bar = _progress(total=None, initial=0, quiet=args.quiet)
+    bar.set_description("calibrate")
+
+    def log(generation) -> None:
+        if not args.quiet:
+            bar.write(cal.log_generation(generation), file=sys.stderr)
+
+    with make_executor(args.workers, args.scheduler) as executor:
+        map_chunks = executor_map(_Counting(executor, bar))
+        try:
+            calibration = cal.calibrate(
+                scenario, observed, args.cutoff, population=args.population,
+                generations=args.generations, seed=args.seed, map_chunks=map_chunks,
+                on_generation=log)
+        finally:
+            bar.close()
+        description = executor.description or "in-process"
+    run_info = {"executor": description, "workers": args.workers}
+    folder = cal.write_results(calibration, scenario, args.observed, args.out, run_info,
+                               plot=not args.no_plot)
+    r = calibration.result
+    print(f"{scenario.name}: {r.n_simulations:,} runs in {len(r.generations)} generations, "
+          f"{calibration.seconds:.1f} s ({calibration.runs_per_second:,.0f} runs/s); "
+          f"{r.stop_reason}")
+    if not args.quiet:
+        table = calibration.parameters()
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"fit: median distance {float(np.median(r.distances)):.4f} "
+              f"(root mean square log ratio over {len(calibration.fit)} observations)")
+    print(f"results: {folder}")
+    if args.install:
+        print(f"installed: {cal.install(folder)}")
+    return 0

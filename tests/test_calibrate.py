@@ -1,0 +1,180 @@
+"""``sim calibrate``: the model wired to the ABC-SMC (small budgets; seconds each)."""
+
+from __future__ import annotations
+
+import csv
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_sweep_dask import cluster  # noqa: F401 (the fixture: a Dask cluster on loopback)
+
+from sim.cli.main import main
+from sim.engine.params import compile_scenario
+from sim.history import calibrate as cal
+from sim.history.abc import Uniform
+from sim.history.observed import OBSERVABLES
+
+TINY = ["--population", "40", "--generations", "2", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return cal.load_inputs(None, None)
+
+
+@pytest.fixture()
+def install_dir(tmp_path, monkeypatch):
+    target = tmp_path / "installed" / "posterior"
+    monkeypatch.setattr(cal, "INSTALL_DIR", target)
+    return target
+
+
+def _folder(out):
+    folders = list((out / "calibrate").iterdir())
+    assert len(folders) == 1
+    return folders[0]
+
+
+def test_targets_are_the_observations_up_to_the_cutoff(inputs):
+    scenario, observed = inputs
+    targets = cal.select_targets(observed, scenario, 2019)
+    table = targets.table
+    assert table["year"].between(2015, 2019).all()
+    assert set(table["observable"]) <= set(cal.OBSERVABLES)
+    assert "chinese_customs" not in set(table["convention"])
+    assert len(table) >= 20
+    later = cal.select_targets(observed, scenario, 2024)
+    assert len(later.table) > len(table)
+    extra = observed.iloc[:1].assign(year=2016, state="tajikistan", partner="china",
+                                      observable="remittances_usd_bn", convention="national_bank")
+    with_china = cal.select_targets(pd.concat([observed, extra]), scenario, 2019)
+    assert len(with_china.table) == len(table)  # China sends no remittances in the scenario
+
+
+def test_vectorised_observables_match_a_recorded_run(inputs, tmp_path):
+    """The calibration's values are the ones `sim run` writes to observables.csv."""
+    scenario, observed = inputs
+    assert main(["run", str(cal.DEFAULT_SCENARIO), "--out", str(tmp_path), "--no-plot",
+                 "--quiet"]) == 0
+    written = pd.read_csv(next(tmp_path.glob("*/*/observables.csv")))
+    targets = cal.select_targets(observed, scenario, 2024)
+    structure, params = compile_scenario(scenario)
+    simulator = cal.HistorySimulator(structure, params, (), targets, scenario.start)
+    values = simulator.values(np.empty((1, 0)), np.array([scenario.seed]))[0]
+    merged = targets.table.merge(written, on=["year", "state", "partner", "observable"],
+                                 how="left", suffixes=("", "_run"))
+    known = merged["value_run"].notna().to_numpy()
+    assert known.sum() >= 30
+    np.testing.assert_allclose(values[known], merged["value_run"].to_numpy()[known], rtol=1e-6)
+
+
+def test_cli_writes_the_folder_and_leaves_the_shipped_posterior(tmp_path, install_dir, capsys):
+    out = tmp_path / "results"
+    assert main(["calibrate", "--out", str(out), "--workers", "1", *TINY]) == 0
+    folder = _folder(out)
+    for name in ("posterior.parquet", "parameters.csv", "diagnostics.csv", "fit.csv",
+                 "marginals.png", "pairs.png", "manifest.json"):
+        assert (folder / name).stat().st_size > 0, name
+    posterior = pd.read_parquet(folder / "posterior.parquet")
+    assert list(posterior.columns) == [*cal.PARAMETERS, "weight"]
+    assert len(posterior) == 40 and posterior["weight"].sum() == pytest.approx(1.0)
+    for path, prior in cal.PARAMETERS.items():
+        assert posterior[path].between(prior.low, prior.high).all()
+    diagnostics = pd.read_csv(folder / "diagnostics.csv")
+    assert list(diagnostics["index"]) == [0, 1]
+    assert {"epsilon", "acceptance_rate", "ess"} <= set(diagnostics.columns)
+    assert not install_dir.exists()  # no --install: the shipped posterior is left alone
+    assert "installed" not in capsys.readouterr().out
+    from sim.whatif.uncertainty import load_posterior
+
+    assert load_posterior(folder / "posterior.parquet").columns == tuple(cal.PARAMETERS)
+
+
+def test_install_replaces_the_shipped_posterior(tmp_path, install_dir):
+    out = tmp_path / "results"
+    assert main(["calibrate", "--out", str(out), "--workers", "1", "--install", "--no-plot",
+                 *TINY]) == 0
+    folder = _folder(out)
+    assert sorted(p.name for p in install_dir.iterdir()) == ["manifest.json",
+                                                             "posterior.parquet"]
+    assert (install_dir / "posterior.parquet").read_bytes() == \
+        (folder / "posterior.parquet").read_bytes()
+
+
+def test_same_posterior_for_one_and_two_workers(tmp_path, install_dir):
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        assert main(["calibrate", "--out", str(out), "--workers", workers, "--no-plot",
+                     *TINY]) == 0
+    one, two = (_folder(tmp_path / f"w{w}") for w in ("1", "2"))
+    assert one.name == two.name
+    assert (one / "posterior.parquet").read_bytes() == (two / "posterior.parquet").read_bytes()
+    assert (one / "fit.csv").read_bytes() == (two / "fit.csv").read_bytes()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--cutoff", "1990"], "--cutoff 1990"),
+    (["--population", "3"], "--population 3"),
+    (["--generations", "0"], "--generations 0"),
+    (["--workers", "0"], "--workers 0"),
+    (["--observed", "no/such/folder"], "no/such/folder"),
+    (["no_such_scenario.yaml"], "no_such_scenario.yaml"),
+    (["--out", "/proc/no/such"], "--out /proc/no/such"),
+])
+def test_bad_input_exits_2_without_a_folder(tmp_path, capsys, install_dir, args, message):
+    out = tmp_path / "results"
+    started = time.perf_counter()
+    assert main(["calibrate", "--out", str(out), "--workers", "1", *TINY, *args]) == 2
+    assert time.perf_counter() - started < 5  # refused before calibrating
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def _write_observations(folder, targets, values) -> None:
+    """Synthetic observations in the observed-data format, one file."""
+    folder.mkdir()
+    with open(folder / "synthetic.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["year", "state", "partner", "observable", "value", "unit",
+                         "convention", "source", "evidence"])
+        for row, value in zip(targets.table.itertuples(), values, strict=True):
+            writer.writerow([row.year, row.state, row.partner, row.observable, f"{value:.6g}",
+                             OBSERVABLES[row.observable].unit, row.convention,
+                             "synthetic: the model at known parameters",
+                             "simulated by tests/test_calibrate.py"])
+
+
+def test_recovers_known_parameters_on_the_model(inputs, tmp_path):
+    """Data simulated from known values; the 90% intervals hold them (at least two)."""
+    from sim.history.observed import load_observed
+
+    scenario, observed = inputs
+    fitted = {"rules.dependence.decay.remittances": Uniform(-0.06, 0.06),
+              "rules.decay.footprint": Uniform(0.0, 0.1),
+              "rules.dependence.decay.energy": Uniform(-0.03, 0.1)}
+    truth = np.array([0.02, 0.03, 0.01])
+    targets = cal.select_targets(observed, scenario, 2019)
+    structure, params = compile_scenario(scenario)
+    simulator = cal.HistorySimulator(structure, params, tuple(fitted), targets, scenario.start)
+    synthetic = simulator.values(truth[None, :], np.array([123]))[0]
+    _write_observations(tmp_path / "observed", targets, synthetic)
+    result = cal.calibrate(scenario, load_observed(tmp_path / "observed"), 2019,
+                           parameters=fitted, population=300, generations=8, seed=3).result
+    low, high = result.quantile([0.05, 0.95])
+    inside = (low <= truth) & (truth <= high)
+    narrow = (high - low) < 0.5 * np.array([d.high - d.low for d in fitted.values()])
+    assert (inside & narrow).sum() >= 2, (low, high, truth)
+
+
+def test_a_dask_cluster_gives_the_same_posterior(tmp_path, install_dir, cluster):  # noqa: F811
+    """--scheduler: the chunks run on a real Dask cluster (two worker processes)."""
+    assert main(["calibrate", "--out", str(tmp_path / "dask"), "--scheduler", cluster,
+                 "--no-plot", *TINY]) == 0
+    assert main(["calibrate", "--out", str(tmp_path / "local"), "--workers", "1", "--no-plot",
+                 *TINY]) == 0
+    dask, local = _folder(tmp_path / "dask"), _folder(tmp_path / "local")
+    assert (dask / "posterior.parquet").read_bytes() == (local / "posterior.parquet").read_bytes()
+    assert "Dask cluster" in (dask / "manifest.json").read_text()
