@@ -13,6 +13,7 @@ second of stepping the Mesa model; `sim run` finishes in under 3 seconds wall ti
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -28,6 +29,8 @@ from sim.model import InfluenceModel  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+LOAD_BEFORE = os.getloadavg()
+"""The machine's load average when the benchmark starts (a busy machine runs slower)."""
 
 
 def best(fn, repeats: int) -> float:
@@ -69,7 +72,9 @@ def main() -> None:
          best(lambda: simulate(big), args.repeat)),
     ]
     mesa_rate = rows[0][1] / rows[0][2]
-    print(f"{steps}-step runs of {SCENARIO.name} ({scenario.precision}), best of {args.repeat}")
+    load = " ".join(f"{x:.2f}" for x in LOAD_BEFORE)
+    print(f"{steps}-step runs of {SCENARIO.name} ({scenario.precision}), best of {args.repeat}; "
+          f"load average before start {load} on {os.cpu_count()} CPUs")
     print(f"{'what':<40}{'runs':>8}{'seconds':>10}{'runs/s':>12}{'x Mesa':>9}")
     for name, n, seconds in rows:
         rate = n / seconds

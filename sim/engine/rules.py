@@ -103,9 +103,10 @@ def spend(
     Returns:
         (spend by channel (R, C, S, P), pressure spending (R, S, P)).
     """
-    planned = budget_allocation.copy()
     if (budget_scale != 1.0).any():  # multiplying by exactly 1 would change nothing
-        planned *= np.transpose(budget_scale, (0, 2, 1))[:, :, None, :]
+        planned = budget_allocation * np.transpose(budget_scale, (0, 2, 1))[:, :, None, :]
+    else:
+        planned = budget_allocation.copy()
     share = pressure_share[:, None, None]
     pressure = share * effort
     planned[:, INVEST] += effort - pressure
@@ -125,11 +126,12 @@ def absorb(spent: np.ndarray, capacity: np.ndarray) -> None:
 
     Args:
         spent: (R, C, S, P) spend; its invest channel is changed.
-        capacity: (R, S) USD millions per quarter (inf: no limit).
+        capacity: (R, S) USD millions per quarter, finite (no limit: the dtype's largest value).
     """
     invest = spent[:, INVEST]
     demand = sum_powers(invest)
-    scale = np.divide(capacity, demand, out=np.ones_like(demand), where=demand > capacity)
+    np.maximum(demand, capacity, out=demand)
+    scale = np.divide(capacity, demand, out=demand)  # min(1, K / D), 1 where nothing is asked
     invest *= scale[:, :, None]
 
 

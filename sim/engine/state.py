@@ -102,7 +102,7 @@ class WorldState:
 
 
 def structural_attraction(
-    dependence: np.ndarray, scale: np.ndarray, remittance_factor: np.ndarray,
+    dependence: np.ndarray, scale: np.ndarray, remittance_factor: np.ndarray | None,
     weights: np.ndarray,
 ) -> np.ndarray:
     """Influence stock each power holds through structural dependence, (R, S, P).
@@ -112,14 +112,23 @@ def structural_attraction(
     Args:
         dependence: (R, 4, S, P) by channel, before the decay since the start.
         scale: (R, 4) the decay since the start.
-        remittance_factor: (R, S, P) multiplier on remittances while a shock lasts.
+        remittance_factor: (R, S, P) multiplier on remittances while a shock lasts, or None
+            when none does.
         weights: (R, 4) influence per USD million of each channel.
     """
-    coef = (weights * scale)[:, :, None, None]
-    out = coef[:, 0] * dependence[:, 0]
-    out += coef[:, REMITTANCES] * dependence[:, REMITTANCES] * remittance_factor
+    coef = weights * scale  # (R, 4)
+    if (coef == coef[:1]).all():  # one value per channel for the whole batch: plain scalars
+        coef = [float(x) for x in coef[0]]  # (numpy is much faster than broadcasting (R, 1, 1))
+    else:
+        coef = [coef[:, c, None, None] for c in range(coef.shape[1])]
+    out = dependence[:, 0] * coef[0]
+    term = dependence[:, REMITTANCES] * coef[REMITTANCES]
+    if remittance_factor is not None:
+        term *= remittance_factor
+    out += term
     for c in range(2, dependence.shape[1]):
-        out += coef[:, c] * dependence[:, c]
+        np.multiply(dependence[:, c], coef[c], out=term)
+        out += term
     return out
 
 

@@ -44,6 +44,8 @@ class Batch:
         restraint: Restraint repeated over states (R, S, P).
         targets: How each power's leverage is spread over the rivals it reacts to (P, P).
         inflow: Each state's usual inflow from all the powers, USD millions per quarter (R, S).
+        capacity: Each state's absorptive capacity (R, S), USD millions per quarter, with
+            "no limit" as the dtype's largest value (so the rationing needs no special case).
         capacity_limited: Whether any state's absorptive capacity is finite.
         visible_diplomatic_gain: Diplomatic capital per USD invested, k_v x v_p (R, S, P).
         record_reactions: Whether steps keep each pair's signal and response (for logs).
@@ -64,6 +66,7 @@ class Batch:
     restraint: np.ndarray
     targets: np.ndarray
     inflow: np.ndarray
+    capacity: np.ndarray
     capacity_limited: bool
     visible_diplomatic_gain: np.ndarray
     record_reactions: bool = True
@@ -121,6 +124,8 @@ def make_batch(
         restraint=over_states(params.restraint),
         targets=targets,
         inflow=inflow,
+        capacity=np.where(np.isfinite(params.capacity), params.capacity,
+                          np.finfo(params.dtype).max).astype(params.dtype),
         capacity_limited=bool(np.isfinite(params.capacity).any()),
         visible_diplomatic_gain=params.visibility_diplomatic_gain[:, None, None] * visibility,
         record_reactions=record_reactions,
@@ -169,7 +174,7 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         p.blocked_to_soft_power, p.pressure_share,
     )
     if batch.capacity_limited:
-        rules.absorb(spent, p.capacity)
+        rules.absorb(spent, batch.capacity)
     if pressure.any():
         on = rules.pressure_on(pressure, state.leverage_share, batch.targets, batch.inflow)
     else:
@@ -201,8 +206,8 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         state.stability, p.stability_target, p.stability_recovery,
         spent[:, rules.DESTABILISE], p.destabilise_per_usd_m, campaign_loss, noise,
     )
-    structural = structural_attraction(state.dependence, scale, state.remittance_factor,
-                                       p.dependence_weights)
+    shocked = state.remittance_factor if (state.remittance_left > 0).any() else None
+    structural = structural_attraction(state.dependence, scale, shocked, p.dependence_weights)
     share, leverage_share = influence_shares(
         footprint, goodwill, diplomatic, p.weights, p.autonomy, structural, leverage=True)
     past = _past_shares(state, structure, t)
