@@ -57,8 +57,11 @@ def test_absorb_shares_the_capacity_in_proportion():
     assert spent[0, rules.INVEST] == pytest.approx(A([[150.0, 50.0], [10.0, 20.0]]))
     assert spent[0, rules.SOFT_POWER] == pytest.approx(np.full((2, 2), 5.0))
     unlimited = np.ones((1, 4, 1, 1))
-    rules.absorb(unlimited, A([[np.inf]]))
+    rules.absorb(unlimited, A([[np.finfo(np.float64).max]]))  # how the batch says "no limit"
     assert unlimited[0, rules.INVEST, 0, 0] == 1.0
+    nothing = np.zeros((1, 4, 1, 1))
+    rules.absorb(nothing, A([[100.0]]))  # no demand: nothing to ration, no division by zero
+    assert nothing[0, rules.INVEST, 0, 0] == 0.0
 
 
 def test_pressure_falls_on_the_rivals_the_power_reacts_to():

@@ -61,13 +61,13 @@ def main(args: argparse.Namespace) -> int:
     from sim.history import calibrate as cal
     from sim.history.abc import executor_map
     from sim.sweep.executors import make_executor
-    from sim.sweep.runner import _progress
+    from sim.sweep.runner import progress_bar
 
     scenario, observed = cal.load_inputs(args.scenario, args.observed)
     if args.workers < 1:
         raise cal.CalibrationError(f"--workers {args.workers} is not allowed: give 1 or more")
     cal.check_out(args.out)
-    bar = _progress(total=None, initial=0, quiet=args.quiet)
+    bar = progress_bar(total=None, initial=0, quiet=args.quiet, desc="calibrate")
     bar.set_description("calibrate")
 
     def log(generation) -> None:
