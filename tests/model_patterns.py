@@ -283,11 +283,34 @@ def remittances_matter(extra: list = ()) -> tuple[bool, str]:
     return holds, f"change of Russia's share at 2026Q4: {change}"
 
 
+
+CHECKS = [accord_raises_japans_investment, visibility_provokes, latecomer_room,
+          hedging_caps_the_leader, destabilisation_deters_the_cautious, china_defends,
+          cancelled_summit_delays, reactions_bite, caution_is_rational, incumbents_hold,
+          remittances_matter]
+"""Patterns 1, 3-8 and 10-13, in DESIGN.md's order."""
+
+MUTANTS = {
+    accord_raises_japans_investment: [("rules.risk.instability_weight", 0.0),
+                                      ("rules.risk.dispute_weight", 0.0)],
+    visibility_provokes: [("rules.visibility.reaction_gain", 0.0),
+                          ("rules.visibility.diplomatic_gain", 0.0)],
+    latecomer_room: [("rules.hedging_max_premium", 0.0),
+                     ("states.turkmenistan.absorptive_capacity", 1e9)],
+    hedging_caps_the_leader: [("rules.hedging_max_premium", 0.0)],
+    destabilisation_deters_the_cautious: [("powers.japan.risk_tolerance", 0.6)],
+    china_defends: [("powers.china.max_spend_multiplier", 1.0)],
+    cancelled_summit_delays: [("events.0.diplomatic_gain", 0.0)],
+    reactions_bite: [("powers.china.max_spend_multiplier", 1.0),
+                     ("powers.russia.max_spend_multiplier", 1.0)],
+    caution_is_rational: [("rules.visibility.reaction_gain", 0.0)],
+    incumbents_hold: [("rules.hedging_max_premium", 10.0)],
+    remittances_matter: [("rules.dependence.weights.remittances", 0.0)],
+}
+"""Each check's mutant: settings that remove its mechanism (tests/test_mutants.py)."""
+
+
 if __name__ == "__main__":  # python tests/model_patterns.py: what each pattern measures now
-    CHECKS = [accord_raises_japans_investment, visibility_provokes, latecomer_room,
-              hedging_caps_the_leader, destabilisation_deters_the_cautious, china_defends,
-              cancelled_summit_delays, reactions_bite, caution_is_rational, incumbents_hold,
-              remittances_matter]
     for check in CHECKS:
         holds, measured = check()
         print(f"{check.__name__}: {'holds' if holds else 'FAILS'}; {measured}")

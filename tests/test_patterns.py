@@ -12,19 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_patterns import (
-    accord_raises_japans_investment,
-    cancelled_summit_delays,
-    caution_is_rational,
-    china_defends,
-    destabilisation_deters_the_cautious,
-    hedging_caps_the_leader,
-    incumbents_hold,
-    latecomer_room,
-    reactions_bite,
-    remittances_matter,
-    visibility_provokes,
-)
+from model_patterns import CHECKS
 
 from sim.engine import compile_scenario, make_batch, repeat, simulate
 from sim.scenario import Scenario, load_scenario
@@ -35,13 +23,6 @@ SOFT = 1
 
 def scenario(name: str, **overrides) -> Scenario:
     return load_scenario(SCENARIOS / name, list(overrides.items()) or None)
-
-
-CHECKS = [accord_raises_japans_investment, visibility_provokes, latecomer_room,
-          hedging_caps_the_leader, destabilisation_deters_the_cautious, china_defends,
-          cancelled_summit_delays, reactions_bite, caution_is_rational, incumbents_hold,
-          remittances_matter]
-"""Patterns 1, 3-8 and 10-13 (DESIGN.md section 3), each with its mutant in test_mutants.py."""
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=[c.__name__ for c in CHECKS])

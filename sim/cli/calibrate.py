@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+
+from sim.cli.sweep import add_executor_options
 
 
 class _Counting:
@@ -38,10 +39,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="last year fitted (default 2019; later years are left for the "
                              "hindcast)")
     parser.add_argument("--out", default="results", help="results root folder (default: results)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="local worker processes (default: one per CPU; 1 runs in-process)")
-    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                        help="run on a Dask distributed cluster instead (pip install -e '.[dask]')")
+    add_executor_options(parser)
     parser.add_argument("--seed", type=int, default=0, help="the fit's seed (default 0)")
     parser.add_argument("--population", type=int, default=2000, metavar="N",
                         help="particles per generation (default 2000)")

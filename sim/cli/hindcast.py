@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
+
+from sim.cli.sweep import add_executor_options
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -34,10 +35,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="replicates, each with its own seed and posterior draw "
                              "(default: %(default)s)")
     parser.add_argument("--out", default="results", help="results root folder (default: results)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="local worker processes (default: one per CPU; 1 runs in-process)")
-    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                        help="run on a Dask distributed cluster instead (pip install -e '.[dask]')")
+    add_executor_options(parser)
     parser.add_argument("--no-plot", action="store_true", help="skip the figures")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar and no tables: print only the results folder")

@@ -6,6 +6,18 @@ import argparse
 import os
 
 
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """Add --workers and --scheduler: where a command that runs many runs runs them.
+
+    The sweeps' executors (a local process pool or a Dask cluster) serve sweeps, calibration,
+    hindcasts and policy searches alike.
+    """
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="local worker processes (default: one per CPU; 1 runs in-process)")
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="run on a Dask distributed cluster instead (pip install -e '.[dask]')")
+
+
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim sweep`` to the command line."""
     parser = sub.add_parser(
@@ -16,10 +28,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "A sweep started again with the same command computes only missing chunks.",
     )
     parser.add_argument("sweep", help="sweep YAML file, e.g. scenarios/sweeps/china_reaction.yaml")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="local worker processes (default: one per CPU; 1 runs in-process)")
-    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                        help="run on a Dask distributed cluster instead (pip install -e '.[dask]')")
+    add_executor_options(parser)
     parser.add_argument("--out", default="results", help="results root folder (default: results)")
     parser.add_argument("--fresh", action="store_true",
                         help="discard an earlier sweep of the same name instead of resuming it")
