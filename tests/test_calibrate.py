@@ -15,6 +15,8 @@ from sim.engine.params import compile_scenario
 from sim.history import calibrate as cal
 from sim.history.abc import Uniform
 from sim.history.observed import OBSERVABLES
+from sim.scenario import load_scenario
+from sim.whatif.uncertainty import field_path
 
 TINY = ["--population", "40", "--generations", "2", "--quiet"]
 
@@ -78,10 +80,14 @@ def test_cli_writes_the_folder_and_leaves_the_shipped_posterior(tmp_path, instal
                  "marginals.png", "pairs.png", "manifest.json"):
         assert (folder / name).stat().st_size > 0, name
     posterior = pd.read_parquet(folder / "posterior.parquet")
-    assert list(posterior.columns) == [*cal.PARAMETERS, "weight"]
+    assert list(posterior.columns) == [*cal.PARAMETERS, *cal.TIED, "weight"]
     assert len(posterior) == 40 and posterior["weight"].sum() == pytest.approx(1.0)
     for path, prior in cal.PARAMETERS.items():
         assert posterior[path].between(prior.low, prior.high).all()
+    for tied, source in cal.TIED.items():  # the 2020Q1 restores: 1 / the fitted factor
+        np.testing.assert_allclose(posterior[tied] * posterior[source], 1.0)
+    table = pd.read_csv(folder / "parameters.csv").set_index("parameter")["history_only"]
+    assert [p for p, h in table.items() if h] == cal.history_only(cal.PARAMETERS)
     diagnostics = pd.read_csv(folder / "diagnostics.csv")
     assert list(diagnostics["index"]) == [0, 1]
     assert {"epsilon", "acceptance_rate", "ess"} <= set(diagnostics.columns)
@@ -89,7 +95,26 @@ def test_cli_writes_the_folder_and_leaves_the_shipped_posterior(tmp_path, instal
     assert "installed" not in capsys.readouterr().out
     from sim.whatif.uncertainty import load_posterior
 
-    assert load_posterior(folder / "posterior.parquet").columns == tuple(cal.PARAMETERS)
+    forecast = [p for p in cal.PARAMETERS if p not in cal.history_only(cal.PARAMETERS)]
+    assert load_posterior(folder / "posterior.parquet").columns == tuple(forecast)
+    hindcast = load_posterior(folder / "posterior.parquet", history=True).columns
+    assert hindcast == tuple(field_path(c) for c in [*cal.PARAMETERS, *cal.TIED])
+
+
+def test_the_history_only_parameters_name_the_budget_events():
+    """``history:events.N.factor`` must point at the events the docs say (indices can shift)."""
+    scenario = load_scenario(cal.DEFAULT_SCENARIO)
+    expected = {"history:events.0.factor": ("china", "2015Q1"),
+                "history:events.1.factor": ("russia", "2015Q1"),
+                "history:events.2.factor": ("china", "2020Q1"),
+                "history:events.3.factor": ("russia", "2020Q1")}
+    assert set(cal.history_only(cal.PARAMETERS)) | set(cal.TIED) == set(expected)
+    for name, (power, at) in expected.items():
+        event = scenario.events[int(field_path(name).split(".")[1])]
+        assert (event.kind, event.power, event.channel, event.at, event.factor) == \
+            ("budget_change", power, "invest", at, 1.0), name
+    restored = cal.with_tied({"history:events.0.factor": np.array([0.25, 0.5])})
+    np.testing.assert_allclose(restored["history:events.2.factor"], [4.0, 2.0])
 
 
 def test_install_replaces_the_shipped_posterior(tmp_path, install_dir):

@@ -310,3 +310,27 @@ def test_a_diverging_replicate_stops_with_status_3_and_writes_nothing(tmp_path, 
     assert status == 3, err
     assert "diverged at step" in err and "seed 2015" in err and "Traceback" not in err
     assert files_under(out) == []
+
+
+def test_history_only_columns_are_applied_to_the_history_scenario(tmp_path):
+    """A ``history:events.0.factor`` column scales the scenario's budget_change event."""
+    scenario = tmp_path / "budgets.yaml"
+    scenario.write_text(yaml.safe_dump({
+        "extends": str(SCENARIO), "name": "budgets",
+        "events": [{"kind": "budget_change", "at": "2015Q1", "power": "china",
+                    "channel": "invest", "factor": 1.0}]}))
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"history:events.0.factor": [0.2, 0.25], "weight": [1.0, 1.0]}).to_parquet(path)
+    plan = plan_hindcast(scenario, posterior=path, draws=6)
+    assert list(plan.draws.values) == ["events.0.factor"]
+    assert set(plan.draws.values["events.0.factor"]) <= {0.2, 0.25}
+    scaled = run_hindcast(plan, quiet=True).observables
+    written = run_hindcast(plan_hindcast(scenario, posterior="none", draws=6),
+                           quiet=True).observables
+
+    def china(table):
+        row = table[(table["state"] == "region") & (table["partner"] == "china")
+                    & (table["observable"] == "trade_usd_bn") & (table["year"] == 2019)]
+        return float(row["model_mean"].iloc[0])
+
+    assert china(scaled) < 0.97 * china(written)

@@ -160,18 +160,23 @@ def shipped(tmp_path_factory) -> Path:
 
 
 FAILED_ON_THE_RECORD = {
+    china_outgrows_russia: (
+        "the model does not reproduce it: region trade x1.28 with China, x1.34 with Russia over "
+        "2014-2024; the fitted 2015-2019 investment budgets (China 0.26, Russia 0.71 of 2024's) "
+        "step back to 2024's in 2020Q1, and Russia's weakly identified factor makes its step "
+        "large in some draws"),
     china_overtakes_russia_in_kazakhstan: (
         "the model does not reproduce it: China 18.6% vs Russia 15.7% of Kazakhstan's trade in "
-        "2014, 16.6% vs 16.7% in 2023 (issue 11: the 2014 trade values and the trade ties)"),
+        "2014, 18.2% vs 22.3% in 2023 (issue 11: the 2014 trade values and the trade ties)"),
     turkmenistan_tied_to_china: (
-        "the model does not reproduce it: China's share of Turkmen trade 18-36% against 55% "
-        "observed; the posterior's fast energy decay (0.052 a quarter) erodes the gas tie"),
+        "the model does not reproduce it: China's share of Turkmen trade 20-36% against 55% "
+        "observed; the posterior's fast energy decay (0.053 a quarter) erodes the gas tie"),
     remittances_fall_and_recover: (
-        "the model does not reproduce it for Kyrgyzstan: the 2021-2023 high (18.2% of GDP) "
+        "the model does not reproduce it for Kyrgyzstan: the 2021-2023 high (19.8% of GDP) "
         "stays below 2014's 24.2% (Tajikistan's falls and recovers)"),
     beats_persistence: (
-        "the model does not beat persistence on trade shares after 2019 (pooled MASE 1.32; "
-        "remittances 0.94 and trade in USD 0.90 do)"),
+        "the model does not beat persistence on remittances after 2019 (pooled MASE 1.23; "
+        "trade shares 0.95 and trade in USD 0.80 do)"),
 }
 """Facts the shipped hindcast fails, measured: strict, so a fix that makes one hold fails the
 test until its entry is removed here (and the README and docs/HINDCAST.md say so)."""

@@ -345,3 +345,41 @@ def test_figure_captions_name_the_uncertainty(priors, loud):
     figure = influence_figure(run_scenario(scenarios[0], 3))
     assert "bands over 3 seeds only (parameters as written)" in [t.get_text()
                                                                   for t in figure.texts]
+
+
+def test_history_only_columns_are_never_drawn_into_a_forecast(tmp_path, monkeypatch):
+    """``history:`` columns (fitted budgets of 2015-2019) are skipped, even where the field
+    path exists: here ``history:rules.hedging`` beside a plain ``rules.hedging``."""
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"rules.hedging": [0.2, 0.3], "history:rules.hedging": [7.0, 8.0],
+                  "history:events.0.factor": [0.3, 0.4], "weight": [1.0, 1.0]}).to_parquet(path)
+    monkeypatch.setattr(unc, "DEFAULT_POSTERIOR", path)
+    out = tmp_path / "out"
+    assert main(["run", str(SMALL), "--replicates", "12", "--uncertainty", "posterior",
+                 "--out", str(out), "--no-plot", "--quiet"]) == 0
+    folder = only(out)
+    params = pd.read_csv(folder / "parameters.csv")
+    assert list(params.columns) == ["seed", "rules.hedging"]
+    assert set(params["rules.hedging"]) <= {0.2, 0.3}
+    entry = json.loads((folder / "manifest.json").read_text())["uncertainty"]
+    assert entry["drawn"] == ["rules.hedging"]
+    assert entry["history_only_skipped"] == ["history:rules.hedging", "history:events.0.factor"]
+    # The same rows are drawn as from a posterior without the history-only columns.
+    plain = tmp_path / "plain.parquet"
+    pd.read_parquet(path)[["rules.hedging", "weight"]].to_parquet(plain)
+    np.testing.assert_array_equal(unc.load_posterior(plain).draw(5, 50)["rules.hedging"],
+                                  unc.load_posterior(path).draw(5, 50)["rules.hedging"])
+
+
+def test_the_shipped_baseline_skips_the_shipped_history_columns():
+    """The shipped posterior's history-only columns are left out of the baseline's draws."""
+    if not unc.DEFAULT_POSTERIOR.is_file():
+        pytest.skip("no shipped posterior")
+    baseline = Path(__file__).parents[1] / "scenarios" / "baseline.yaml"
+    loaded = unc.load_posterior(unc.DEFAULT_POSTERIOR)
+    (draws,) = unc.plan_draws(loaded, [load_scenario(baseline)], [str(baseline)], 4)
+    assert draws.values and not any(p.startswith("events.") for p in draws.values)
+    skipped = loaded.manifest()["history_only_skipped"]
+    assert skipped and all(c.startswith(unc.HISTORY_PREFIX) for c in skipped)
+    kept = unc.load_posterior(unc.DEFAULT_POSTERIOR, history=True).columns
+    assert {unc.field_path(c) for c in skipped} <= set(kept)

@@ -42,7 +42,7 @@ from sim.history.abc import (
 from sim.history.observed import load_observed
 from sim.scenario import Scenario
 from sim.scenario.calendar import parse_quarter, quarter_labels, step_of_quarter
-from sim.whatif.uncertainty import DEFAULT_POSTERIOR
+from sim.whatif.uncertainty import DEFAULT_POSTERIOR, HISTORY_PREFIX, field_path
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent.parent / "scenarios" / "history" / \
     "2015.yaml"
@@ -59,9 +59,23 @@ PARAMETERS: dict[str, Uniform] = {
     "rules.hedging": Uniform(0.0, 10.0),
     "rules.hedging_max_premium": Uniform(0.0, 2.0),
     "rules.weights.footprint": Uniform(0.25, 4.0),
+    "history:events.0.factor": Uniform(0.05, 1.5),
+    "history:events.1.factor": Uniform(0.05, 1.5),
 }
 """The fitted parameters and their (uniform) priors; docs/CALIBRATION.md defends the choice
-with the screening of :data:`CANDIDATES`."""
+with the screening of :data:`CANDIDATES`. A name starting with ``history:``
+(:data:`sim.whatif.uncertainty.HISTORY_PREFIX`) is a history-only input, the field path after
+the prefix: here China's and Russia's 2015-2019 investment budgets as a factor of 2024's
+(events 0 and 1 of the history scenario). The hindcast applies them; ``--uncertainty
+posterior`` never draws them into another scenario."""
+
+TIED: dict[str, str] = {
+    "history:events.2.factor": "history:events.0.factor",
+    "history:events.3.factor": "history:events.1.factor",
+}
+"""Columns computed from a fitted one as its reciprocal: the 2020Q1 events that put the
+investment budgets back to 2024's. They are set in every simulated run and written to the
+posterior beside the fitted columns, so the hindcast applies them like any other."""
 
 CANDIDATES: dict[str, Uniform] = {
     **PARAMETERS,
@@ -192,7 +206,8 @@ class HistorySimulator:
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
         n = len(theta)
         params = repeat(self.params, n)
-        params = with_values(params, {name: theta[:, j] for j, name in enumerate(self.names)})
+        values = with_tied({name: theta[:, j] for j, name in enumerate(self.names)})
+        params = with_values(params, {field_path(k): v for k, v in values.items()})
         batch = make_batch(self.structure, params, np.asarray(seeds).astype(np.uint64),
                            record_reactions=False)
         S, P, Y = self.structure.n_states, self.structure.n_powers, len(self.targets.years)
@@ -229,9 +244,18 @@ def distance(k: int) -> Euclidean:
     return Euclidean(scale=(math.sqrt(k),) * k)
 
 
+def with_tied(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``values`` plus each :data:`TIED` column whose source is among them (1 / the source)."""
+    return values | {tied: 1.0 / values[source] for tied, source in TIED.items()
+                     if source in values}
+
+
 def prior_of(parameters: dict[str, Uniform], params: Params) -> Prior:
-    """The prior over ``parameters``, after checking each is a numeric field of the scenario."""
-    missing = [p for p in parameters if p not in params.paths]
+    """The prior over ``parameters``, after checking each is a numeric field of the scenario.
+
+    A ``history:`` name is checked without its prefix.
+    """
+    missing = [p for p in parameters if field_path(p) not in params.paths]
     if missing:
         raise CalibrationError(f"not numeric fields of the history scenario: {', '.join(missing)}")
     return Prior(dict(parameters))
@@ -270,6 +294,7 @@ class Calibration:
             "prior_low": [priors[n][0] for n in r.names],
             "prior_high": [priors[n][1] for n in r.names],
             "mean": r.mean(), "sd": r.sd(), "p5": q[0], "p50": q[1], "p95": q[2],
+            "history_only": [n.startswith(HISTORY_PREFIX) for n in r.names],
         })
 
 
@@ -315,6 +340,8 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
     settings = {
         "cutoff": cutoff, "population": population, "generations": generations, "seed": seed,
         "priors": {n: [d.low, d.high] for n, d in parameters.items()},
+        "history_only": history_only(parameters),
+        "tied_reciprocal": {k: v for k, v in TIED.items() if v in parameters},
         "distance": DISTANCE, "summaries": len(observed_log),
         "excluded_conventions": list(EXCLUDED_CONVENTIONS),
     }
@@ -404,7 +431,7 @@ def write_results(cal: Calibration, scenario: Scenario, observed_dir: str | Path
     r = cal.result
     bounds = [tuple(cal.settings["priors"][n]) for n in r.names]
     with atomic_folder(folder) as tmp:
-        write_parquet(pa.Table.from_pandas(r.frame(), preserve_index=False),
+        write_parquet(pa.Table.from_pandas(posterior_frame(r), preserve_index=False),
                       tmp / "posterior.parquet")
         write_csv(cal.parameters(), tmp / "parameters.csv")
         write_csv(r.diagnostics(), tmp / "diagnostics.csv")
@@ -435,6 +462,20 @@ def write_results(cal: Calibration, scenario: Scenario, observed_dir: str | Path
         extra |= run_info or {}
         write_json(manifest(scenario, [scenario.seed], extra), tmp / "manifest.json")
     return folder
+
+
+def posterior_frame(result: ABCResult) -> pd.DataFrame:
+    """The posterior's table: the fitted columns, the :data:`TIED` ones, then ``weight``."""
+    frame = result.frame()
+    fitted = {name: frame[name].to_numpy() for name in result.names}
+    tied = {k: v for k, v in with_tied(fitted).items() if k not in fitted}
+    weight = frame.pop("weight")
+    return frame.assign(**tied, weight=weight)
+
+
+def history_only(names) -> list[str]:
+    """The history-only names among ``names`` (those with the ``history:`` prefix)."""
+    return [n for n in names if n.startswith(HISTORY_PREFIX)]
 
 
 def install(folder: Path, destination: Path | None = None) -> Path:

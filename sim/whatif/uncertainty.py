@@ -65,6 +65,17 @@ TAIL = 1e-9
 MAX_FIELDS = 256
 """Most fields a FILE may make uncertain."""
 
+HISTORY_PREFIX = "history:"
+"""A posterior column named ``history:<field path>`` is a history-only input (say, the powers'
+budgets of 2015-2019, fitted by ``sim calibrate``): ``sim hindcast`` applies it to the history
+scenario under the field path after the prefix; ``--uncertainty posterior`` skips it, whatever
+the scenario, since it means nothing after 2024 (docs/WHATIF.md)."""
+
+
+def field_path(column: str) -> str:
+    """A posterior column's field path: the column without its ``history:`` prefix."""
+    return column.removeprefix(HISTORY_PREFIX)
+
 
 class UncertaintyError(ScenarioError):
     """An uncertainty FILE or posterior that cannot be used (exit status 2)."""
@@ -386,8 +397,18 @@ def load_file(path: str | Path) -> Uncertainty:
                        distributions=tuple(distributions))
 
 
-def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Uncertainty:
+def load_posterior(path: str | Path = DEFAULT_POSTERIOR, history: bool = False) -> Uncertainty:
     """Read a posterior: a Parquet file, one column per field path plus ``weight``.
+
+    Columns named ``history:<field path>`` (:data:`HISTORY_PREFIX`) are history-only inputs.
+    By default they are left out (listed in the manifest as ``history_only_skipped``), as
+    every forecast wants; with ``history`` (the hindcast) they are kept under their field
+    path. Which row a replicate draws depends on the weights only, so leaving columns out
+    does not change the other columns' draws.
+
+    Args:
+        path: The Parquet file.
+        history: Keep the history-only columns (prefix stripped).
 
     Raises:
         UncertaintyError: For a missing or unreadable file, no ``weight`` column, weights that
@@ -417,6 +438,10 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Uncertainty:
         problems.append("the posterior has no field path columns")
     if problems:
         raise UncertaintyError(source, problems)
+    skipped = [c for c in columns if c.startswith(HISTORY_PREFIX)]
+    if not history:
+        names = [c for c in names if str(c) not in skipped]
+        columns = tuple(c for c in columns if c not in skipped)
     rows: np.ndarray | None = None
     try:
         weights = frame["weight"].to_numpy(dtype=np.float64)
@@ -431,6 +456,9 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR) -> Uncertainty:
     if problems:
         raise UncertaintyError(source, problems)
     extra: dict[str, Any] = {"rows": len(frame)}
+    if skipped and not history:
+        extra["history_only_skipped"] = skipped
+    columns = tuple(field_path(c) for c in columns)
     beside = path.parent / "manifest.json"
     if beside.is_file():
         extra["posterior_manifest_sha256"] = hashlib.sha256(beside.read_bytes()).hexdigest()
