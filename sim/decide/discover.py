@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import SimError
-from sim.outputs.folders import git_commit, versions
+from sim.outputs.folders import git_commit, read_json_file, versions
 
 RULE = ("the highest-density box on the peeling trajectory whose coverage is at least "
         "min_coverage (ties: the higher coverage)")
@@ -174,17 +174,11 @@ def read_sweep(folder: str | Path) -> tuple[dict, pd.DataFrame]:
 
     """
     folder = Path(folder)
-    give = "give a sweep results folder written by sim sweep, e.g. results/china_reaction"
-    if not folder.is_dir():
-        raise DiscoverError(f"{folder}: no such folder; {give}")
+    needs = "a sweep results folder written by sim sweep, e.g. results/china_reaction"
+    give = f"give {needs}"
     plan_file = folder / "plan.json"
-    if not plan_file.is_file():
-        raise DiscoverError(f"{folder}: not a sweep results folder (no plan.json); {give}")
-    try:
-        plan = json.loads(plan_file.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DiscoverError(f"{plan_file}: not readable JSON ({exc})") from None
-    if not isinstance(plan, dict) or not isinstance(plan.get("paths"), list):
+    plan = read_json_file(folder, "plan.json", DiscoverError, needs, "a sweep results folder")
+    if not isinstance(plan.get("paths"), list):
         raise DiscoverError(f"{plan_file}: not a sweep plan (no list of 'paths'); {give}")
     runs_file = folder / "runs.parquet"
     if not runs_file.is_file():

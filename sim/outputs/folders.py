@@ -138,32 +138,39 @@ def manifest(scenario: Scenario, seeds: list[int], extra: dict[str, Any] | None 
     return data
 
 
-def read_manifest(folder: Path, error: type[SimError], needs: str,
-                  what: str = "a results folder") -> dict:
-    """Read a results folder's manifest.json, or raise ``error`` with a plain message.
+def read_json_file(folder: Path, name: str, error: type[SimError], needs: str,
+                   what: str = "a results folder") -> dict:
+    """Read a JSON object file of a results folder, or raise ``error`` with a plain message.
 
     Args:
         folder: The results folder.
+        name: The file in it (``manifest.json``, a sweep's ``plan.json``).
         error: The SimError subclass to raise (the command's own).
         needs: What to give instead, for the message ("a run folder written by sim run").
-        what: What the folder is not, when it has no manifest ("a run folder").
+        what: What the folder is not, when it lacks the file ("a run folder").
     """
     path = Path(folder)
     if not path.is_dir():
         raise error(f"{path}: no such folder; give {needs}")
-    manifest_path = path / "manifest.json"
-    if not manifest_path.is_file():
-        raise error(f"{path}: not {what} (no manifest.json); give {needs}")
+    file = path / name
+    if not file.is_file():
+        raise error(f"{path}: not {what} (no {name}); give {needs}")
     try:
-        data = json.loads(manifest_path.read_text())
+        data = json.loads(file.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise error(f"{manifest_path}: not readable JSON ({exc})") from None
+        raise error(f"{file}: not readable JSON ({exc})") from None
     except OSError as exc:
-        raise error(f"{manifest_path}: cannot be read ({exc.strerror})") from None
+        raise error(f"{file}: cannot be read ({exc.strerror})") from None
     if not isinstance(data, dict):
-        raise error(f"{manifest_path}: not a manifest written by sim (a JSON "
-                    f"{type(data).__name__}, not an object); give {needs}")
+        raise error(f"{file}: not a file written by sim (a JSON {type(data).__name__}, not an "
+                    f"object); give {needs}")
     return data
+
+
+def read_manifest(folder: Path, error: type[SimError], needs: str,
+                  what: str = "a results folder") -> dict:
+    """Read a results folder's manifest.json (:func:`read_json_file`)."""
+    return read_json_file(folder, "manifest.json", error, needs, what)
 
 
 def write_json(data: dict, path: Path) -> None:
