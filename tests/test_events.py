@@ -102,6 +102,24 @@ def test_energy_purchase_stops_and_resumes():
     assert np.all(stop.share[2:, 0, NORTH, CHINA] < calm.share[2:, 0, NORTH, CHINA])
 
 
+def test_energy_price_rescales_every_energy_tie_and_the_trade_it_carries():
+    calm = world()
+    cheap = world({"kind": "energy_price", "at": "2025Q2", "states": ["north"], "factor": 0.5},
+                  {"kind": "energy_price", "at": "2026Q1", "factor": 1.5})
+    energy = cheap.dependence[:, 0, :, CHINA, ENERGY]
+    assert energy[1, NORTH] == 1000 and energy[2, NORTH] == pytest.approx(500)
+    assert energy[5, NORTH] == pytest.approx(750) and energy[5, SOUTH] == pytest.approx(1500)
+    # Trade follows the tie (investment stock + energy), so China's trade in north falls.
+    trade = cheap.flows["trade"][:, 0, NORTH, CHINA] / calm.flows["trade"][:, 0, NORTH, CHINA]
+    assert trade[1] == pytest.approx(1.0) and 0.6 < trade[2] < 1.0
+    assert np.all(cheap.share[2:5, 0, NORTH, CHINA] < calm.share[2:5, 0, NORTH, CHINA])
+    # A purchase after a price change adds its volume at the price then.
+    later = world({"kind": "energy_price", "at": "2025Q2", "states": ["north"], "factor": 0.5},
+                  {"kind": "energy_purchase", "at": "2025Q3", "power": "china",
+                   "states": ["north"], "change": 1.0})
+    assert later.dependence[3, 0, NORTH, CHINA, ENERGY] == pytest.approx(1000)
+
+
 def test_platform_summit_raises_the_conveners_reception_for_its_quarters():
     calm = world()
     platform = world({"kind": "platform_summit", "at": "2025Q2", "power": "china",
@@ -131,6 +149,7 @@ def test_opening_moves_openness_and_what_a_dollar_buys():
      "events.0.change"),
     ({"kind": "sanctions", "at": "2025Q2", "power": "rusia"}, "did you mean 'russia'"),
     ({"kind": "opening", "at": "2025Q2", "states": ["north"]}, "openness_change"),
+    ({"kind": "energy_price", "at": "2025Q2", "factor": 0}, "events.0.factor"),
     ({"kind": "platform_summit", "at": "2025Q2", "power": "china", "quarters": 0},
      "events.0.quarters"),
 ])

@@ -148,6 +148,8 @@ def _event(powers, states, steps):
                                "quarters": st.integers(1, 8)}),
         st.fixed_dictionaries({"kind": st.just("opening"), "states": some_states,
                                "openness_change": st.floats(-1.0, 1.0)}),
+        st.fixed_dictionaries({"kind": st.just("energy_price"), "states": some_states,
+                               "factor": st.floats(0.1, 3.0)}),
     ]
     return st.tuples(st.one_of(kinds), timing).map(lambda pair: {**pair[0], **pair[1]})
 

@@ -19,7 +19,8 @@ from sim.engine.state import WorldState
 from sim.scenario import EVENT_KINDS
 
 (BORDER_ACCORD, VISIT, SUMMIT, SUMMIT_CANCELLED, BUDGET_CHANGE, CAMPAIGN, SHOCK,
- REMITTANCE_SHOCK, SANCTIONS, ENERGY_PURCHASE, PLATFORM_SUMMIT, OPENING) = range(len(EVENT_KINDS))
+ REMITTANCE_SHOCK, SANCTIONS, ENERGY_PURCHASE, PLATFORM_SUMMIT, OPENING,
+ ENERGY_PRICE) = range(len(EVENT_KINDS))
 ENERGY = 0
 """Index of the energy channel on the dependence axis."""
 
@@ -115,13 +116,19 @@ def apply_events(
             dependence = mutable("dependence")  # (R, 4, S, P), before decay
             scale = state.dependence_scale[:, ENERGY, None]
             energy = dependence[:, ENERGY, :, power] * scale  # now
-            moved = np.maximum(energy + a[:, None] * params.dependence[:, :, power, ENERGY], 0.0)
+            added = a[:, None] * params.dependence[:, :, power, ENERGY] * state.energy_price
+            moved = np.maximum(energy + added, 0.0)
             dependence[:, ENERGY, :, power] = np.where(on, moved / scale,
                                                        dependence[:, ENERGY, :, power])
         elif kind == PLATFORM_SUMMIT:
             gain, until = mutable("platform_gain"), mutable("platform_left")
             gain[:, :, power] = np.where(on, a[:, None], gain[:, :, power])
             until[:, :, power] = np.where(on, b[:, None], until[:, :, power])
+        elif kind == ENERGY_PRICE:
+            dependence, price = mutable("dependence"), mutable("energy_price")
+            factor = np.where(on, a[:, None], 1.0)  # (R, S)
+            dependence[:, ENERGY] *= factor[:, :, None]
+            price *= factor
         elif kind == OPENING:
             openness = mutable("openness")
             openness[:] = np.where(on, np.clip(openness + a[:, None], 0.0, 1.0), openness)

@@ -13,7 +13,8 @@ to flows (docs/ODD.md, "Observables"), all in USD millions per quarter:
 - GDP: gdp[s] = 1000 x gdp_usd_bn / 4 x (1 + gdp_growth)^(t / 4).
 
 A year sums its four quarters (:func:`yearly`): trade_share = trade / (other + sum of trade),
-trade_usd_bn, remittances_gdp = remittances / GDP, and ``region`` sums the five states.
+trade_usd_bn, remittances_gdp = remittances / GDP, remittances_usd_bn, and ``region`` sums the
+five states' trade.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def yearly(flows: dict[str, np.ndarray], structure: Structure, quarters: list[st
 
     Returns:
         Columns [seed,] year, state, partner, observable, value; fractions for shares and
-        ratios, USD billions for trade_usd_bn.
+        ratios, USD billions for trade_usd_bn and remittances_usd_bn.
     """
     labels = np.array(quarters)
     years = np.array([int(q[:4]) for q in labels])
@@ -98,6 +99,8 @@ def yearly(flows: dict[str, np.ndarray], structure: Structure, quarters: list[st
                     if remit[s, p] > 0:
                         records.append((year, state, power, "remittances_gdp",
                                         remit[s, p] / gdp[s]))
+                        records.append((year, state, power, "remittances_usd_bn",
+                                        remit[s, p] / 1000.0))
             for p, power in enumerate(powers):
                 records.append((year, "region", power, "trade_share",
                                 trade[:, p].sum() / total.sum()))

@@ -371,6 +371,7 @@ _EVENT_MAGNITUDES: dict[str, tuple[str | None, str | None, str | None]] = {
     "energy_purchase": ("change", None, None),
     "platform_summit": ("reception_gain", "quarters", None),
     "opening": ("openness_change", None, None),
+    "energy_price": ("factor", None, None),
 }
 """Which event fields fill ``event_a``, ``event_b`` and ``event_c`` (-1 stands for "none":
 all, never)."""

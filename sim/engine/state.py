@@ -44,6 +44,8 @@ class WorldState:
         platform_left: Quarters left of a power's standing platform in a state (R, S, P).
         platform_gain: Extra reception that platform gives (R, S, P).
         openness: Each state's openness (R, S), changed by ``opening`` events.
+        energy_price: The price of energy in each state relative to the start (R, S), changed
+            by ``energy_price`` events (which rescale ``dependence``'s energy channel too).
         leverage_share: Each power's structural share of the state's influence (R, S, P): the
             leverage its reactions can use.
         share_history: Shares of the last H quarters (R, H, S, P), a ring indexed by step
@@ -77,6 +79,7 @@ class WorldState:
     platform_left: np.ndarray
     platform_gain: np.ndarray
     openness: np.ndarray
+    energy_price: np.ndarray
     leverage_share: np.ndarray
     share_history: np.ndarray
     budget_scale: np.ndarray
@@ -228,6 +231,7 @@ def initial_state(structure: Structure, params: Params,
         platform_left=np.zeros((R, S, P), dtype=dtype),
         platform_gain=np.zeros((R, S, P), dtype=dtype),
         openness=params.openness.copy(),
+        energy_price=np.ones((R, S), dtype=dtype),
         leverage_share=leverage_share,
         share_history=np.repeat(share[:, None], H, axis=1),
         budget_scale=np.ones((R, P, 4), dtype=dtype),

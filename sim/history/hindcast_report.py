@@ -23,7 +23,8 @@ PERCENT = ("trade_share", "remittances_gdp")
 """Observables that are fractions: shown in percent (errors in percentage points)."""
 
 LABELS = {"trade_share": "trade share (%)", "trade_usd_bn": "trade (USD bn)",
-          "remittances_gdp": "remittances (% of GDP)"}
+          "remittances_gdp": "remittances (% of GDP)",
+          "remittances_usd_bn": "remittances (USD bn)"}
 """Axis labels of the observables."""
 
 STATE_ORDER = ("kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan", "region")

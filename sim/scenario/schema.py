@@ -453,6 +453,20 @@ class EnergyPurchase(_EventBase):
     change: Annotated[float, Field(ge=-1.0, le=10.0)]
 
 
+class EnergyPrice(_EventBase):
+    """The price of energy changes: every energy tie in the states is worth ``factor`` times more.
+
+    The USD value of the energy dependence on every power (pipelines, purchases, transit) is
+    multiplied by ``factor`` from then on, and so is the trade it carries (ODD 7.11), while
+    volumes stay: the oil-price fall of 2015 is ``{kind: energy_price, states: all, factor:
+    0.53}``. Later ``energy_purchase`` events add volumes at the price then.
+    """
+
+    kind: Literal["energy_price"]
+    states: StateList = "all"
+    factor: Annotated[float, Field(gt=0.0, le=10.0)]
+
+
 class PlatformSummit(_EventBase):
     """A standing multilateral format (Central Asia plus China, Central Asia plus Japan).
 
@@ -487,7 +501,8 @@ Event = Annotated[
     | Sanctions
     | EnergyPurchase
     | PlatformSummit
-    | Opening,
+    | Opening
+    | EnergyPrice,
     Field(discriminator="kind"),
 ]
 EVENT_KINDS = (
@@ -503,6 +518,7 @@ EVENT_KINDS = (
     "energy_purchase",
     "platform_summit",
     "opening",
+    "energy_price",
 )
 
 
@@ -846,6 +862,7 @@ def _allowed_keys(loc: list[str], data: dict[str, Any]) -> list[str]:
                     "energy_purchase": EnergyPurchase,
                     "platform_summit": PlatformSummit,
                     "opening": Opening,
+                    "energy_price": EnergyPrice,
                 }[kind]
             except (KeyError, IndexError, ValueError, TypeError):
                 return []
