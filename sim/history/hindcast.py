@@ -54,7 +54,7 @@ KEYS = ["year", "state", "partner", "observable"]
 """The key columns of ``observables.csv``."""
 
 OBSERVABLES_COLUMNS = [*KEYS, "model_mean", "model_p5", "model_p95", "observed"]
-"""The columns of ``observables.csv``."""
+"""The columns of the observables table (``observables.csv`` adds ``unit``, last)."""
 
 
 class HindcastError(SimError):

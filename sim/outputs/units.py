@@ -135,16 +135,15 @@ FILE_UNITS = {
     "stability": "index (0-1)",
     "amount_usd_m": "USD m per quarter",
 }
-"""The units of the numbers written to CSV and Parquet (recorded in each run's manifest)."""
+"""The units of the recorded quantities in CSV and Parquet files (columns of that name)."""
 
 SWEEP_FILE_UNITS = {
     "influence_end": "fraction (0-1)",
     "influence_peak": "fraction (0-1)",
     "spend_total": "USD m (over the run)",
     "effort_end": "USD m per quarter (reactive spending)",
-    "parameters": "as in the scenario file",
 }
-"""The units of a sweep's summary outputs (columns ``<output>_<power>``), in its manifest."""
+"""The units of a sweep's summary outputs (columns ``<output>_<power>[_mean|_p5|_p95]``)."""
 
 
 def quantity(name: str) -> Quantity:
@@ -214,7 +213,7 @@ COLUMN_UNITS = {
     **dict.fromkeys(("beats_persistence", "history_only", "chosen"), TRUE_FALSE),
     **dict.fromkeys(("coverage", "density", "mass", "acceptance_rate"), FRACTION),
     "ess": "count (effective sample size)",
-    "epsilon": "ABC tolerance on the distance (scaled Euclidean; inf: generation 0)",
+    "epsilon": "ABC tolerance: RMS log error (inf: generation 0)",
     "weight": "relative weight (posterior)",
     "diverged_step": "step (quarter index; -1: never diverged)",
     # a parameter's range (discover's boxes, calibrate's priors)
@@ -232,7 +231,7 @@ FILE_COLUMN_UNITS = {
 trajectory.csv and box.csv), by file name."""
 
 _PREFIXES = {
-    **{f"{output}_": unit for output, unit in SWEEP_FILE_UNITS.items() if output != "parameters"},
+    **{f"{output}_": unit for output, unit in SWEEP_FILE_UNITS.items()},
     "influence": FRACTION,
     "provoked_reaction": "USD m per quarter (the rivals' reactive spending)",
 }
