@@ -122,8 +122,8 @@ def test_the_folder_holds_every_file_with_its_columns(cli_run):
             "report.html"} <= names
     assert {"kazakhstan.png", "region.png", "turkmenistan.png"} <= names
     table = pd.read_csv(folder / "observables.csv")
-    assert list(table.columns) == OBSERVABLES_COLUMNS
-    assert list(pd.read_csv(folder / "skill.csv").columns) == SKILL_COLUMNS
+    assert list(table.columns) == [*OBSERVABLES_COLUMNS, "unit"]  # the unit last (issue 12)
+    assert list(pd.read_csv(folder / "skill.csv").columns) == [*SKILL_COLUMNS, "unit"]
     for column in ("state", "partner", "observable"):
         assert (table[column] == table[column].str.lower()).all()
     assert (table["model_p5"] <= table["model_mean"] + 1e-12).all()

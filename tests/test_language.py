@@ -163,8 +163,8 @@ def test_run_manifest_says_the_units(tmp_path):
     assert main(["run", str(DATA / "small.yaml"), "--out", str(tmp_path), "--no-plot",
                  "--quiet"]) == 0
     manifest = json.loads(next(tmp_path.rglob("manifest.json")).read_text())
-    assert manifest["units"]["share"] == "fraction (0-1)"
-    assert manifest["units"]["amount_usd_m"] == "USD m per quarter"
+    assert manifest["units"]["trajectories.csv"]["share"] == "fraction (0-1)"
+    assert manifest["units"]["moves.csv"]["amount_usd_m"] == "USD m per quarter"
 
 
 # ----------------------------------------------------------------------------- the run figure
@@ -247,8 +247,8 @@ def test_sweep_manifest_says_the_units_and_its_figure_names_plainly(tmp_path):
     assert main(["sweep", str(path), "--workers", "1", "--out", str(tmp_path / "out"),
                  "--quiet"]) == 0
     manifest = json.loads((tmp_path / "out" / "tiny" / "manifest.json").read_text())
-    assert manifest["units"]["influence_end"] == "fraction (0-1)"
-    assert manifest["units"]["spend_total"].startswith("USD m")
+    assert manifest["units"]["runs.parquet"]["influence_end_japan"] == "fraction (0-1)"
+    assert manifest["units"]["summary.parquet"]["spend_total_japan_mean"].startswith("USD m")
     summary = pd.read_parquet(tmp_path / "out" / "tiny" / "summary.parquet")
     assert summary["spend_total_japan_mean"].max() > 100  # the file keeps USD millions
     fig = response_figure(summary, "spend_total_japan", "powers.japan.risk_tolerance")

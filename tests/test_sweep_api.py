@@ -21,7 +21,8 @@ def test_notebook_api_sobol_in_a_few_lines(tmp_path):
     assert isinstance(summary, pd.DataFrame) and len(summary) == 16 * 4
     assert {"influence_end_japan_mean", "influence_end_japan_p5"} <= set(summary.columns)
     table = result.sensitivity
-    assert list(table.columns) == ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert list(table.columns) == ["output", "parameter", "S1", "S1_conf", "ST", "ST_conf",
+                                   "unit"]
     assert set(table["parameter"]) == {"powers.china.reaction.japan.sensitivity",
                                        "powers.japan.risk_tolerance"}
     assert np.isfinite(table[table["output"] == "influence_end_japan"]["ST"]).all()

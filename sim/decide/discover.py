@@ -446,6 +446,7 @@ def write_discovery(found: Found, plot: bool = True) -> Path:
     from importlib.metadata import version
 
     from sim.outputs.folders import atomic_folder, write_csv, write_json
+    from sim.outputs.units import folder_units
 
     destination = found.destination
     pick = found.trajectory.loc[found.chosen]
@@ -459,6 +460,7 @@ def write_discovery(found: Found, plot: bool = True) -> Path:
             save(tradeoff_figure(found), tmp / "tradeoff.png")
         write_json({
             "kind": "discovery",
+            "units": folder_units(tmp),
             "sweep": found.sweep,
             "sweep_folder": str(found.folder),
             "digest": found.discovery.digest(),

@@ -738,7 +738,9 @@ def evaluation_measures(plan: Plan) -> dict[str, Objective]:
 
 
 def evaluation_summary(found: Search) -> pd.DataFrame:
-    """Mean, 10th and 90th percentile of each measure per policy over the fresh draws."""
+    """Mean, 10th and 90th percentile (and unit) of each measure per policy on the fresh draws."""
+    from sim.outputs.units import column_unit
+
     frame = found.evaluation
     rows = []
     for kind in POLICY_KINDS:
@@ -746,7 +748,8 @@ def evaluation_summary(found: Search) -> pd.DataFrame:
         for column in evaluation_measures(found.plan):
             values = part[column].to_numpy()
             rows.append({"policy": kind, "measure": column, "mean": values.mean(),
-                         "p10": np.percentile(values, 10), "p90": np.percentile(values, 90)})
+                         "p10": np.percentile(values, 10), "p90": np.percentile(values, 90),
+                         "unit": column_unit(column)})
     return pd.DataFrame(rows)
 
 

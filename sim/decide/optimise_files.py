@@ -135,6 +135,7 @@ def write_search(found: Search, out: str | Path = "results") -> Path:
         write_json,
     )
     from sim.outputs.plots import save
+    from sim.outputs.units import folder_units
 
     plan = found.plan
     destination = inside(Path(out), "optimise", safe_name(plan.name))
@@ -157,6 +158,7 @@ def write_search(found: Search, out: str | Path = "results") -> Path:
 
         write_json({
             "kind": "optimise",
+            "units": folder_units(tmp),
             "name": plan.name,
             "source": plan.source,
             "file": plan.spec.model_dump(mode="json"),

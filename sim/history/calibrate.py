@@ -424,6 +424,7 @@ def write_results(cal: Calibration, scenario: Scenario, observed_dir: str | Path
 
     from sim.history.posterior_plots import marginals_figure, pairs_figure
     from sim.outputs.folders import atomic_folder, inside, manifest, write_csv, write_json
+    from sim.outputs.units import folder_units, with_unit_column
     from sim.sweep.store import save_figure, write_parquet
 
     observed = cal.targets.table
@@ -435,7 +436,7 @@ def write_results(cal: Calibration, scenario: Scenario, observed_dir: str | Path
                       tmp / "posterior.parquet")
         write_csv(cal.parameters(), tmp / "parameters.csv")
         write_csv(r.diagnostics(), tmp / "diagnostics.csv")
-        write_csv(cal.fit, tmp / "fit.csv")
+        write_csv(with_unit_column(cal.fit), tmp / "fit.csv")
         figures = ["marginals.png", "pairs.png"] if plot else []
         if plot:
             save_figure(marginals_figure(r.particles, r.weights, r.names, bounds),
@@ -458,6 +459,7 @@ def write_results(cal: Calibration, scenario: Scenario, observed_dir: str | Path
             .hexdigest(),
             "files": ["posterior.parquet", "parameters.csv", "diagnostics.csv", "fit.csv",
                       *figures, "manifest.json"],
+            "units": folder_units(tmp),
         }
         extra |= run_info or {}
         write_json(manifest(scenario, [scenario.seed], extra), tmp / "manifest.json")

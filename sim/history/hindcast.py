@@ -54,7 +54,7 @@ KEYS = ["year", "state", "partner", "observable"]
 """The key columns of ``observables.csv``."""
 
 OBSERVABLES_COLUMNS = [*KEYS, "model_mean", "model_p5", "model_p95", "observed"]
-"""The columns of ``observables.csv``."""
+"""The columns of the observables table (``observables.csv`` adds ``unit``, last)."""
 
 
 class HindcastError(SimError):
@@ -468,14 +468,16 @@ def write_hindcast(result: HindcastResult, out: str | Path = "results",
     """
     from sim.history.hindcast_report import report_html, state_figures
     from sim.outputs.folders import atomic_folder, manifest, write_csv, write_json
+    from sim.outputs.units import folder_units, with_unit_column
 
     plan = result.plan
     destination = hindcast_folder(plan, out)
     with atomic_folder(destination) as tmp:
-        write_csv(result.observables, tmp / "observables.csv")
-        write_csv(result.skill, tmp / "skill.csv")
+        write_csv(with_unit_column(result.observables), tmp / "observables.csv")
+        write_csv(with_unit_column(result.skill), tmp / "skill.csv")
         write_csv(result.skipped, tmp / "skipped.csv")
-        data = manifest(plan.scenario, plan.seeds, manifest_extra(result, destination))
+        extra = manifest_extra(result, destination) | {"units": folder_units(tmp)}
+        data = manifest(plan.scenario, plan.seeds, extra)
         write_json(data, tmp / "manifest.json")
         figures = state_figures(result, tmp) if plot else []
         page = report_html(result, data, [tmp / name for name in figures])

@@ -31,7 +31,7 @@ POOLED = "pooled"
 
 SKILL_COLUMNS = ["observable", "state", "partner", "n_calibration", "n_test", "mae_model",
                  "mae_persistence", "mae_trend", "mase", "beats_persistence"]
-"""The columns of ``skill.csv``."""
+"""The columns of the skill table (``skill.csv`` adds ``unit``, last)."""
 
 
 def _ratio(numerator: float, denominator: float) -> float:

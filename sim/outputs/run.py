@@ -28,7 +28,7 @@ from sim.outputs.folders import (
     write_json,
 )
 from sim.outputs.record import TRAJECTORY_FIELDS, Recording, record
-from sim.outputs.units import FILE_UNITS, format_share
+from sim.outputs.units import folder_units, format_share, with_unit_column
 from sim.scenario import Scenario
 from sim.scenario.branch import branch_step
 from sim.scenario.calendar import step_at
@@ -153,14 +153,15 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
                 "trajectories.csv": lambda p: write_csv(recording.trajectories(0), p),
                 "moves.csv": lambda p: write_csv(recording.moves(0), p),
                 "events.csv": lambda p: write_csv(recording.events(0), p),
-                "observables.csv": lambda p: write_csv(recording.observables(0), p),
+                "observables.csv": lambda p: write_csv(
+                    with_unit_column(recording.observables(0)), p),
             })
         else:
             write_csv(recording.trajectories(None), tmp / "trajectories.csv")
             table = summary(recording)
             table["band"] = band_text(recording)
             write_csv(table, tmp / "summary.csv")
-            write_csv(recording.observables(None), tmp / "observables.csv")
+            write_csv(with_unit_column(recording.observables(None)), tmp / "observables.csv")
             (tmp / "runs").mkdir()
             for r, seed in enumerate(seeds):
                 write_csv(recording.moves(r), tmp / "runs" / f"moves-seed{seed}.csv")
@@ -168,7 +169,7 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
         if recording.draws is not None and recording.draws.values:
             write_csv(parameters_table(recording), tmp / "parameters.csv")
         extra = {"run_id": destination.name, "uncertainty": uncertainty_entry(recording),
-                 "units": FILE_UNITS}
+                 "units": folder_units(tmp)}
         write_json(manifest(scenario, seeds, extra), tmp / "manifest.json")
         if plot:
             from sim.outputs.plots import influence_figure, save

@@ -310,7 +310,7 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
 
     """
     from sim.outputs.names import output_quantity
-    from sim.outputs.units import SWEEP_FILE_UNITS
+    from sim.outputs.units import column_unit, folder_units, with_unit_column
     from sim.sweep.figures import response_figure, sensitivity_figure
     from sim.sweep.store import save_figure as save
 
@@ -329,6 +329,8 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
     table = analyse(plan, summary, values)
     skipped: list[str] = []
     if table is not None:
+        units = {o: column_unit(o) for o in plan.outputs}
+        table = with_unit_column(table, "output", units)
         write_text(table.to_csv(index=False, lineterminator="\n"), folder / "sensitivity.csv")
         files.append("sensitivity.csv")
         skipped = [o for o in plan.outputs if o not in set(table["output"])]
@@ -358,7 +360,7 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
         "parameters": {p: s.model_dump(mode="json", exclude_none=True)
                        for p, s in spec.parameters.items()},
         "outputs": list(plan.outputs),
-        "units": SWEEP_FILE_UNITS,
+        "units": folder_units(folder),
         "n_diverged": n_diverged,
         "sensitivity_skipped": skipped,
         "scenario_sha256": plan.scenario.digest(),

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from sim.errors import SimError
 from sim.outputs.folders import OutputError
+from sim.outputs.units import with_units
 
 PART = "{kind}-{index:05d}.parquet"
 _DONE = re.compile(r"^runs-(\d{5,})\.parquet$")
@@ -42,12 +43,16 @@ class SweepMismatchError(SimError):
 
 
 def write_parquet(table: pa.Table, path: Path, compression: str = "zstd") -> None:
-    """Write a table as Parquet atomically (temporary name, flush, rename)."""
+    """Write a table as Parquet atomically (temporary name, flush, rename), with its units.
+
+    The units go into the schema (:func:`sim.outputs.units.with_units`).
+    """
     tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
     try:
         # Dictionary-encode only the label columns: trying it on floats costs time and space.
         labels = [c for c in ("state", "power") if c in table.column_names]
-        pq.write_table(table, tmp, compression=compression, use_dictionary=labels or False)
+        pq.write_table(with_units(table), tmp, compression=compression,
+                       use_dictionary=labels or False)
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -308,7 +313,8 @@ class OrderedMerge:
                 table = tables[kind] if tables else pq.read_table(self.store.part(kind, self.next))
                 if kind not in self.writers:
                     self.writers[kind] = pq.ParquetWriter(
-                        self.tmps[kind], table.schema, compression="zstd", use_dictionary=False)
+                        self.tmps[kind], with_units(table).schema, compression="zstd",
+                        use_dictionary=False)
                 self.writers[kind].write_table(table)
             self.next += 1
 

@@ -28,7 +28,7 @@ import pandas as pd
 from sim.errors import SimError
 from sim.limits import check_replicates
 from sim.outputs.record import Recording
-from sim.outputs.units import FILE_UNITS, difference_label, quantity
+from sim.outputs.units import FILE_UNITS, difference_label, folder_units, quantity
 from sim.scenario import Scenario
 from sim.scenario.calendar import step_at
 
@@ -397,6 +397,7 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
             "runs": runs,
             "interval": "5th-95th percentile of the paired (same-seed) differences",
             "uncertainty": _uncertainty_entry(comparison),
+            "units": folder_units(tmp),
         })
         write_json(data, tmp / "manifest.json")
     return destination
