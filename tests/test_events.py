@@ -89,6 +89,38 @@ def test_sanctions_lower_the_sanctioned_powers_reception_and_reroute_trade():
     assert trade[5] / base[5] == pytest.approx(tie[5])  # four quarters, then over
 
 
+def test_sanctions_suppliers_trade_what_is_rerouted_to_the_sanctioned_power():
+    calm = world()
+    plain = world({"kind": "sanctions", "at": "2025Q1", "power": "russia", "rerouting": 0.5,
+                   "quarters": 4})
+    supplied = world({"kind": "sanctions", "at": "2025Q1", "power": "russia", "rerouting": 0.5,
+                      "quarters": 4, "supplied_by": {"china": 0.6}})
+    russia = supplied.flows["trade"][:, 0, :, RUSSIA]
+    assert np.array_equal(russia, plain.flows["trade"][:, 0, :, RUSSIA])  # its own: unchanged
+    # Russia's trade is its base x 1.5 while rerouted: the rerouted amount is a third of it.
+    rerouted = plain.flows["trade"][:, 0, :, RUSSIA] / 3.0
+    extra = supplied.flows["trade"][:, 0, :, CHINA] - plain.flows["trade"][:, 0, :, CHINA]
+    assert np.all(plain.flows["trade"][1:5, 0, :, RUSSIA] > calm.flows["trade"][1:5, 0, :, RUSSIA])
+    assert extra[1:5] == pytest.approx(0.6 * rerouted[1:5])
+    assert np.all(extra[5:] == 0) and np.all(extra[0] == 0)  # only while the sanctions last
+    # Trade is observed, not influence: the shares are those of plain sanctions.
+    assert np.array_equal(supplied.share, plain.share)
+
+
+@pytest.mark.parametrize("supply, message", [
+    ({"chna": 0.5}, "did you mean 'china'"),
+    ({"russia": 0.5}, "cannot supply"),
+    ({"china": 0.7, "russia": 0.0}, "cannot supply"),
+    ({"china": 1.5}, "events.0.supplied_by.china"),
+])
+def test_bad_suppliers_are_refused(supply, message):
+    data = copy.deepcopy(WORLD)
+    data["events"] = [{"kind": "sanctions", "at": "2025Q1", "power": "russia",
+                       "supplied_by": supply}]
+    with pytest.raises(ScenarioError, match=message):
+        validate(data, source="test world")
+
+
 def test_energy_purchase_stops_and_resumes():
     stop = world({"kind": "energy_purchase", "at": "2025Q2", "power": "china",
                   "states": ["north"], "change": -1.0},

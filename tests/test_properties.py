@@ -141,6 +141,11 @@ def _event(powers, states, steps):
         st.fixed_dictionaries({"kind": st.just("sanctions"), "power": power,
                                "trade_friction": fraction, "rerouting": st.floats(0.0, 2.0),
                                "quarters": st.integers(1, 12)}),
+        *([st.fixed_dictionaries({"kind": st.just("sanctions"), "power": st.just(powers[0]),
+                                  "rerouting": st.floats(0.0, 2.0),
+                                  "supplied_by": st.fixed_dictionaries(
+                                      {powers[-1]: st.floats(0.0, 1.0)})})]
+          if len(powers) > 1 else []),
         st.fixed_dictionaries({"kind": st.just("energy_purchase"), "power": power,
                                "states": some_states, "change": st.floats(-1.0, 2.0)}),
         st.fixed_dictionaries({"kind": st.just("platform_summit"), "power": power,

@@ -112,6 +112,10 @@ def apply_events(
             until[:, power] = np.where(hit, c, until[:, power])
             friction[:, power] = np.where(hit, a, friction[:, power])
             rerouting[:, power] = np.where(hit, b, rerouting[:, power])
+            if params.event_supply[:, e].any():
+                supply = mutable("sanction_supply")
+                supply[:, power] = np.where(hit[:, None], params.event_supply[:, e],
+                                            supply[:, power])
         elif kind == ENERGY_PURCHASE:
             dependence = mutable("dependence")  # (R, 4, S, P), before decay
             scale = state.dependence_scale[:, ENERGY, None]

@@ -4,7 +4,8 @@ Influence is latent; trade and remittances are measured. Each quarter the model 
 to flows (docs/ODD.md, "Observables"), all in USD millions per quarter:
 
 - trade with power p: trade[s, p] = 1000 x trade_with[s, p] / 4 x tie[s, p] / tie0[s, p] x
-  G(t) x (1 + rerouting[p] while p is sanctioned), where the economic tie is the investment
+  G(t) x (1 + rerouting[p] while p is sanctioned) + sum over sanctioned q of supply[q, p] x
+  rerouting[q] x (q's trade before rerouting), where the economic tie is the investment
   stock plus energy dependence, tie = E + dep_energy (tie0 at step 0; a tie that starts at 0
   keeps its trade at the observed start), and G(t) = (1 + trade_growth)^(t / 4) is nominal
   growth;
@@ -46,7 +47,11 @@ def quarterly(state: WorldState, params: Params) -> dict[str, np.ndarray]:
     with_powers = 250.0 * params.trade_with
     trade = with_powers * ratio * trade_growth[:, :, None]
     rerouting = np.where(state.sanction_left > 0, state.sanction_rerouting, 0.0)
+    before = trade
     trade = trade * (1.0 + rerouting[:, None, :])
+    if state.sanction_supply.any():  # the suppliers of the rerouted goods trade more too
+        rerouted = before * rerouting[:, None, :]  # (R, S, P sanctioned)
+        trade = trade + np.einsum("rsp,rpq->rsq", rerouted, state.sanction_supply)
     other = 250.0 * (params.trade_total - params.trade_with.sum(axis=2)) * trade_growth
     remittances = state.dependence_now(REMITTANCES) * state.remittance_factor / 4.0
     gdp = 250.0 * params.gdp * gdp_growth

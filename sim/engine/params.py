@@ -141,6 +141,7 @@ class Params:
     event_a: np.ndarray  # (R, E) first magnitude (see ODD: events)
     event_b: np.ndarray  # (R, E) second magnitude
     event_c: np.ndarray  # (R, E) third magnitude
+    event_supply: np.ndarray  # (R, E, P) sanctions: share of the rerouted trade a power supplies
     paths: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict, compare=False)
 
     @property
@@ -182,7 +183,8 @@ class _Compiler:
             "border_disputes": (S,), "openness": (S,), "autonomy": (S,), "resources": (S, K),
             "footprint": (S, P), "goodwill": (S, P), "diplomatic": (S, P), "decay": (3,),
             "weights": (3,), "event_step": (E,), "event_probability": (E,), "event_a": (E,),
-            "event_b": (E,), "event_c": (E,), "dependence": (S, P, 4), "capacity": (S,),
+            "event_b": (E,), "event_c": (E,), "event_supply": (E, P),
+            "dependence": (S, P, 4), "capacity": (S,),
             "gdp": (S,), "gdp_growth": (S,), "trade_total": (S,), "trade_growth": (S,),
             "trade_with": (S, P), "dependence_weights": (4,), "dependence_decay": (4,),
         }
@@ -341,6 +343,9 @@ class _Compiler:
             self.arrays["event_step"][0, e] = -1 if step is None else step
             if step is None:
                 self.put(f"{base}.probability", "event_probability", (e,), event.probability)
+            for name, value in getattr(event, "supplied_by", {}).items():
+                self.put(f"{base}.supplied_by.{name}", "event_supply",
+                         (e, self.powers.index(name)), value)
             for slot, name in zip(("event_a", "event_b", "event_c"),
                                   _EVENT_MAGNITUDES[event.kind], strict=True):
                 if name:

@@ -41,6 +41,8 @@ class WorldState:
         sanction_left: Quarters left of sanctions on each power (R, P).
         sanction_friction: Fraction of a sanctioned power's reception lost (R, P).
         sanction_rerouting: Extra trade of a sanctioned power through the states (R, P).
+        sanction_supply: The share of a sanctioned power's rerouted trade each power supplies
+            (R, P sanctioned, P supplier): the supplier's trade with the states grows by it.
         platform_left: Quarters left of a power's standing platform in a state (R, S, P).
         platform_gain: Extra reception that platform gives (R, S, P).
         openness: Each state's openness (R, S), changed by ``opening`` events.
@@ -80,6 +82,7 @@ class WorldState:
     platform_gain: np.ndarray
     openness: np.ndarray
     energy_price: np.ndarray
+    sanction_supply: np.ndarray
     leverage_share: np.ndarray
     share_history: np.ndarray
     budget_scale: np.ndarray
@@ -232,6 +235,7 @@ def initial_state(structure: Structure, params: Params,
         platform_gain=np.zeros((R, S, P), dtype=dtype),
         openness=params.openness.copy(),
         energy_price=np.ones((R, S), dtype=dtype),
+        sanction_supply=np.zeros((R, P, P), dtype=dtype),
         leverage_share=leverage_share,
         share_history=np.repeat(share[:, None], H, axis=1),
         budget_scale=np.ones((R, P, 4), dtype=dtype),

@@ -431,7 +431,9 @@ class Sanctions(_EventBase):
 
     Its moves buy a fraction ``trade_friction`` less in every state (partners fear secondary
     sanctions), and its trade with the states grows by ``rerouting`` (a fraction) as trade with
-    the rest of the world is rerouted through them.
+    the rest of the world is rerouted through them. The goods rerouted to it come from
+    somewhere: ``supplied_by: {china: 0.6}`` adds 0.6 of that rerouted amount to China's trade
+    with each state (the states buy from China what they sell on to the sanctioned power).
     """
 
     kind: Literal["sanctions"]
@@ -439,6 +441,7 @@ class Sanctions(_EventBase):
     trade_friction: Fraction = 0.2
     rerouting: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
     quarters: Annotated[int, Field(ge=1, le=400)] = 12
+    supplied_by: dict[str, Fraction] = Field(default_factory=dict)
 
 
 class EnergyPurchase(_EventBase):
@@ -675,6 +678,15 @@ def _cross_check(scenario: Scenario) -> list[str]:
             actor(f"{path}.power", event.power, powers, "power")
         if hasattr(event, "state"):
             actor(f"{path}.state", event.state, states, "state")
+        supply = getattr(event, "supplied_by", {})
+        for name in supply:
+            actor(f"{path}.supplied_by.{name}", name, powers, "power")
+            if name == getattr(event, "power", None):
+                problems.append(f"{path}.supplied_by.{name}: the sanctioned power cannot supply "
+                                "the goods rerouted to it")
+        if sum(supply.values()) > 1.0 + 1e-9:
+            problems.append(f"{path}.supplied_by: the shares sum to {sum(supply.values()):g}; "
+                            "at most 1 (the whole rerouted amount)")
         if isinstance(getattr(event, "states", None), list):
             for j, name in enumerate(event.states):
                 actor(f"{path}.states.{j}", name, states, "state")
