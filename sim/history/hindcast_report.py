@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from sim.history.skill import POOLED
+from sim.outputs.units import OBSERVABLE_UNITS
 
 if TYPE_CHECKING:
     from sim.history.hindcast import HindcastResult
 
-PERCENT = ("trade_share", "remittances_gdp")
+PERCENT = tuple(o for o, unit in OBSERVABLE_UNITS.items() if unit.startswith("fraction"))
 """Observables that are fractions: shown in percent (errors in percentage points)."""
 
 LABELS = {"trade_share": "trade share (%)", "trade_usd_bn": "trade (USD bn)",

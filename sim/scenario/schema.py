@@ -16,7 +16,7 @@ import copy
 import difflib
 import hashlib
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -508,21 +508,13 @@ Event = Annotated[
     | EnergyPrice,
     Field(discriminator="kind"),
 ]
-EVENT_KINDS = (
-    "border_accord",
-    "visit",
-    "summit",
-    "summit_cancelled",
-    "budget_change",
-    "destabilisation_campaign",
-    "stability_shock",
-    "remittance_shock",
-    "sanctions",
-    "energy_purchase",
-    "platform_summit",
-    "opening",
-    "energy_price",
-)
+EVENT_CLASSES: tuple[type[_EventBase], ...] = get_args(get_args(Event)[0])
+"""The event models, in the order of :data:`Event` (the engine codes kinds by this order)."""
+EVENT_KINDS: tuple[str, ...] = tuple(get_args(c.model_fields["kind"].annotation)[0]
+                                     for c in EVENT_CLASSES)
+"""Each event model's ``kind``, in the same order."""
+EVENT_MODELS: dict[str, type[_EventBase]] = dict(zip(EVENT_KINDS, EVENT_CLASSES, strict=True))
+"""The event model of each kind."""
 
 
 class Branch(_Strict):
@@ -861,21 +853,7 @@ def _allowed_keys(loc: list[str], data: dict[str, Any]) -> list[str]:
         if model is Scenario and part == "events":
             try:
                 kind = data["events"][int(loc[i + 1])]["kind"]
-                model = {
-                    "border_accord": BorderAccord,
-                    "visit": Visit,
-                    "summit": Summit,
-                    "summit_cancelled": SummitCancelled,
-                    "budget_change": BudgetChange,
-                    "destabilisation_campaign": DestabilisationCampaign,
-                    "stability_shock": StabilityShock,
-                    "remittance_shock": RemittanceShock,
-                    "sanctions": Sanctions,
-                    "energy_purchase": EnergyPurchase,
-                    "platform_summit": PlatformSummit,
-                    "opening": Opening,
-                    "energy_price": EnergyPrice,
-                }[kind]
+                model = EVENT_MODELS[kind]
             except (KeyError, IndexError, ValueError, TypeError):
                 return []
             i += 2
