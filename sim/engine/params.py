@@ -101,6 +101,7 @@ class Params:
     resource_interest: np.ndarray  # (R, P, K) pull per unit resource index
     sensitivity: np.ndarray  # (R, P, P) scale of the reaction (see Reaction)
     threshold: np.ndarray  # (R, P, P) perceived share or gain
+    width: np.ndarray  # (R, P, P) width of the threshold's ramp (0: a step)
     grievance: np.ndarray  # (R, P, P) USD millions per quarter
     stability: np.ndarray  # (R, S) initial stability
     stability_target: np.ndarray  # (R, S)
@@ -180,6 +181,7 @@ class _Compiler:
             "initial_effort": (P,), "max_spend_multiplier": (P,), "allocation": (P, S),
             "budget_by_state": (S, P, C),
             "resource_interest": (P, K), "sensitivity": (P, P), "threshold": (P, P),
+            "width": (P, P),
             "grievance": (P, P), "stability": (S,), "stability_target": (S,),
             "border_disputes": (S,), "openness": (S,), "autonomy": (S,), "resources": (S, K),
             "footprint": (S, P), "goodwill": (S, P), "diplomatic": (S, P), "decay": (3,),
@@ -240,7 +242,7 @@ class _Compiler:
                 rule[p, q] = RULES.index(reaction.rule)
                 gain_signal[p, q] = reaction.rule == "threshold" and reaction.signal == "gain"
                 window[p, q] = reaction.window
-                for name in ("sensitivity", "threshold", "grievance"):
+                for name in ("sensitivity", "threshold", "width", "grievance"):
                     value = getattr(reaction, name)
                     self.put(f"{base}.reaction.{rival}.{name}", name, (p, q), value)
         for s, key in enumerate(self.states):

@@ -302,12 +302,32 @@ def perceived(visibility: np.ndarray, reaction_gain: np.ndarray) -> np.ndarray:
     return 1.0 + gain * (2.0 * visibility - 1.0)
 
 
+def graded_excess(excess: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """How far a signal is past a threshold, graded over a ramp of the given width.
+
+    ramp_w(x) = 0 for x <= -w/2;  (x + w/2)^2 / (2 w) for -w/2 < x < w/2;  x for x >= w/2,
+    with x = signal - threshold: the sharp hinge max(0, x) with its corner rounded over
+    [-w/2, w/2] (continuous with a continuous slope, never decreasing in x, never below the
+    hinge's value less w/8). w = 0 is exactly max(0, x).
+
+    Args:
+        excess: (R, S) signal - threshold.
+        width: (R, 1) the ramp's width w >= 0.
+    """
+    half = 0.5 * width
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rounded = (excess + half) ** 2 / (2.0 * width)
+    out = np.where(excess >= half, excess, np.where(excess > -half, rounded, 0.0))
+    return out.astype(excess.dtype, copy=False)
+
+
 def react(
     rule: np.ndarray, effort: np.ndarray, share: np.ndarray,
     past_share: dict[tuple[int, int], np.ndarray] | None,
     gain_signal: np.ndarray, spend_total: np.ndarray, base_spend: np.ndarray,
     loudness: np.ndarray, sensitivity: np.ndarray, threshold: np.ndarray,
     grievance: np.ndarray, restraint: np.ndarray, ceiling: np.ndarray, record: bool = True,
+    width: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Each power's reactive spending after watching its rivals, per state (USD m a quarter).
 
@@ -315,7 +335,8 @@ def react(
 
     - linear (Richardson): signal = v_q x R[s, q]; change = sensitivity x signal (USD m).
     - threshold: signal = v_q x I[s, q] (level) or v_q x (I[s, q] - I[s, q] w quarters ago)
-      (gain); change = sensitivity x max(0, signal - threshold) x base[s, p].
+      (gain); change = sensitivity x ramp_w(signal - threshold) x base[s, p], with
+      ramp_w = :func:`graded_excess` (max(0, .) when the width w is 0).
     - tit-for-tat: signal = v_q x spend[s, q] (USD m); p's reactive spending is raised at
       least to sensitivity x signal - base[s, p], so its total spend matches the rival's.
 
@@ -338,6 +359,7 @@ def react(
         restraint: (R, S, P), each power's restraint repeated over states.
         ceiling: (R, S, P) the most reactive spending a state can take from a power.
         record: Whether to return the signals and responses (for the moves log).
+        width: (R, P, P) width of each threshold's ramp, or None for sharp steps.
 
     Returns:
         (R', signal, response), the last two (R, S, P, P) indexed [run, state, p, q],
@@ -367,7 +389,10 @@ def react(
             change = sens * seen
         elif code == THRESHOLD:
             change = seen - threshold[:, p, q, None]
-            np.maximum(change, 0.0, out=change)
+            if width is not None and width[:, p, q].any():
+                change = graded_excess(change, width[:, p, q, None])
+            else:
+                np.maximum(change, 0.0, out=change)
             change *= sens
             change *= base_spend[:, :, p]
         else:

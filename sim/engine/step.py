@@ -49,6 +49,7 @@ class Batch:
         capacity_limited: Whether any state's absorptive capacity is finite.
         visible_diplomatic_gain: Diplomatic capital per USD invested, k_v x v_p (R, S, P).
         record_reactions: Whether steps keep each pair's signal and response (for logs).
+        graded: Whether any threshold reaction has a ramp of non-zero width.
 
     The (R, S, P) copies exist for speed: numpy is several times faster on whole contiguous
     arrays than when it broadcasts along a short middle axis.
@@ -70,6 +71,7 @@ class Batch:
     capacity_limited: bool
     visible_diplomatic_gain: np.ndarray
     record_reactions: bool = True
+    graded: bool = False
 
     @property
     def n_runs(self) -> int:
@@ -129,6 +131,7 @@ def make_batch(
         capacity_limited=bool(np.isfinite(params.capacity).any()),
         visible_diplomatic_gain=params.visibility_diplomatic_gain[:, None, None] * visibility,
         record_reactions=record_reactions,
+        graded=bool(params.width.any()),
     )
 
 
@@ -215,6 +218,7 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         structure.rule, state.effort, share, past, structure.gain_signal, _total_spend(spent),
         batch.base_spend, batch.loudness, p.sensitivity, p.threshold, p.grievance,
         batch.restraint, batch.ceiling, record=batch.record_reactions,
+        width=p.width if batch.graded else None,
     )
     history = state.share_history
     if structure.history:

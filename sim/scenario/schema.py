@@ -74,6 +74,9 @@ class Reaction(_Strict):
             the threshold; for ``tit_for_tat``, the fraction of the rival's perceived spending
             matched.
         threshold: For ``threshold``: the rival's perceived share (or gain) past which it reacts.
+        width: For ``threshold``: the width of the ramp around the threshold (same unit): the
+            response grows smoothly from ``threshold - width / 2`` and equals the step's from
+            ``threshold + width / 2`` on; 0 is the sharp step.
         grievance: Reactive spending added per quarter (Richardson's g), USD millions; may be
             negative.
         signal: For ``threshold``: ``level`` watches the rival's perceived share, ``gain`` its
@@ -84,6 +87,7 @@ class Reaction(_Strict):
     rule: Literal["none", "linear", "threshold", "tit_for_tat"] = "none"
     sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.0
     threshold: Fraction = 0.25
+    width: Fraction = 0.0
     grievance: Annotated[float, Field(ge=-1e4, le=1e4)] = 0.0
     signal: Literal["level", "gain"] = "level"
     window: Annotated[int, Field(ge=1, le=40)] = 4
