@@ -180,7 +180,7 @@ def destabilisation_deters_the_cautious(extra: list = ()) -> tuple[bool, str]:
 def china_defends(extra: list = ()) -> tuple[bool, str]:
     """Pattern 7: after the accord Japan's gains pass China's trigger, and China's reaction
     lowers Japan's share below what it would have been (paired 95% interval, in the states
-    where China reacted, at the last step). Mutant: China's max_spend_multiplier at 1."""
+    where China reacted, at the last step). Mutant: China's reserve at 0 (it cannot answer)."""
     reacting = run(scenario("border_accord.yaml", extra))
     calm = run(scenario("border_accord.yaml", list(extra) + [
         ("powers.china.reaction.japan.sensitivity", 0.0)]))
@@ -226,14 +226,32 @@ def rival_sensitivity(factor: float) -> list:
 
 def reactions_bite(extra: list = ()) -> tuple[bool, str]:
     """Pattern 10: Japan's end share in japan_high_profile does not rise as the rivals'
-    sensitivity toward Japan rises, and at 4x the shipped values is at least 10% below its
-    value at 0. Mutant: the rivals' max_spend_multiplier at 1 (reactions buy nothing)."""
-    factors = (0.0, 1.0, 2.0, 4.0)
+    sensitivity toward Japan rises, and at 4x the shipped values is at least 5% below its
+    value at 0 (measured: 7.4%; the rivals' reserves bind from 2x on, so the fall flattens).
+    Mutant: the rivals' reserve at 0 (they cannot answer)."""
+    factors = (0.0, 0.5, 1.0, 2.0, 4.0)
     shares = [regional_end_share("japan_high_profile.yaml", rival_sensitivity(f) + list(extra))
               for f in factors]
     falling = all(b <= a + 1e-6 for a, b in zip(shares, shares[1:], strict=False))
-    clearly = shares[-1] <= 0.9 * shares[0]
-    return falling and clearly, f"Japan's regional end share at {factors} x shipped: {shares}"
+    fall = 1.0 - shares[-1] / shares[0]
+    return falling and fall >= 0.05, (f"Japan's regional end share at {factors} x shipped: "
+                                      f"{[round(s, 5) for s in shares]}; fall at 4x "
+                                      f"{fall:.1%} (minimum 5%)")
+
+
+def leverage_bites(extra: list = ()) -> tuple[bool, str]:
+    """Leverage is one of the channels through which reactions hurt: in japan_high_profile at
+    the shipped sensitivities, switching leverage off gives back at least 15% of what the
+    rivals' reactions cost Japan's regional end share (measured: 21%).
+    Mutant: rules.reaction.leverage at 0."""
+    reacting = regional_end_share("japan_high_profile.yaml", list(extra))
+    calm = regional_end_share("japan_high_profile.yaml", rival_sensitivity(0.0) + list(extra))
+    no_leverage = regional_end_share("japan_high_profile.yaml",
+                                     list(extra) + [("rules.reaction.leverage", 0.0)])
+    cost = calm - reacting
+    part = (no_leverage - reacting) / cost if cost > 0 else 0.0
+    return part >= 0.15, (f"reactions cost Japan {cost:.5f} of regional share; leverage's part "
+                          f"{part:.1%} (minimum 15%)")
 
 
 def caution_is_rational(extra: list = ()) -> tuple[bool, str]:
@@ -286,7 +304,8 @@ def remittances_matter(extra: list = ()) -> tuple[bool, str]:
 
 CHECKS = [accord_raises_japans_investment, visibility_provokes, latecomer_room,
           hedging_caps_the_leader, destabilisation_deters_the_cautious, china_defends,
-          cancelled_summit_delays, reactions_bite, caution_is_rational, incumbents_hold,
+          cancelled_summit_delays, reactions_bite, leverage_bites, caution_is_rational,
+          incumbents_hold,
           remittances_matter]
 """Patterns 1, 3-8 and 10-13, in DESIGN.md's order."""
 
@@ -299,10 +318,10 @@ MUTANTS = {
                      ("states.turkmenistan.absorptive_capacity", 1e9)],
     hedging_caps_the_leader: [("rules.hedging_max_premium", 0.0)],
     destabilisation_deters_the_cautious: [("powers.japan.risk_tolerance", 0.6)],
-    china_defends: [("powers.china.max_spend_multiplier", 1.0)],
+    china_defends: [("powers.china.reserve", 0.0)],
     cancelled_summit_delays: [("events.0.diplomatic_gain", 0.0)],
-    reactions_bite: [("powers.china.max_spend_multiplier", 1.0),
-                     ("powers.russia.max_spend_multiplier", 1.0)],
+    reactions_bite: [("powers.china.reserve", 0.0), ("powers.russia.reserve", 0.0)],
+    leverage_bites: [("rules.reaction.leverage", 0.0)],
     caution_is_rational: [("rules.visibility.reaction_gain", 0.0)],
     incumbents_hold: [("rules.hedging_max_premium", 10.0)],
     remittances_matter: [("rules.dependence.weights.remittances", 0.0)],

@@ -95,6 +95,7 @@ class Params:
     visibility_by_state: np.ndarray  # (R, S, P) visibility in a state; -1: the power's own
     restraint: np.ndarray  # (R, P) fraction of effort fading per quarter
     initial_effort: np.ndarray  # (R, P) USD millions per quarter of reactive spending
+    reserve: np.ndarray  # (R, P) reactive spending over the states / regional budget (inf: none)
     max_spend_multiplier: np.ndarray  # (R, P) ceiling on spend / base spend (inf: none)
     allocation: np.ndarray  # (R, P, S) relative weights
     budget_by_state: np.ndarray  # (R, S, P, C) USD m per quarter in a listed state; -1: unlisted
@@ -178,7 +179,8 @@ class _Compiler:
         shapes = {
             "budget": (P, C), "risk_tolerance": (P,), "visibility": (P,), "restraint": (P,),
             "visibility_by_state": (S, P),
-            "initial_effort": (P,), "max_spend_multiplier": (P,), "allocation": (P, S),
+            "initial_effort": (P,), "reserve": (P,), "max_spend_multiplier": (P,),
+            "allocation": (P, S),
             "budget_by_state": (S, P, C),
             "resource_interest": (P, K), "sensitivity": (P, P), "threshold": (P, P),
             "width": (P, P),
@@ -215,6 +217,8 @@ class _Compiler:
                 self.put(f"{base}.budget.{channel}", "budget", (p, c), value)
             for name in ("risk_tolerance", "visibility", "restraint", "initial_effort"):
                 self.put(f"{base}.{name}", name, (p,), getattr(power, name))
+            reserve = power.reserve
+            self.put(f"{base}.reserve", "reserve", (p,), np.inf if reserve is None else reserve)
             ceiling = power.max_spend_multiplier
             self.put(f"{base}.max_spend_multiplier", "max_spend_multiplier", (p,),
                      np.inf if ceiling is None else ceiling)

@@ -327,7 +327,8 @@ def react(
     gain_signal: np.ndarray, spend_total: np.ndarray, base_spend: np.ndarray,
     loudness: np.ndarray, sensitivity: np.ndarray, threshold: np.ndarray,
     grievance: np.ndarray, restraint: np.ndarray, ceiling: np.ndarray, record: bool = True,
-    width: np.ndarray | None = None,
+    width: np.ndarray | None = None, reserve: np.ndarray | None = None,
+    means: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Each power's reactive spending after watching its rivals, per state (USD m a quarter).
 
@@ -335,13 +336,15 @@ def react(
 
     - linear (Richardson): signal = v_q x R[s, q]; change = sensitivity x signal (USD m).
     - threshold: signal = v_q x I[s, q] (level) or v_q x (I[s, q] - I[s, q] w quarters ago)
-      (gain); change = sensitivity x ramp_w(signal - threshold) x base[s, p], with
-      ramp_w = :func:`graded_excess` (max(0, .) when the width w is 0).
+      (gain); change = sensitivity x ramp_w(signal - threshold) x M[s, p], with
+      ramp_w = :func:`graded_excess` (max(0, .) when the width w is 0) and M the power's
+      means (``means``: its reserve, in any state; its base spend there if it has none).
     - tit-for-tat: signal = v_q x spend[s, q] (USD m); p's reactive spending is raised at
       least to sensitivity x signal - base[s, p], so its total spend matches the rival's.
 
     R' = min(ceiling, max(0, R + sum_q change + sum_q grievance - restraint x R), at least every
-    tit-for-tat target). Grievance counts only for pairs with a rule.
+    tit-for-tat target), then scaled to the power's reserve over all states
+    (:func:`within_reserve`). Grievance counts only for pairs with a rule.
 
     Args:
         rule: (P, P) rule codes, shared by the batch.
@@ -360,6 +363,11 @@ def react(
         ceiling: (R, S, P) the most reactive spending a state can take from a power.
         record: Whether to return the signals and responses (for the moves log).
         width: (R, P, P) width of each threshold's ramp, or None for sharp steps.
+        reserve: (R, P) the most reactive spending each power can make over all the states
+            in a quarter, USD millions (:func:`within_reserve`), or None for no limit.
+        means: (R, S, P) what a threshold reaction is scaled by, USD millions per quarter: the
+            power's reserve (the same in every state), or its base spend in the state for a
+            power with no reserve; None: the base spend everywhere.
 
     Returns:
         (R', signal, response), the last two (R, S, P, P) indexed [run, state, p, q],
@@ -394,7 +402,7 @@ def react(
             else:
                 np.maximum(change, 0.0, out=change)
             change *= sens
-            change *= base_spend[:, :, p]
+            change *= (base_spend if means is None else means)[:, :, p]
         else:
             target = sens * seen
             target -= base_spend[:, :, p]
@@ -411,4 +419,24 @@ def react(
     if floor is not None:
         np.maximum(drift, floor, out=drift)
     np.minimum(drift, ceiling, out=drift)
+    if reserve is not None:
+        within_reserve(drift, reserve)
     return drift, signal, response
+
+
+def within_reserve(effort: np.ndarray, reserve: np.ndarray) -> None:
+    """Scale each power's reactive spending down to its reserve, pro rata over states, in place.
+
+    x[s, p] <- x[s, p] min(1, Q_p / sum_s' x[s', p]), with Q_p = reserve_p x B_p the power's
+    reserve in USD millions per quarter (B_p its regional budget): a power answers with its
+    means, anywhere, and where it answers in several states at once the reserve is shared.
+
+    Args:
+        effort: (R, S, P) reactive spending, USD millions per quarter.
+        reserve: (R, P) Q_p, USD millions per quarter (inf: no limit).
+    """
+    total = effort.sum(axis=1)  # (R, P)
+    over = total > reserve
+    if over.any():
+        scale = np.where(over, reserve / np.where(over, total, 1.0), 1.0)
+        effort *= scale[:, None, :].astype(effort.dtype)

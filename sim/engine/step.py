@@ -50,6 +50,12 @@ class Batch:
         visible_diplomatic_gain: Diplomatic capital per USD invested, k_v x v_p (R, S, P).
         record_reactions: Whether steps keep each pair's signal and response (for logs).
         graded: Whether any threshold reaction has a ramp of non-zero width.
+        reserve: Each power's reserve, the most reactive spending it can make over all the
+            states in a quarter (R, P), USD millions: ``reserve`` x its regional budget; None
+            when no power has one.
+        means: What each power's threshold reactions are scaled by (R, S, P), USD millions
+            per quarter: its reserve in every state, or its base spend in the state where it
+            has no reserve; None when no power has one.
 
     The (R, S, P) copies exist for speed: numpy is several times faster on whole contiguous
     arrays than when it broadcasts along a short middle axis.
@@ -72,6 +78,8 @@ class Batch:
     visible_diplomatic_gain: np.ndarray
     record_reactions: bool = True
     graded: bool = False
+    reserve: np.ndarray | None = None
+    means: np.ndarray | None = None
 
     @property
     def n_runs(self) -> int:
@@ -113,6 +121,13 @@ def make_batch(
     inflow = rules.sum_powers(base_spend)
     inflow = np.where(inflow > 0, inflow, 1.0).astype(base_spend.dtype)
 
+    reserve = reserve_usd_m(params, base_spend)
+    means = None
+    if reserve is not None:
+        finite = np.isfinite(reserve)[:, None, :]
+        means = np.where(finite, np.where(np.isfinite(reserve), reserve, 0.0)[:, None, :],
+                         base_spend)
+        means = np.ascontiguousarray(means.astype(base_spend.dtype))
     return Batch(
         structure=structure,
         params=params,
@@ -132,7 +147,22 @@ def make_batch(
         visible_diplomatic_gain=params.visibility_diplomatic_gain[:, None, None] * visibility,
         record_reactions=record_reactions,
         graded=bool(params.width.any()),
+        reserve=reserve,
+        means=means,
     )
+
+
+def reserve_usd_m(params: Params, base_spend: np.ndarray) -> np.ndarray | None:
+    """Each power's reserve, USD m per quarter (R, P): reserve_p x sum_s base[s, p].
+
+    None when no power has a finite reserve (the rule then costs nothing).
+    """
+    if not np.isfinite(params.reserve).any():
+        return None
+    regional = base_spend.sum(axis=1)  # (R, P) base spend over states and kinds
+    with np.errstate(invalid="ignore"):
+        out = np.where(np.isinf(params.reserve), np.inf, params.reserve * regional)
+    return out.astype(base_spend.dtype)
 
 
 def spend_by_state(params: Params) -> np.ndarray:
@@ -218,7 +248,7 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         structure.rule, state.effort, share, past, structure.gain_signal, _total_spend(spent),
         batch.base_spend, batch.loudness, p.sensitivity, p.threshold, p.grievance,
         batch.restraint, batch.ceiling, record=batch.record_reactions,
-        width=p.width if batch.graded else None,
+        width=p.width if batch.graded else None, reserve=batch.reserve, means=batch.means,
     )
     history = state.share_history
     if structure.history:
@@ -364,7 +394,8 @@ def simulate(
     start = 0 if initial is None else initial.step
     steps = batch.structure.steps - start if steps is None else steps
     with np.errstate(over="ignore", invalid="ignore"):
-        first = (initial_state(batch.structure, batch.params, batch.ceiling) if initial is None
+        first = (initial_state(batch.structure, batch.params, batch.ceiling, batch.reserve)
+                 if initial is None
                  else initial)
         state = _mark_divergence(first)
         for t in range(steps + 1):

@@ -105,8 +105,14 @@ class Power(_Strict):
             a high-profile push in one state and quiet moves elsewhere.
         restraint: Fraction of its reactive spending that fades each quarter (Richardson's m).
         initial_effort: Reactive spending at step 0 in every state, USD millions per quarter.
-        max_spend_multiplier: Ceiling on spend in a state (base plus reactive) as a multiple
-            of the base spend there; ``null`` for no ceiling (Richardson's unbounded race).
+        reserve: The most reactive spending it can make in a quarter, over all the states
+            together, as a fraction of its regional budget (its base spend per quarter summed
+            over states and kinds); the whole reserve may go to any one state. ``null`` for no
+            limit (Richardson's unbounded race).
+        max_spend_multiplier: An extra, local ceiling on spend in a state (base plus
+            reactive) as a multiple of the base spend there; ``null`` (the default) for none.
+            It was the only ceiling of the earlier model, which tied a power's answer in a
+            state to what it happened to spend there.
         allocation: Relative weight of each state in its spending (default: equal).
         budget_by_state: Spend per quarter by kind of move in particular states (USD
             millions), e.g. a policy searched by ``sim optimise``; it replaces budget x
@@ -123,7 +129,8 @@ class Power(_Strict):
     visibility_by_state: dict[str, Fraction] = {}
     restraint: Fraction = 0.2
     initial_effort: Annotated[float, Field(ge=0.0, le=1e6)] = 0.0
-    max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] | None = 3.0
+    reserve: Annotated[float, Field(ge=0.0, le=100.0)] | None = 0.5
+    max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] | None = None
     allocation: dict[str, NonNegative] | None = None
     budget_by_state: dict[str, Budget] = {}
     resource_interest: dict[str, NonNegative] = {}
