@@ -245,3 +245,32 @@ def test_a_graded_threshold_reacts_below_the_threshold_and_more_with_sensitivity
     assert reaction(2.0, 0.0) == 0.0 and reaction(4.0, 0.0) == 0.0  # the step: nothing
     assert 0 < reaction(2.0, 0.04) < reaction(4.0, 0.04)
     assert reaction(2.0, 0.04) == pytest.approx(2.0 * (0.048 - 0.03) ** 2 / 0.08 * 100.0)
+
+
+def test_saturate_absorbs_k_one_minus_exp_shared_pro_rata():
+    spent = np.zeros((1, len(CHANNELS), 2, 2))
+    soft = CHANNELS.index("soft_power")
+    spent[0, soft, 0] = [30.0, 10.0]  # demand 40 against a scale of 40 in state 0
+    spent[0, soft, 1] = [1e-3, 0.0]  # a trickle in state 1: absorbed in full
+    scale = np.array([[40.0, 40.0]])
+    rules.saturate(spent, soft, scale)
+    absorbed = 40.0 * (1.0 - np.exp(-1.0))
+    assert spent[0, soft, 0].sum() == pytest.approx(absorbed)
+    assert spent[0, soft, 0, 0] / spent[0, soft, 0, 1] == pytest.approx(3.0)  # pro rata
+    assert spent[0, soft, 1, 0] == pytest.approx(1e-3, rel=1e-4)
+    # More demand never absorbs less, never more than the scale.
+    totals = []
+    for demand in (10.0, 40.0, 160.0, 1e4):
+        x = np.zeros((1, len(CHANNELS), 1, 1))
+        x[0, soft, 0, 0] = demand
+        rules.saturate(x, soft, np.array([[40.0]]))
+        totals.append(float(x[0, soft, 0, 0]))
+    assert totals == sorted(totals) and totals[-1] <= 40.0
+
+
+def test_ration_keeps_investments_hard_pool_and_saturates_the_rest():
+    spent = np.full((1, len(CHANNELS), 1, 2), 50.0)
+    scale = np.full((1, len(CHANNELS), 1), 60.0)
+    rules.ration(spent, scale, tuple(range(len(CHANNELS))))
+    assert spent[0, rules.INVEST, 0].sum() == pytest.approx(60.0)  # min(1, K / D)
+    assert spent[0, rules.SOFT_POWER, 0].sum() == pytest.approx(60.0 * (1 - np.exp(-100 / 60)))

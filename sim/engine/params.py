@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import CHANNELS, DEPENDENCE, EVENT_KINDS, RULES, Scenario
+from sim.scenario import CHANNELS, DEPENDENCE, EVENT_KINDS, INVESTMENT, RULES, Scenario
 
 STOCKS = ("footprint", "goodwill", "diplomatic")
 
@@ -114,7 +114,7 @@ class Params:
     goodwill: np.ndarray  # (R, S, P) initial USD millions equivalent
     diplomatic: np.ndarray  # (R, S, P) initial USD millions equivalent
     dependence: np.ndarray  # (R, S, P, 4) initial, USD millions (a year for flows)
-    capacity: np.ndarray  # (R, S) USD millions per quarter (inf: no limit)
+    absorption: np.ndarray  # (R, S, C) absorptive scale, USD m/q (inf: no limit; NaN: from GDP)
     gdp: np.ndarray  # (R, S) USD billions a year, the year before the start
     gdp_growth: np.ndarray  # (R, S) per year
     trade_total: np.ndarray  # (R, S) USD billions a year, the year before the start
@@ -189,7 +189,7 @@ class _Compiler:
             "footprint": (S, P), "goodwill": (S, P), "diplomatic": (S, P), "decay": (3,),
             "weights": (3,), "event_step": (E,), "event_probability": (E,), "event_a": (E,),
             "event_b": (E,), "event_c": (E,), "event_supply": (E, P),
-            "dependence": (S, P, len(DEPENDENCE)), "capacity": (S,),
+            "dependence": (S, P, len(DEPENDENCE)), "absorption": (S, C),
             "gdp": (S,), "gdp_growth": (S,), "trade_total": (S,), "trade_growth": (S,),
             "trade_with": (S, P), "dependence_weights": (len(DEPENDENCE),),
             "dependence_decay": (len(DEPENDENCE),),
@@ -271,8 +271,13 @@ class _Compiler:
                     self.put(f"{base}.dependence.{channel}.{power}", "dependence", (s, p, c),
                              held.get(power, 0.0))
             capacity = state.absorptive_capacity
-            self.put(f"{base}.absorptive_capacity", "capacity", (s,),
-                     np.inf if capacity is None else capacity)
+            for c, kind in enumerate(CHANNELS):
+                if kind == INVESTMENT:
+                    path, value = f"{base}.absorptive_capacity", capacity
+                else:
+                    path, value = f"{base}.absorption.{kind}", getattr(state.absorption, kind)
+                value = np.inf if value is None else np.nan if value == "gdp" else value
+                self.put(path, "absorption", (s, c), value)
             economy = state.economy
             for path, name in (("gdp_usd_bn", "gdp"), ("gdp_growth", "gdp_growth"),
                                ("trade_usd_bn", "trade_total"), ("trade_growth", "trade_growth")):

@@ -147,6 +147,47 @@ def absorb(spent: np.ndarray, capacity: np.ndarray) -> None:
     invest *= scale[:, :, None]
 
 
+def saturate(spent: np.ndarray, channel: int, scale: np.ndarray) -> None:
+    """Ration one kind of move to each state's absorptive scale, smoothly, in place.
+
+    With demand D_s = sum_p spend[c, s, p] and scale K_s, the state absorbs
+    A_s = K_s (1 - exp(-D_s / K_s)) of it, shared pro rata: every power's spend in s is scaled
+    by A_s / D_s. The first dollars are absorbed in full (slope 1 at D = 0), the marginal
+    dollar buys exp(-D_s / K_s) (1/e at the scale), and no amount buys more than K_s a quarter;
+    one power's extra spend lowers what the others' buy (the pool is shared).
+
+    Args:
+        spent: (R, C, S, P) spend; channel ``channel`` is changed.
+        channel: The kind of move's index.
+        scale: (R, S) K_s, USD millions per quarter, > 0 and finite.
+    """
+    flow = spent[:, channel]
+    demand = sum_powers(flow)
+    ratio = demand / scale
+    absorbed = -np.expm1(-ratio)  # 1 - exp(-D / K), exact for small D / K
+    factor = np.divide(absorbed, ratio, out=np.ones_like(ratio), where=ratio > 0)
+    flow *= factor[:, :, None]
+
+
+def ration(spent: np.ndarray, scale: np.ndarray, channels: tuple[int, ...]) -> None:
+    """Ration every limited kind of move to the states' absorptive scales, in place.
+
+    Investment keeps its shared pool with a hard capacity (:func:`absorb`); every other kind
+    saturates smoothly at its scale (:func:`saturate`).
+
+    Args:
+        spent: (R, C, S, P) spend.
+        scale: (R, C, S) absorptive scales, USD millions per quarter (no limit: the dtype's
+            largest value).
+        channels: The kinds of move with a finite scale in some state.
+    """
+    for c in channels:
+        if c == INVEST:
+            absorb(spent, scale[:, c])
+        else:
+            saturate(spent, c, scale[:, c])
+
+
 def pressure_on(
     pressure: np.ndarray, leverage_share: np.ndarray, targets: np.ndarray,
     inflow: np.ndarray,

@@ -30,7 +30,7 @@ from pydantic import (
 
 from sim.errors import ScenarioError
 from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
-from sim.scenario.moves import CHANNELS, MOVES
+from sim.scenario.moves import CHANNELS, INVESTMENT, MOVES
 
 DEPENDENCE = ("energy", "remittances", "security", "debt")
 """Structural dependence channels, in the order of the engine's dependence axis."""
@@ -182,6 +182,22 @@ class Economy(_Strict):
     trade_with: dict[str, NonNegative] = {}
 
 
+Scale = Annotated[float, Field(gt=0.0)] | Literal["gdp"] | None
+"""An absorptive scale: USD m per quarter, ``gdp`` (a default share of GDP) or null (no limit)."""
+
+Absorption = create_model(
+    "Absorption",
+    __base__=_Strict,
+    __doc__=("A state's absorptive scale for each kind of move but investment (whose scale is\n"
+             "``absorptive_capacity``), USD millions per quarter from all the powers together;\n"
+             "``null`` for no limit; ``gdp`` (the default) for the kind's default share of the\n"
+             "state's GDP (``MoveKind.default_scale``), computed by the engine from the\n"
+             "state's ``economy.gdp_usd_bn`` (so a sweep of the GDP moves it too)."),
+    **{m.name: (Scale, "gdp") for m in MOVES if m.name != INVESTMENT},
+)
+"""A state's absorptive scale by kind of move (a field per kind but investment)."""
+
+
 class State(_Strict):
     """A Central Asian state (or any host state).
 
@@ -196,7 +212,10 @@ class State(_Strict):
         initial: Stocks each power holds at step 0.
         dependence: Structural dependence on each power, by channel (slow to change).
         absorptive_capacity: Investment the state can absorb per quarter from all the powers
-            together (projects, licences, offtake), USD millions; ``null`` for no limit.
+            together (projects, licences, offtake), USD millions; ``null`` for no limit;
+            ``gdp`` (the default): the investment kind's default share of GDP (5% a year).
+        absorption: The absorptive scale of each other kind of move, USD millions per
+            quarter (:data:`Absorption`; past it a dollar buys less, docs/ODD.md 7.3).
         economy: GDP and trade, for the observables.
     """
 
@@ -209,7 +228,8 @@ class State(_Strict):
     resources: dict[str, Fraction] = {}
     initial: Stocks = Stocks()
     dependence: Dependence = Dependence()
-    absorptive_capacity: Annotated[float, Field(gt=0.0)] | None = None
+    absorptive_capacity: Scale = "gdp"
+    absorption: Absorption = Absorption()
     economy: Economy = Economy()
 
 
