@@ -163,12 +163,6 @@ def shipped(tmp_path_factory) -> Path:
 
 
 FAILED_ON_THE_RECORD = {
-    china_overtakes_russia_in_kazakhstan: (
-        "the model does not reproduce it: China 18.6% vs Russia 19.0% of Kazakhstan's trade in "
-        "2014, 20.9% vs 26.5% in 2023; Russia's investment stock in Kazakhstan grows by about "
-        "70% to its sourced 2024 level and trade follows the tie one for one, while China's "
-        "2021-2023 rise came from goods without investment ties, which the model carries only "
-        "as its share of the goods rerouted to Russia"),
     turkmenistan_tied_to_china: (
         "the model does not reproduce it in full: China's share of Turkmen trade 27-36% "
         "(below 30% in 2016 and 2020, when the gas price fell) against 55% observed in 2024; "
