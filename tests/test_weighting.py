@@ -106,8 +106,8 @@ def test_the_regret_table_scores_every_answer_under_every_weighting(tmp_path):
     for name in ("small_equal", "small_gdp", "small_resources"):
         assert (out / "optimise" / name / "best_policy.yaml").is_file()
     table = pd.read_csv(folder / "regret.csv")
-    assert len(table) == 9 and set(table["policy"]) == set(table["measure"]) == {
-        "equal", "gdp", "resources"}
+    assert len(table) == 12 and set(table["measure"]) == {"equal", "gdp", "resources"}
+    assert set(table["policy"]) == {"equal", "gdp", "resources", "base_split"}
     for _, column in table.groupby("measure"):
         best = column["influence_p10"].max()
         assert column["influence_p10_regret"].to_numpy() == pytest.approx(

@@ -6,11 +6,13 @@ answer's folder ``<out>/optimise/<name>_<weighting>/`` as a plain search does, t
 answer under every weighting on the same fresh draws (the evaluation keys, which no search saw)
 and writes ``<out>/optimise/<name>_weightings/``:
 
-- ``regret.csv``: one row per answer (``policy``: the weighting it was optimised under) and
+- ``regret.csv``: one row per answer (``policy``: the weighting it was optimised under, and
+  ``base_split``, the base scenario's own split of spend scaled to the decision's total, for
+  reference) and
   weighting it is scored under (``measure``): ``influence_<robustness>``, the answer's regional
   influence at ``at`` weighted so and summarised by the FILE's influence robustness (``p10``, the
   worst decile over the draws, or ``mean``), and ``influence_<robustness>_regret``, the best
-  score under that weighting among the answers minus its own (fractions);
+  score under that weighting among the rows minus its own (fractions);
 - ``answers.csv``: each answer's spend per state and kind (USD m per quarter) and visibility;
 - ``manifest.json``.
 """
@@ -112,6 +114,16 @@ def score_answers(plan: Plan, answers: dict[str, np.ndarray], weightings: list[s
     return pd.DataFrame(rows)
 
 
+def base_split_policy(plan: Plan) -> np.ndarray:
+    """The base's own split of spend over the decision's cells, at the decision's total.
+
+    The table's reference row: what the base would do with the same money.
+    """
+    from sim.decide.optimise import policy_values
+
+    return policy_values(plan, "base_split", np.zeros(plan.n_var))[1][0]
+
+
 def answers_table(plan: Plan, answers: dict[str, np.ndarray]) -> pd.DataFrame:
     """Each answer's policy: spend per (state, kind) and visibility per state."""
     from sim.decide.optimise_files import policy_table
@@ -181,7 +193,7 @@ def compare_weightings(plan: Plan, weightings: list[str], out: str | Path = "res
     for w, p in plans.items():
         found[w] = search(p, workers=workers, scheduler=scheduler, quiet=quiet)
         write_search(found[w], out)
-    answers = {w: found[w].best for w in weightings}
+    answers = {w: found[w].best for w in weightings} | {"base_split": base_split_policy(plan)}
     table = score_answers(plan, answers, weightings, workers, scheduler)
     policies = answers_table(plan, answers)
     destination = inside(Path(out), "optimise", safe_name(f"{plan.spec.name}_weightings"))
