@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.event_kinds import EVENT_EFFECTS
 from sim.scenario import CHANNELS, DEPENDENCE, EVENT_KINDS, RULES, Scenario
 
 STOCKS = ("footprint", "goodwill", "diplomatic")
@@ -347,7 +348,7 @@ class _Compiler:
                 self.put(f"{base}.supplied_by.{name}", "event_supply",
                          (e, self.powers.index(name)), value)
             for slot, name in zip(("event_a", "event_b", "event_c"),
-                                  _EVENT_MAGNITUDES[event.kind], strict=True):
+                                  EVENT_EFFECTS[event.kind].slots, strict=True):
                 if name:
                     value = getattr(event, name)
                     self.put(f"{base}.{name}", slot, (e,), -1.0 if value is None else value)
@@ -361,25 +362,6 @@ class _Compiler:
             event_kind=kind, event_power=power, event_states=mask, event_channel=channel,
             event_random=random, event_notes=tuple(notes),
         )
-
-
-_EVENT_MAGNITUDES: dict[str, tuple[str | None, str | None, str | None]] = {
-    "border_accord": ("stability_gain", "disputes_resolved", None),
-    "visit": ("diplomatic_gain", "goodwill_gain", None),
-    "summit": ("diplomatic_gain", "goodwill_gain", None),
-    "summit_cancelled": ("delay", None, None),
-    "budget_change": ("factor", None, None),
-    "destabilisation_campaign": ("intensity", "duration", None),
-    "stability_shock": ("delta", None, None),
-    "remittance_shock": ("change", "quarters", None),
-    "sanctions": ("trade_friction", "rerouting", "quarters"),
-    "energy_purchase": ("change", None, None),
-    "platform_summit": ("reception_gain", "quarters", None),
-    "opening": ("openness_change", None, None),
-    "energy_price": ("factor", None, None),
-}
-"""Which event fields fill ``event_a``, ``event_b`` and ``event_c`` (-1 stands for "none":
-all, never)."""
 
 
 def compile_scenario(scenario: Scenario) -> tuple[Structure, Params]:
