@@ -40,6 +40,7 @@ from sim.outputs.units import (
     format_usd_m,
     format_usd_m_per_quarter,
 )
+from sim.scenario.moves import MOVE_BY_NAME
 
 MOVE_CHANGE = 0.10
 """A move is notable when it changed by at least this fraction of the previous quarter's..."""
@@ -198,12 +199,9 @@ def _pick(name: str | None, known: list[str], run: RunFolder, kind: str) -> str 
 
 def _spend_phrase(kind: str, amount: float, state: str) -> str:
     money = format_usd_m_per_quarter(amount)
-    return {
-        "invest": f"invested {money} in {state}",
-        "soft_power": f"spent {money} on soft power in {state}",
-        "diplomacy": f"spent {money} on diplomacy in {state}",
-        "destabilise": f"spent {money} destabilising {state}",
-    }.get(kind, f"spent {money} on {kind} in {state}")
+    if kind in MOVE_BY_NAME:
+        return MOVE_BY_NAME[kind].phrase.format(money=money, state=state)
+    return f"spent {money} on {kind} in {state}"
 
 
 def _join(names: list[str]) -> str:

@@ -29,6 +29,7 @@ from sim.outputs.folders import output_failure, read_manifest
 from sim.outputs.names import plain_name
 from sim.outputs.readers import TRAJECTORY_COLUMNS, check_run_manifest, read_table
 from sim.outputs.units import USD_M_PER_BN, difference_label, format_share, quantity
+from sim.scenario import MOVES
 from sim.scenario.calendar import step_at
 from sim.whatif.explain import Chronicle, ExplainError, chronicle
 
@@ -100,10 +101,7 @@ def parameter_tables(scenario: dict) -> str:
         )
         powers.append({
             "power": _label(scenario, "powers", key),
-            "invest (USD m per quarter)": float(budget.get("invest", 0.0)),
-            "soft power (USD m per quarter)": float(budget.get("soft_power", 0.0)),
-            "diplomacy (USD m per quarter)": float(budget.get("diplomacy", 0.0)),
-            "destabilise (USD m per quarter)": float(budget.get("destabilise", 0.0)),
+            **{f"{m.label} ({m.unit})": float(budget.get(m.name, 0.0)) for m in MOVES},
             "risk tolerance": float(p.get("risk_tolerance", 0.0)),
             "visibility": float(p.get("visibility", 0.0)),
             "restraint": float(p.get("restraint", 0.0)),
