@@ -29,7 +29,7 @@ from mesa.visualization import SolaraViz
 from sim.model import InfluenceModel, PowerAgent
 from sim.outputs.plots import panel_grid, power_style, quarter_ticks
 from sim.outputs.units import format_share, quantity
-from sim.scenario import CHANNELS, resolve_file, set_path, validate
+from sim.scenario import CHANNELS, MOVES, resolve_file, set_path, validate
 from sim.scenario.calendar import quarter_labels, quarter_of_step
 
 SCENARIO_ENV = "SIM_DASHBOARD_SCENARIO"
@@ -38,8 +38,7 @@ SCENARIO_ENV = "SIM_DASHBOARD_SCENARIO"
 ACCORD_STEP = 2
 """The step of the accord the "border accord" switch adds (2025Q2 in the baseline)."""
 
-CHANNEL_LABELS = {"invest": "invest", "soft_power": "soft power", "diplomacy": "diplomacy",
-                  "destabilise": "destabilise"}
+CHANNEL_LABELS = {m.name: m.label for m in MOVES}
 
 
 def default_scenario() -> Path:
@@ -294,9 +293,9 @@ def settings_markdown(model: InfluenceModel) -> str:
         f"**{model.quarter}**: step {model.state.step} of {sc.steps}; seed {sc.seed}; "
         f"border accord: {when}",
         "",
-        "| power | invest | soft power | diplomacy | destabilise | risk tolerance "
+        "| power | " + " | ".join(m.label for m in MOVES) + " | risk tolerance "
         "| visibility | reaction sensitivity | regional share |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|" + "---|" * len(MOVES) + "---|---|---|---|",
     ]
     for key, agent in model.powers.items():
         power = sc.powers[key]
@@ -304,8 +303,8 @@ def settings_markdown(model: InfluenceModel) -> str:
         reactions = ", ".join(f"{model.structure.labels[r]} {x.sensitivity:g}"
                               for r, x in power.reaction.items() if x.rule != "none") or "-"
         lines.append(
-            f"| {agent.label} | {b.invest:g} | {b.soft_power:g} | {b.diplomacy:g} "
-            f"| {b.destabilise:g} | {power.risk_tolerance:g} | {power.visibility:g} "
+            f"| {agent.label} | " + " | ".join(f"{getattr(b, m.name):g}" for m in MOVES)
+            + f" | {power.risk_tolerance:g} | {power.visibility:g} "
             f"| {reactions} | {format_share(agent.regional_share)} |")
     lines += ["", "Budgets in USD millions per quarter. Moving a slider takes effect when you "
               "press **Reset**; **Step** advances one quarter, **▶** plays."]
