@@ -30,8 +30,9 @@ import numpy as np
 
 from sim.engine.params import Params
 from sim.engine.state import WorldState
+from sim.scenario import DEPENDENCE
 
-ENERGY = 0
+ENERGY = DEPENDENCE.index("energy")
 """The energy channel's index in the dependence axis."""
 
 
