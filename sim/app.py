@@ -620,7 +620,7 @@ def Dashboard(scenario: str | None = None, seed: int | None = None) -> None:  # 
             if result.error:
                 solara.Error(f"These settings cannot run: {result.exception}")
             if png is not None:
-                solara.Image(png, width="100%")
+                solara.Image(png, width="100%", classes=["whatif-figure"])
                 solara.HTML(tag="div", unsafe_innerHTML=shares_table_html(what_if, at))
 
 
