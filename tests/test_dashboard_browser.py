@@ -33,6 +33,8 @@ try:
 except ImportError:  # reported by the _browser fixture below
     sync_playwright = None
 
+pytestmark = pytest.mark.browser  # the browser tier (pyproject.toml's markers)
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 CHROMIUM = os.environ.get("SIM_CHROMIUM", "/usr/bin/chromium")
