@@ -58,6 +58,9 @@ SEEDS = 16
 BAND_PERCENTILES = (5.0, 95.0)
 """The band drawn around each mean: 90% of the seeds' runs lie inside it."""
 
+SETTLE_S = 0.1
+"""How long a slider's value must stay before its what-if starts, seconds (a drag sends many)."""
+
 PLAY_INTERVAL_S = 0.35
 """Pause between two quarters while playing, seconds."""
 
@@ -557,9 +560,17 @@ def Dashboard(scenario: str | None = None, seed: int | None = None) -> None:  # 
     playing = solara.use_reactive(False)
     wanted = dict(settings.value)
 
-    def compute() -> WhatIfFigure:
+    def compute() -> WhatIfFigure | None:
+        # A dragged slider sends many values: wait a moment, and give up on any value a newer
+        # one has replaced (its result would be dropped anyway), so the newest starts sooner.
+        time.sleep(SETTLE_S)
+        if not result.is_current():
+            return None
         began = time.perf_counter()
-        figure = WhatIfFigure(recompute(path, **wanted))
+        what_if = recompute(path, **wanted)
+        if not result.is_current():
+            return None
+        figure = WhatIfFigure(what_if)
         figure.seconds = time.perf_counter() - began
         return figure
 

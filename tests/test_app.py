@@ -249,6 +249,14 @@ def test_moving_a_slider_recomputes_and_redraws(rendered):
     expected = app.recompute(BASELINE, japan_invest_budget=450.0).band()[0][-1, 0, 0]
     assert end_mean(rc, "kazakhstan", "japan") == pytest.approx(expected, abs=1e-6)
 
+    # a drag: values in quick succession; the page ends on the last one's numbers
+    slider = rc.find(v.Slider, label="Japan: invest (USD m / quarter)").widget
+    for budget in (200.0, 250.0, 300.0):
+        slider.v_model = budget
+    expected = app.recompute(BASELINE, japan_invest_budget=300.0).band()[0][-1, 0, 0]
+    wait_until(lambda: not html_widgets(rc, "whatif-busy")
+               and end_mean(rc, "kazakhstan", "japan") == pytest.approx(expected, abs=1e-6))
+
     rc.find(v.Btn, children=["Reset"]).widget.click()
     wait_until(lambda: not html_widgets(rc, "whatif-busy")
                and end_mean(rc, "kazakhstan", "japan") == pytest.approx(before, abs=1e-6))

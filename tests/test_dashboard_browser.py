@@ -197,6 +197,22 @@ def test_dashboard_in_chromium(browser_page: Page, tmp_path):
     expect(cursor).to_have_attribute("data-cursor", "12")
     expect(cursor).to_have_text("2027Q4: step 12 of 40")
 
+    # Play moves the cursor on by itself; Pause stops it.
+    def at() -> int:
+        return int(cursor.get_attribute("data-cursor"))
+
+    page.get_by_role("button", name="Play").click()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while at() < 15:
+        assert time.monotonic() < deadline, f"Play did not move the cursor (at {at()})"
+        page.wait_for_timeout(200)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=WAIT_MS)
+    page.wait_for_timeout(1000)
+    paused = at()
+    page.wait_for_timeout(1500)
+    assert at() == paused < 40
+
     # Fonts: the figure's smallest text (ticks, FONT_PT - 1 points at 100 dpi) as shown.
     natural, shown = figure.evaluate("img => [img.naturalWidth, img.clientWidth]")
     tick_px = (app.FONT_PT - 1) * 100 / 72 * shown / natural
