@@ -43,7 +43,7 @@ from sim.engine import Structure
 from sim.outputs.plots import power_style
 from sim.outputs.run import run_scenario
 from sim.outputs.units import format_share, quantity
-from sim.scenario import CHANNELS, Scenario, resolve_file, set_path, validate
+from sim.scenario import CHANNELS, MOVES, Scenario, resolve_file, set_path, validate
 from sim.scenario.calendar import quarter_of_step
 
 SCENARIO_ENV = "SIM_DASHBOARD_SCENARIO"
@@ -67,8 +67,7 @@ PLAY_INTERVAL_S = 0.35
 FONT_PT = 12.0
 """Base font size of the figure, points (about 14 px on the page at 1400 px wide)."""
 
-CHANNEL_LABELS = {"invest": "invest", "soft_power": "soft power", "diplomacy": "diplomacy",
-                  "destabilise": "destabilise"}
+CHANNEL_LABELS = {m.name: m.label for m in MOVES}
 
 
 def default_scenario() -> Path:
