@@ -302,3 +302,16 @@ def test_module_page_renders():
     box, rc = solara.render(app.Page(), handle_error=False)
     wait_until(lambda: len(rc.find(ipywidgets.Image).widgets) == 1)
     rc.close()
+
+
+def test_a_what_if_that_cannot_run_says_why(monkeypatch):
+    def refuse(scenario, **settings):  # as if a slider had let visibility reach 1.5
+        return app.what_if_scenario(scenario, japan_visibility=1.5)
+
+    monkeypatch.setattr(app, "recompute", refuse)
+    box, rc = solara.render(app.dashboard(BASELINE), handle_error=False)
+    wait_until(lambda: rc.find(v.Alert).widgets)
+    text = str(rc.find(v.Alert).widget.children)
+    assert "These settings cannot run" in text and "powers.japan.visibility" in text
+    assert not rc.find(ipywidgets.Image).widgets  # no figure pretends to show them
+    rc.close()
