@@ -16,9 +16,10 @@ import copy
 import difflib
 import hashlib
 import json
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from sim.errors import ScenarioError
 from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
@@ -324,7 +325,42 @@ class Rules(_Strict):
     noise: NoiseRules = NoiseRules()
 
 
-class _EventBase(_Strict):
+class Phrase(NamedTuple):
+    """Words of an event's sentence that depend on one of its fields.
+
+    ``cases[value]`` if the field's value is listed there, else ``otherwise``; both are format
+    strings over the event's fields (as :attr:`EventBase.chronicle` is).
+    """
+
+    field: str
+    cases: dict[Any, str]
+    otherwise: str
+
+
+class EventBase(_Strict):
+    """What every kind of event has: when it fires, and how figures and the chronicle tell it.
+
+    A kind of event is a subclass with a ``kind: Literal[...]`` field, its own fields, and
+    three class attributes (plain format strings, read by :mod:`sim.outputs.event_text`):
+
+    - ``figure_label``: the short label of its marker in the influence figure, e.g.
+      ``"{power} visit"``;
+    - ``chronicle``: its sentence in ``sim explain``'s chronicle, e.g. ``"{power} pays a state
+      visit to {where}: ..."``;
+    - ``phrases``: named :class:`Phrase` pieces of that sentence that depend on a field's
+      value (``{later}`` reads "called off" when ``delay`` is empty).
+
+    The strings are formatted over the event's fields plus ``power`` (the power's display
+    name) and ``where`` (the states it touched, "A, B and C"); besides Python's format
+    specifications they know ``usd_m`` (``+usd_m``: signed) for money, ``words`` (underscores
+    as spaces) and ``plural_s`` ("s" unless the number is 1). It is registered with
+    :func:`register_event_kind`, and its engine effect in :mod:`sim.engine.event_kinds`.
+    """
+
+    figure_label: ClassVar[str | None] = None
+    chronicle: ClassVar[str | None] = None
+    phrases: ClassVar[dict[str, Phrase]] = {}
+
     at: str | int | None = None
     probability: Fraction | None = None
     note: str = ""
@@ -339,7 +375,7 @@ class _EventBase(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _one_timing(self) -> _EventBase:
+    def _one_timing(self) -> EventBase:
         if (self.at is None) == (self.probability is None):
             raise ValueError("give exactly one of 'at' (a quarter or step) or 'probability'")
         return self
@@ -348,8 +384,16 @@ class _EventBase(_Strict):
 StateList = list[str] | Literal["all"]
 
 
-class BorderAccord(_EventBase):
+class BorderAccord(EventBase):
     """Resolves open border disputes (and may lift stability) in the listed states."""
+
+    figure_label: ClassVar[str] = "accord"
+    chronicle: ClassVar[str] = "Border accord: {where} resolve {what}{stability}"
+    phrases: ClassVar[dict[str, Phrase]] = {
+        "what": Phrase("disputes_resolved", {None: "all open disputes"},
+                       "up to {disputes_resolved} open dispute{disputes_resolved:plural_s}"),
+        "stability": Phrase("stability_gain", {0: ""}, "; stability +{stability_gain:.2f}"),
+    }
 
     kind: Literal["border_accord"]
     states: StateList = "all"
@@ -357,8 +401,15 @@ class BorderAccord(_EventBase):
     stability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
 
-class Visit(_EventBase):
+class Visit(EventBase):
     """A state visit: diplomatic capital and goodwill for a power in one state."""
+
+    figure_label: ClassVar[str] = "{power} visit"
+    chronicle: ClassVar[str] = ("{power} pays a state visit to {where}: diplomatic capital "
+                                "{diplomatic_gain:+usd_m}{goodwill}")
+    phrases: ClassVar[dict[str, Phrase]] = {
+        "goodwill": Phrase("goodwill_gain", {0: ""}, ", goodwill {goodwill_gain:+usd_m}"),
+    }
 
     kind: Literal["visit"]
     power: str
@@ -367,8 +418,15 @@ class Visit(_EventBase):
     goodwill_gain: NonNegative = 0.0
 
 
-class Summit(_EventBase):
+class Summit(EventBase):
     """A summit of a power with several states (a platform such as Central Asia plus Japan)."""
+
+    figure_label: ClassVar[str] = "{power} summit"
+    chronicle: ClassVar[str] = ("{power} holds a summit with {where}: diplomatic capital "
+                                "{diplomatic_gain:+usd_m} in each{goodwill}")
+    phrases: ClassVar[dict[str, Phrase]] = {
+        "goodwill": Phrase("goodwill_gain", {0: ""}, ", goodwill {goodwill_gain:+usd_m}"),
+    }
 
     kind: Literal["summit"]
     power: str
@@ -377,16 +435,30 @@ class Summit(_EventBase):
     goodwill_gain: NonNegative = 0.0
 
 
-class SummitCancelled(_EventBase):
+class SummitCancelled(EventBase):
     """Cancels the power's summit due in the same quarter; ``delay`` quarters later or never."""
+
+    figure_label: ClassVar[str] = "{power} summit off"
+    chronicle: ClassVar[str] = ("{power}'s summit due this quarter is cancelled ({later}), if "
+                                "one was due")
+    phrases: ClassVar[dict[str, Phrase]] = {
+        "later": Phrase("delay", {None: "called off"},
+                        "postponed by {delay} quarter{delay:plural_s}"),
+    }
 
     kind: Literal["summit_cancelled"]
     power: str
     delay: Annotated[int, Field(ge=1, le=400)] | None = None
 
 
-class BudgetChange(_EventBase):
+class BudgetChange(EventBase):
     """Multiplies a power's budget for one kind of move (or all) from then on."""
+
+    figure_label: ClassVar[str] = "{power} budget x{factor:g}"
+    chronicle: ClassVar[str] = "{power} multiplies its {which} by {factor:g}"
+    phrases: ClassVar[dict[str, Phrase]] = {
+        "which": Phrase("channel", {"all": "whole budget"}, "{channel:words} budget"),
+    }
 
     kind: Literal["budget_change"]
     power: str
@@ -394,8 +466,12 @@ class BudgetChange(_EventBase):
     factor: Annotated[float, Field(ge=0.0, le=100.0)]
 
 
-class DestabilisationCampaign(_EventBase):
+class DestabilisationCampaign(EventBase):
     """A power lowers stability in some states by ``intensity`` per quarter for a while."""
+
+    figure_label: ClassVar[str] = "{power} campaign"
+    chronicle: ClassVar[str] = ("{power} starts a destabilisation campaign in {where}: stability "
+                                "-{intensity:.2f} a quarter for {duration} quarters")
 
     kind: Literal["destabilisation_campaign"]
     power: str
@@ -404,15 +480,18 @@ class DestabilisationCampaign(_EventBase):
     duration: Annotated[int, Field(ge=1, le=400)] = 4
 
 
-class StabilityShock(_EventBase):
+class StabilityShock(EventBase):
     """A one-off change of stability (negative: unrest, disaster; positive: a settlement)."""
+
+    figure_label: ClassVar[str] = "shock {delta:+.2f}"
+    chronicle: ClassVar[str] = "Stability shock in {where}: {delta:+.2f}"
 
     kind: Literal["stability_shock"]
     states: StateList = "all"
     delta: Annotated[float, Field(ge=-1.0, le=1.0)]
 
 
-class RemittanceShock(_EventBase):
+class RemittanceShock(EventBase):
     """Remittances from a power change by ``change`` (a fraction) for ``quarters`` quarters.
 
     A rouble fall: ``{kind: remittance_shock, power: russia, states: all, change: -0.5,
@@ -426,7 +505,7 @@ class RemittanceShock(_EventBase):
     quarters: Annotated[int, Field(ge=1, le=400)] = 4
 
 
-class Sanctions(_EventBase):
+class Sanctions(EventBase):
     """Sanctions on a power for ``quarters`` quarters.
 
     Its moves buy a fraction ``trade_friction`` less in every state (partners fear secondary
@@ -444,7 +523,7 @@ class Sanctions(_EventBase):
     supplied_by: dict[str, Fraction] = Field(default_factory=dict)
 
 
-class EnergyPurchase(_EventBase):
+class EnergyPurchase(EventBase):
     """A power's energy purchases change by ``change`` times its energy dependence at the start.
 
     -1 stops them, a positive change resumes or expands them: Gazprom and Turkmen gas, 2016.
@@ -456,7 +535,7 @@ class EnergyPurchase(_EventBase):
     change: Annotated[float, Field(ge=-1.0, le=10.0)]
 
 
-class EnergyPrice(_EventBase):
+class EnergyPrice(EventBase):
     """The price of energy changes: every energy tie in the states is worth ``factor`` times more.
 
     The USD value of the energy dependence on every power (pipelines, purchases, transit) is
@@ -470,7 +549,7 @@ class EnergyPrice(_EventBase):
     factor: Annotated[float, Field(gt=0.0, le=10.0)]
 
 
-class PlatformSummit(_EventBase):
+class PlatformSummit(EventBase):
     """A standing multilateral format (Central Asia plus China, Central Asia plus Japan).
 
     The convening power's moves buy ``reception_gain`` (a fraction) more in the listed states
@@ -484,7 +563,7 @@ class PlatformSummit(_EventBase):
     quarters: Annotated[int, Field(ge=1, le=400)] = 8
 
 
-class Opening(_EventBase):
+class Opening(EventBase):
     """A state's reform opens (or closes) it: its openness changes by ``openness_change``."""
 
     kind: Literal["opening"]
@@ -492,29 +571,52 @@ class Opening(_EventBase):
     openness_change: Annotated[float, Field(ge=-1.0, le=1.0)]
 
 
-Event = Annotated[
-    BorderAccord
-    | Visit
-    | Summit
-    | SummitCancelled
-    | BudgetChange
-    | DestabilisationCampaign
-    | StabilityShock
-    | RemittanceShock
-    | Sanctions
-    | EnergyPurchase
-    | PlatformSummit
-    | Opening
-    | EnergyPrice,
-    Field(discriminator="kind"),
-]
-EVENT_CLASSES: tuple[type[_EventBase], ...] = get_args(get_args(Event)[0])
-"""The event models, in the order of :data:`Event` (the engine codes kinds by this order)."""
-EVENT_KINDS: tuple[str, ...] = tuple(get_args(c.model_fields["kind"].annotation)[0]
-                                     for c in EVENT_CLASSES)
-"""Each event model's ``kind``, in the same order."""
-EVENT_MODELS: dict[str, type[_EventBase]] = dict(zip(EVENT_KINDS, EVENT_CLASSES, strict=True))
-"""The event model of each kind."""
+EVENT_MODELS: dict[str, type[EventBase]] = {}
+"""The model of each kind of event, in the order of registration (the engine's kind codes)."""
+EVENT_KINDS: list[str] = []
+"""The kinds of event, in the same order (it grows only through :func:`register_event_kind`)."""
+
+
+def event_union() -> Any:
+    """The type of one event: the registered models, told apart by their ``kind``."""
+    return Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="kind")]  # noqa: UP007
+
+
+def register_event_kind(model: type[EventBase]) -> type[EventBase]:
+    """Add a kind of event to the schema (its engine effect goes to sim.engine.event_kinds).
+
+    Args:
+        model: A subclass of :class:`EventBase` with a ``kind: Literal["..."]`` field.
+
+    Returns:
+        The model (so this may decorate its class).
+
+    Raises:
+        ValueError: If its kind is already registered.
+    """
+    kind = get_args(model.model_fields["kind"].annotation)[0]
+    if kind in EVENT_MODELS:
+        raise ValueError(f"event kind {kind!r} is already registered")
+    EVENT_MODELS[kind] = model
+    EVENT_KINDS.append(kind)
+    if "Scenario" in globals():
+        _rebuild_scenario()
+    return model
+
+
+def unregister_event_kind(kind: str) -> None:
+    """Remove a registered kind of event (for tests that add a kind for a while)."""
+    if EVENT_MODELS.pop(kind, None) is not None:
+        EVENT_KINDS.remove(kind)
+        _rebuild_scenario()
+
+
+for _model in (BorderAccord, Visit, Summit, SummitCancelled, BudgetChange,
+               DestabilisationCampaign, StabilityShock, RemittanceShock, Sanctions,
+               EnergyPurchase, PlatformSummit, Opening, EnergyPrice):
+    register_event_kind(_model)
+Event = event_union()
+"""The type of one event of the shipped kinds (:func:`event_union` for the registered ones)."""
 
 
 class Branch(_Strict):
@@ -597,7 +699,7 @@ class Scenario(_Strict):
         """State keys in file order."""
         return list(self.states)
 
-    def event_step(self, event: _EventBase) -> int | None:
+    def event_step(self, event: EventBase) -> int | None:
         """Return the step an event is scheduled at (None for a random event)."""
         if event.at is None:
             return None
@@ -616,6 +718,13 @@ class Scenario(_Strict):
 
 
 Branch.model_rebuild()
+
+
+def _rebuild_scenario() -> None:
+    """Make the scenario's ``events`` field accept exactly the registered kinds."""
+    Scenario.model_fields["events"] = FieldInfo.from_annotated_attribute(list[event_union()], [])
+    Scenario.model_rebuild(force=True)
+    Branch.model_rebuild(force=True)
 
 # --------------------------------------------------------------------------- cross-checks
 
