@@ -139,8 +139,49 @@ def test_a_kind_is_registered_once_and_removed_cleanly(tmp_path):
         load_scenario(_scenario_file(tmp_path, [GIFT]))
 
 
-def test_every_kind_has_an_effect_filled_from_its_own_fields():
+def test_every_kind_has_an_effect_a_label_and_a_sentence():
     assert list(EVENT_EFFECTS) == EVENT_KINDS
     for kind, model in EVENT_MODELS.items():
         slots = [s for s in EVENT_EFFECTS[kind].slots if s]
         assert set(slots) <= set(model.model_fields), kind
+        assert model.figure_label and model.chronicle, kind
+
+
+def test_a_kind_without_a_label_or_a_sentence_is_refused():
+    class Untold(EventBase):
+        kind: Literal["untold"]
+
+    with pytest.raises(ValueError, match="needs a figure_label and a chronicle sentence"):
+        register_event_kind(Untold)
+    assert "untold" not in EVENT_KINDS
+
+
+@pytest.mark.parametrize(("event", "label", "sentence"), [
+    ({"kind": "remittance_shock", "power": "china", "states": "all", "change": -0.5},
+     "China remittances -50%",
+     "Remittances from China to Alpha and Beta change by -50% for 4 quarters."),
+    ({"kind": "sanctions", "power": "china", "quarters": 1},
+     "China sanctions",
+     "Sanctions on China for 1 quarter: its moves buy 20% less, and its trade with the states "
+     "grows by 30% (trade rerouted through them)."),
+    ({"kind": "energy_purchase", "power": "china", "states": ["beta"], "change": -1},
+     "China energy -100%", "China stops its energy purchases in Beta."),
+    ({"kind": "energy_purchase", "power": "china", "states": ["beta"], "change": 0.25},
+     "China energy +25%",
+     "China changes its energy purchases in Beta by +25% of their value at the start."),
+    ({"kind": "energy_price", "states": "all", "factor": 0.53},
+     "energy price x0.53",
+     "Energy price: the value of every energy tie in Alpha and Beta is multiplied by 0.53."),
+    ({"kind": "platform_summit", "power": "japan", "states": ["alpha"]},
+     "Japan platform",
+     "Japan convenes a standing platform with Alpha: its moves buy 10% more there for 8 "
+     "quarters."),
+    ({"kind": "opening", "states": ["alpha"], "openness_change": 0.1},
+     "opening +0.10", "Opening in Alpha: openness +0.10."),
+])
+def test_the_shipped_kinds_are_drawn_and_told(tmp_path, event, label, sentence):
+    scenario = load_scenario(_scenario_file(tmp_path, [{**event, "at": "2025Q2"}]))
+    recording = run_scenario(scenario)
+    assert [m[1] for m in event_markers(recording)] == [label]
+    folder = write_run(recording, out=tmp_path / "runs", plot=False)
+    assert sentence in dict(chronicle(folder).quarters)["2025Q2"]

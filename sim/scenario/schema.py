@@ -498,6 +498,10 @@ class RemittanceShock(EventBase):
     quarters: 4}``. Both the remittances observed and the influence they carry change.
     """
 
+    figure_label: ClassVar[str] = "{power} remittances {change:+.0%}"
+    chronicle: ClassVar[str] = ("Remittances from {power} to {where} change by {change:+.0%} for "
+                                "{quarters} quarter{quarters:plural_s}")
+
     kind: Literal["remittance_shock"]
     power: str
     states: StateList = "all"
@@ -515,6 +519,11 @@ class Sanctions(EventBase):
     with each state (the states buy from China what they sell on to the sanctioned power).
     """
 
+    figure_label: ClassVar[str] = "{power} sanctions"
+    chronicle: ClassVar[str] = ("Sanctions on {power} for {quarters} quarter{quarters:plural_s}: "
+                                "its moves buy {trade_friction:.0%} less, and its trade with the "
+                                "states grows by {rerouting:.0%} (trade rerouted through them)")
+
     kind: Literal["sanctions"]
     power: str
     trade_friction: Fraction = 0.2
@@ -528,6 +537,14 @@ class EnergyPurchase(EventBase):
 
     -1 stops them, a positive change resumes or expands them: Gazprom and Turkmen gas, 2016.
     """
+
+    figure_label: ClassVar[str] = "{power} energy {change:+.0%}"
+    chronicle: ClassVar[str] = "{power} {what}"
+    phrases: ClassVar[dict[str, Phrase]] = {
+        "what": Phrase("change", {-1: "stops its energy purchases in {where}"},
+                       "changes its energy purchases in {where} by {change:+.0%} of their "
+                       "value at the start"),
+    }
 
     kind: Literal["energy_purchase"]
     power: str
@@ -544,6 +561,10 @@ class EnergyPrice(EventBase):
     0.53}``. Later ``energy_purchase`` events add volumes at the price then.
     """
 
+    figure_label: ClassVar[str] = "energy price x{factor:g}"
+    chronicle: ClassVar[str] = ("Energy price: the value of every energy tie in {where} is "
+                                "multiplied by {factor:g}")
+
     kind: Literal["energy_price"]
     states: StateList = "all"
     factor: Annotated[float, Field(gt=0.0, le=10.0)]
@@ -556,6 +577,11 @@ class PlatformSummit(EventBase):
     for ``quarters`` quarters, unlike ``summit``, a one-off diplomatic gain.
     """
 
+    figure_label: ClassVar[str] = "{power} platform"
+    chronicle: ClassVar[str] = ("{power} convenes a standing platform with {where}: its moves "
+                                "buy {reception_gain:.0%} more there for {quarters} "
+                                "quarter{quarters:plural_s}")
+
     kind: Literal["platform_summit"]
     power: str
     states: StateList = "all"
@@ -565,6 +591,9 @@ class PlatformSummit(EventBase):
 
 class Opening(EventBase):
     """A state's reform opens (or closes) it: its openness changes by ``openness_change``."""
+
+    figure_label: ClassVar[str] = "opening {openness_change:+.2f}"
+    chronicle: ClassVar[str] = "Opening in {where}: openness {openness_change:+.2f}"
 
     kind: Literal["opening"]
     states: StateList
@@ -592,11 +621,14 @@ def register_event_kind(model: type[EventBase]) -> type[EventBase]:
         The model (so this may decorate its class).
 
     Raises:
-        ValueError: If its kind is already registered.
+        ValueError: If its kind is already registered, or it lacks a figure label or a
+            chronicle sentence.
     """
     kind = get_args(model.model_fields["kind"].annotation)[0]
     if kind in EVENT_MODELS:
         raise ValueError(f"event kind {kind!r} is already registered")
+    if model.figure_label is None or model.chronicle is None:
+        raise ValueError(f"event kind {kind!r} needs a figure_label and a chronicle sentence")
     EVENT_MODELS[kind] = model
     EVENT_KINDS.append(kind)
     if "Scenario" in globals():
