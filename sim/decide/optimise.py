@@ -30,6 +30,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.decide.policy_runs import Engine, PolicyResult
+from sim.engine.state import regional_share
 from sim.errors import ScenarioError
 from sim.scenario import CHANNELS, Scenario
 
@@ -463,7 +464,7 @@ def measure_values(plan: Plan, objective: Objective, result: PolicyResult) -> np
     if objective.measure == "influence":
         names = plan.scenario.state_names
         chosen = names if objective.states == "all" else objective.states
-        values = result.share[:, :, [names.index(s) for s in chosen]].mean(axis=2)
+        values = regional_share(result.share[:, :, [names.index(s) for s in chosen]], axis=2)
         return np.nan_to_num(values, nan=0.0)
     return np.nan_to_num(result.reaction, nan=np.inf)
 
