@@ -29,7 +29,7 @@ from mesa.visualization import SolaraViz
 from sim.model import InfluenceModel, PowerAgent
 from sim.outputs.plots import panel_grid, power_style, quarter_ticks
 from sim.outputs.units import format_share, quantity
-from sim.scenario import CHANNELS, resolve_file, set_path, validate
+from sim.scenario import CHANNELS, display_name, resolve_file, set_path, validate
 from sim.scenario.calendar import quarter_labels, quarter_of_step
 
 SCENARIO_ENV = "SIM_DASHBOARD_SCENARIO"
@@ -113,7 +113,7 @@ def model_params(scenario: str | Path | None = None) -> dict[str, Any]:
     path = Path(scenario) if scenario is not None else default_scenario()
     data = resolve_file(path)
     validated = validate(data, source=str(path))
-    labels = {k: p.label or k.capitalize() for k, p in validated.powers.items()}
+    labels = {k: display_name(k, p.label) for k, p in validated.powers.items()}
     accord_quarter = quarter_of_step(validated.start, ACCORD_STEP)
     params: dict[str, Any] = {
         "scenario": str(path),
@@ -123,7 +123,8 @@ def model_params(scenario: str | Path | None = None) -> dict[str, Any]:
                  "max": max(10_000, validated.seed), "step": 1, "label": "Seed"},
     }
     for name, paths in slider_fields(data).items():
-        key, _, what = name.partition("_")
+        key = paths[0].split(".")[1]  # the power's key may itself hold "_" (south_korea)
+        what = name.removeprefix(f"{key}_")
         power = validated.powers[key]
         label = labels[key]
         if what.endswith("_budget"):

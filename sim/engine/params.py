@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sim.engine.event_kinds import EVENT_EFFECTS
-from sim.scenario import CHANNELS, DEPENDENCE, EVENT_KINDS, RULES, Scenario
+from sim.scenario import CHANNELS, DEPENDENCE, EVENT_KINDS, RULES, Scenario, display_name
 
 STOCKS = ("footprint", "goodwill", "diplomatic")
 
@@ -352,8 +352,8 @@ class _Compiler:
                 if name:
                     value = getattr(event, name)
                     self.put(f"{base}.{name}", slot, (e,), -1.0 if value is None else value)
-        labels = {k: (v.label or k.replace("_", " ").title()) for k, v in sc.powers.items()}
-        labels |= {k: (v.label or k.replace("_", " ").title()) for k, v in sc.states.items()}
+        labels = {k: display_name(k, v.label) for k, v in sc.powers.items()}
+        labels |= {k: display_name(k, v.label) for k, v in sc.states.items()}
         return Structure(
             powers=tuple(self.powers), states=tuple(self.states), labels=labels,
             sectors=tuple(self.sectors), start=sc.start, steps=sc.steps, rule=rule,

@@ -43,6 +43,15 @@ FLOAT32_TINY = 1.401298464324817e-45
 """Largest finite float32: a scenario in float32 precision may not hold a larger number."""
 
 
+def display_name(key: str, label: str | None = None) -> str:
+    """How a power or state reads for people: its ``label``, else its key in words.
+
+    The one definition behind figures, tables, the chronicle, reports and the dashboard:
+    ``south_korea`` reads "South Korea".
+    """
+    return label or key.replace("_", " ").title()
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 

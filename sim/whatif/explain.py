@@ -26,7 +26,7 @@ import pandas as pd
 from sim.errors import SimError
 from sim.outputs.event_text import event_sentence
 from sim.outputs.folders import read_manifest
-from sim.outputs.names import CHANNEL_NAMES
+from sim.outputs.names import CHANNEL_NAMES, actor_label
 from sim.outputs.readers import (
     EVENTS_COLUMNS,
     MOVES_COLUMNS,
@@ -94,11 +94,7 @@ class RunFolder:
 
     def label(self, key: str) -> str:
         """Return the display name of a power or state key (as the engine labels it)."""
-        for group in ("powers", "states"):
-            actor = self.scenario.get(group, {}).get(key)
-            if actor is not None:
-                return actor.get("label") or key.replace("_", " ").title()
-        return key
+        return actor_label(self.scenario, key)
 
 
 @dataclass

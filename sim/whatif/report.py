@@ -26,7 +26,7 @@ import pandas as pd
 
 from sim.errors import SimError
 from sim.outputs.folders import output_failure, read_manifest
-from sim.outputs.names import plain_name
+from sim.outputs.names import actor_label, plain_name
 from sim.outputs.readers import TRAJECTORY_COLUMNS, check_run_manifest, read_table
 from sim.outputs.units import USD_M_PER_BN, difference_label, format_share, quantity
 from sim.scenario.calendar import step_at
@@ -81,25 +81,20 @@ def image_tag(path: Path, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 
-def _label(scenario: dict, group: str, key: str) -> str:
-    actor = scenario.get(group, {}).get(key, {})
-    return actor.get("label") or key.replace("_", " ").title()
-
-
 def parameter_tables(scenario: dict) -> str:
     """Render the powers, states, rules and events of a resolved scenario (manifest form)."""
     powers = []
     for key, p in scenario.get("powers", {}).items():
         budget = p.get("budget", {})
         reactions = "; ".join(
-            f"{_label(scenario, 'powers', rival)}: {r.get('rule')}"
+            f"{actor_label(scenario, rival, 'powers')}: {r.get('rule')}"
             + (f" (sensitivity {r.get('sensitivity'):g}" + (
                 f", threshold {r.get('threshold'):g}" if r.get("rule") == "threshold" else "")
                + ")" if r.get("rule") != "none" else "")
             for rival, r in p.get("reaction", {}).items()
         )
         powers.append({
-            "power": _label(scenario, "powers", key),
+            "power": actor_label(scenario, key, "powers"),
             "invest (USD m per quarter)": float(budget.get("invest", 0.0)),
             "soft power (USD m per quarter)": float(budget.get("soft_power", 0.0)),
             "diplomacy (USD m per quarter)": float(budget.get("diplomacy", 0.0)),
@@ -113,7 +108,7 @@ def parameter_tables(scenario: dict) -> str:
     power_keys = list(scenario.get("powers", {}))
     for key, s in scenario.get("states", {}).items():
         row = {
-            "state": _label(scenario, "states", key),
+            "state": actor_label(scenario, key, "states"),
             "stability": float(s.get("stability", 0.0)),
             "border disputes": str(s.get("border_disputes", 0)),
             "openness": float(s.get("openness", 0.0)),
@@ -123,7 +118,7 @@ def parameter_tables(scenario: dict) -> str:
         for p in power_keys:
             stocks = [float(initial.get(c, {}).get(p, 0.0))
                       for c in ("footprint", "goodwill", "diplomatic")]
-            row[f"{_label(scenario, 'powers', p)} E/G/D (USD bn)"] = "/".join(
+            row[f"{actor_label(scenario, p, 'powers')} E/G/D (USD bn)"] = "/".join(
                 f"{v / USD_M_PER_BN:,.2f}" for v in stocks)
         states.append(row)
     parts = ["<h3>Powers</h3>", html_table(pd.DataFrame(powers), 2),
@@ -195,9 +190,9 @@ def _shares_at(folder: Path, scenario: dict, at: str | None) -> tuple[str, pd.Da
     states = [s for s in scenario.get("states", {}) if s in mean.index] or list(mean.index)
     powers = [p for p in scenario.get("powers", {}) if p in mean.columns] or list(mean.columns)
     mean = mean.loc[states, powers]
-    frame = pd.DataFrame({"state": [_label(scenario, "states", s) for s in states]})
+    frame = pd.DataFrame({"state": [actor_label(scenario, s, "states") for s in states]})
     for p in powers:
-        frame[_label(scenario, "powers", p)] = [format_share(v) for v in mean[p]]
+        frame[actor_label(scenario, p, "powers")] = [format_share(v) for v in mean[p]]
     frame["residual"] = [format_share(1.0 - v) for v in mean.sum(axis=1)]
     return quarter, frame
 
@@ -217,8 +212,8 @@ def _comparison_at(folder: Path, manifest: dict, at: str | None) -> tuple[str, p
         for r in rows[rows["scenario"] == label].itertuples():
             table.append({
                 "scenario": label,
-                "state": _label(scenario, "states", r.state),
-                "power": _label(scenario, "powers", r.power),
+                "state": actor_label(scenario, r.state, "states"),
+                "power": actor_label(scenario, r.power, "powers"),
                 labels[0]: shown.show(base[(r.state, r.power)]),
                 "scenario value": shown.show(r.mean),
                 "difference": shown.show(r.difference, signed=True),
