@@ -23,6 +23,7 @@ from pydantic.fields import FieldInfo
 
 from sim.errors import ScenarioError
 from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
+from sim.scenario.messages import describe_error, show_value
 
 CHANNELS = ("invest", "soft_power", "diplomacy", "destabilise")
 """The four kinds of move, in the order of the engine's channel axis."""
@@ -952,23 +953,10 @@ def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
     # Drop the discriminator tag pydantic inserts for tagged unions (events.0.visit.power).
     if len(loc) >= 3 and loc[0] == "events" and loc[2] in EVENT_KINDS:
         loc = loc[:2] + loc[3:]
-    path = ".".join(loc) or "(top level)"
-    value = error.get("input")
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1], data)
-        hint = difflib.get_close_matches(loc[-1], allowed, n=1)
-        did = f"; did you mean {hint[0]!r}?" if hint else ""
-        return f"{path}: unknown key; allowed here: {', '.join(allowed)}{did}"
-    if kind == "missing":
-        return f"{path}: required field is missing"
-    if kind in ("union_tag_invalid", "union_tag_not_found") and loc[0] == "events":
-        return _describe_event_kind(path, value)
-    shown = "{...}" if isinstance(value, dict) else _show(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{path}: {shown} is not allowed: {message}"
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found") and loc[0] == "events":
+        return _describe_event_kind(".".join(loc), error.get("input"))
+    return describe_error({**error, "loc": tuple(loc)},
+                          lambda where: _allowed_keys(list(where), data))
 
 
 def _describe_event_kind(path: str, event: Any) -> str:
@@ -979,15 +967,7 @@ def _describe_event_kind(path: str, event: Any) -> str:
     given = event["kind"]
     hint = difflib.get_close_matches(str(given), EVENT_KINDS, n=1, cutoff=0.5)
     did = f"; did you mean {hint[0]}?" if hint else ""
-    return f"{path}.kind: {_show(given)} is not a kind of event; allowed: {allowed}{did}"
-
-
-def _show(value: Any) -> str:
-    """Show a value as JSON in messages; repr for what JSON cannot hold (a date key)."""
-    try:
-        return json.dumps(value, default=str)
-    except (TypeError, ValueError, RecursionError):
-        return repr(value)
+    return f"{path}.kind: {show_value(given)} is not a kind of event; allowed: {allowed}{did}"
 
 
 def _allowed_keys(loc: list[str], data: dict[str, Any]) -> list[str]:
