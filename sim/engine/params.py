@@ -324,7 +324,7 @@ class _Compiler:
         random = np.zeros(E, dtype=bool)
         notes = []
         for e, event in enumerate(sc.events):
-            base = f"events.{e}"
+            base = f"events.{e if event.id is None else event.id}"
             kind[e] = EVENT_KINDS.index(event.kind)
             notes.append(event.note)
             if hasattr(event, "power"):

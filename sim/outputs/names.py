@@ -107,6 +107,8 @@ def plain_name(path: str) -> str:
         name = _rule_name(parts[1:])
     elif parts[0] == "events" and len(parts) == 3 and parts[1].isdigit():
         name = f"Event {int(parts[1]) + 1}: {_words(parts[2])}"
+    elif parts[0] == "events" and len(parts) == 3:  # an event with an id
+        name = f"Event {_words(parts[1])}: {_words(parts[2])}"
     return name or path
 
 

@@ -335,6 +335,12 @@ class Rules(_Strict):
     noise: NoiseRules = NoiseRules()
 
 
+EventId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+"""An event's stable name (lower case, digits and ``_``, starting with a letter): its fields'
+paths are ``events.<id>.<field>`` instead of ``events.<position>.<field>``, so calibration and
+sweeps address it wherever it stands in the list."""
+
+
 class Phrase(NamedTuple):
     """Words of an event's sentence that depend on one of its fields.
 
@@ -371,6 +377,7 @@ class EventBase(_Strict):
     chronicle: ClassVar[str | None] = None
     phrases: ClassVar[dict[str, Phrase]] = {}
 
+    id: EventId | None = Field(default=None, exclude_if=lambda value: value is None)
     at: str | int | None = None
     probability: Fraction | None = None
     note: str = ""
@@ -815,8 +822,12 @@ def _cross_check(scenario: Scenario) -> list[str]:
         dumped = scenario.model_dump(mode="python")
         problems += _too_big_for_float32(dumped) + _underflow_float32(dumped)
     end_step = scenario.steps
+    first_of: dict[str, int] = {}
     for i, event in enumerate(scenario.events):
         path = f"events.{i}"
+        if event.id is not None and first_of.setdefault(event.id, i) != i:
+            problems.append(f"{path}.id: {event.id!r} is already the id of "
+                            f"events.{first_of[event.id]}; give each event its own id")
         if hasattr(event, "power"):
             actor(f"{path}.power", event.power, powers, "power")
         if hasattr(event, "state"):
