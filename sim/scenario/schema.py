@@ -418,15 +418,17 @@ class BorderAccord(EventBase):
     stability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
 
+_GOODWILL = Phrase("goodwill_gain", {0: ""}, ", goodwill {goodwill_gain:+usd_m}")
+"""The goodwill a visit or summit adds, told only when there is some."""
+
+
 class Visit(EventBase):
     """A state visit: diplomatic capital and goodwill for a power in one state."""
 
     figure_label: ClassVar[str] = "{power} visit"
     chronicle: ClassVar[str] = ("{power} pays a state visit to {where}: diplomatic capital "
                                 "{diplomatic_gain:+usd_m}{goodwill}")
-    phrases: ClassVar[dict[str, Phrase]] = {
-        "goodwill": Phrase("goodwill_gain", {0: ""}, ", goodwill {goodwill_gain:+usd_m}"),
-    }
+    phrases: ClassVar[dict[str, Phrase]] = {"goodwill": _GOODWILL}
 
     kind: Literal["visit"]
     power: str
@@ -441,9 +443,7 @@ class Summit(EventBase):
     figure_label: ClassVar[str] = "{power} summit"
     chronicle: ClassVar[str] = ("{power} holds a summit with {where}: diplomatic capital "
                                 "{diplomatic_gain:+usd_m} in each{goodwill}")
-    phrases: ClassVar[dict[str, Phrase]] = {
-        "goodwill": Phrase("goodwill_gain", {0: ""}, ", goodwill {goodwill_gain:+usd_m}"),
-    }
+    phrases: ClassVar[dict[str, Phrase]] = {"goodwill": _GOODWILL}
 
     kind: Literal["summit"]
     power: str
