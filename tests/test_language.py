@@ -261,7 +261,7 @@ def test_sweep_manifest_says_the_units_and_its_figure_names_plainly(tmp_path):
 
 def test_an_actor_key_reads_the_same_everywhere(tmp_path):
     """One display name per actor: ``south_korea`` reads "South Korea" in every front end."""
-    from sim.app import model_params
+    from sim.app import slider_specs
     from sim.outputs.names import actor_label
     from sim.outputs.run import write_run
     from sim.scenario import display_name
@@ -281,7 +281,7 @@ def test_an_actor_key_reads_the_same_everywhere(tmp_path):
     run = read_run(write_run(recording, out=tmp_path / "runs", plot=False))
     assert run.label("south_korea") == "South Korea" and run.label("japan") == "Nippon"
     assert actor_label(run.scenario, "kyrgyz_republic", "states") == "Kyrgyz Republic"
-    labels = [str(v.get("label", "")) for v in model_params(path).values()
+    labels = [str(v.get("label", "")) for v in slider_specs(path).values()
               if isinstance(v, dict)]
     assert any("South Korea" in label for label in labels), labels
     assert not any("South_korea" in label for label in labels), labels

@@ -86,8 +86,8 @@ class Structure:
 class Params:
     """Every number a run depends on; each array has a leading run axis R.
 
-    Shapes use R runs, S states, P powers, K resource sectors, C = 4 channels
-    (invest, soft_power, diplomacy, destabilise) and E events. Units are given per field.
+    Shapes use R runs, S states, P powers, K resource sectors, C channels
+    (the kinds of move, ``sim.scenario.MOVES``) and E events. Units are given per field.
     """
 
     budget: np.ndarray  # (R, P, C) USD millions per quarter at zero reactive effort
@@ -174,20 +174,22 @@ class _Compiler:
             sectors += [k for k in power.resource_interest if k not in sectors]
         self.sectors = sectors
         P, S, K, E = len(self.powers), len(self.states), len(sectors), len(scenario.events)
+        C = len(CHANNELS)
         shapes = {
-            "budget": (P, 4), "risk_tolerance": (P,), "visibility": (P,), "restraint": (P,),
+            "budget": (P, C), "risk_tolerance": (P,), "visibility": (P,), "restraint": (P,),
             "visibility_by_state": (S, P),
             "initial_effort": (P,), "max_spend_multiplier": (P,), "allocation": (P, S),
-            "budget_by_state": (S, P, 4),
+            "budget_by_state": (S, P, C),
             "resource_interest": (P, K), "sensitivity": (P, P), "threshold": (P, P),
             "grievance": (P, P), "stability": (S,), "stability_target": (S,),
             "border_disputes": (S,), "openness": (S,), "autonomy": (S,), "resources": (S, K),
             "footprint": (S, P), "goodwill": (S, P), "diplomatic": (S, P), "decay": (3,),
             "weights": (3,), "event_step": (E,), "event_probability": (E,), "event_a": (E,),
             "event_b": (E,), "event_c": (E,), "event_supply": (E, P),
-            "dependence": (S, P, 4), "capacity": (S,),
+            "dependence": (S, P, len(DEPENDENCE)), "capacity": (S,),
             "gdp": (S,), "gdp_growth": (S,), "trade_total": (S,), "trade_growth": (S,),
-            "trade_with": (S, P), "dependence_weights": (4,), "dependence_decay": (4,),
+            "trade_with": (S, P), "dependence_weights": (len(DEPENDENCE),),
+            "dependence_decay": (len(DEPENDENCE),),
         }
         self.arrays: dict[str, np.ndarray] = {}
         for name in _array_fields():

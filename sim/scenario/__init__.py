@@ -18,6 +18,15 @@ from sim.scenario.files import (
     set_path,
 )
 from sim.scenario.load import load_scenario
+from sim.scenario.moves import (
+    DESTABILISATION,
+    FALLBACK,
+    INVESTMENT,
+    MOVE_BY_NAME,
+    MOVES,
+    MoveKind,
+    move,
+)
 from sim.scenario.schema import (
     CHANNELS,
     DEPENDENCE,
@@ -38,12 +47,18 @@ from sim.scenario.schema import (
 __all__ = [
     "CHANNELS",
     "DEPENDENCE",
+    "DESTABILISATION",
     "EVENT_KINDS",
     "EVENT_MODELS",
+    "FALLBACK",
+    "INVESTMENT",
     "MAX_FILE_BYTES",
+    "MOVES",
+    "MOVE_BY_NAME",
     "RULES",
     "Event",
     "EventBase",
+    "MoveKind",
     "Phrase",
     "Scenario",
     "deep_merge",
@@ -51,6 +66,7 @@ __all__ = [
     "event_union",
     "extend",
     "load_scenario",
+    "move",
     "parse_set",
     "read_yaml",
     "register_event_kind",
