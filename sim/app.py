@@ -40,10 +40,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.engine import Structure
+from sim.engine.state import regional_share
 from sim.outputs.plots import power_style
 from sim.outputs.run import run_scenario
 from sim.outputs.units import format_share, quantity
-from sim.scenario import CHANNELS, MOVES, Scenario, resolve_file, set_path, validate
+from sim.scenario import CHANNELS, MOVES, Scenario, display_name, resolve_file, set_path, validate
 from sim.scenario.calendar import quarter_of_step
 
 SCENARIO_ENV = "SIM_DASHBOARD_SCENARIO"
@@ -147,7 +148,7 @@ def slider_specs(scenario: str | Path | None = None) -> dict[str, Any]:
     path = Path(scenario) if scenario is not None else default_scenario()
     data = resolve_file(path)
     validated = validate(data, source=str(path))
-    labels = {k: p.label or k.capitalize() for k, p in validated.powers.items()}
+    labels = {k: display_name(k, p.label) for k, p in validated.powers.items()}
     accord_quarter = quarter_of_step(validated.start, ACCORD_STEP)
     specs: dict[str, Any] = {
         "scenario": str(path),
@@ -158,7 +159,8 @@ def slider_specs(scenario: str | Path | None = None) -> dict[str, Any]:
                  "unit": "", "short": f"first seed (of {SEEDS})", "label": "Seed"},
     }
     for name, paths in slider_fields(data).items():
-        key, _, what = name.partition("_")
+        key = paths[0].split(".")[1]  # the power's key may itself hold "_" (south_korea)
+        what = name.removeprefix(f"{key}_")
         power = validated.powers[key]
         label = labels[key]
         if what.endswith("_budget"):
@@ -262,7 +264,7 @@ class WhatIf:
     @property
     def regional(self) -> np.ndarray:
         """Each power's regional total, its mean share over the states, (T + 1, R, P)."""
-        return self.share.mean(axis=2)
+        return regional_share(self.share)
 
     @property
     def steps(self) -> int:

@@ -25,6 +25,7 @@ import mesa
 import numpy as np
 
 from sim.engine import compile_scenario, initial_state, make_batch, step
+from sim.engine.state import regional_share
 from sim.engine.step import divergence_error
 from sim.scenario import CHANNELS, Scenario, load_scenario
 from sim.scenario.calendar import quarter_of_step
@@ -58,7 +59,7 @@ class PowerAgent(ActorAgent):
     @property
     def regional_share(self) -> float:
         """Mean influence share over the states."""
-        return float(self.model.state.share[0, :, self.index].mean())
+        return float(regional_share(self.model.state.share[0, :, self.index], axis=0))
 
     @property
     def effort(self) -> float:

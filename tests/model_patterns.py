@@ -1,4 +1,4 @@
-"""The model's patterns (DESIGN.md section 3) as checks that return a verdict.
+"""The model's patterns (docs/ODD.md, section 1) as checks that return a verdict.
 
 Each check runs the model under optional extra settings (``--set``-style pairs) and returns
 (holds, what was measured), so tests/test_patterns.py asserts that it holds on the shipped
@@ -501,7 +501,7 @@ CHECKS = [accord_raises_japans_investment, visibility_provokes, latecomer_room,
           remittances_matter, rivals_answer_anywhere, structure_where_the_record_puts_it,
           crowding_out_bites,
           *RATIONED.values()]
-"""Patterns 1, 3-8 and 10-13, in DESIGN.md's order."""
+"""Patterns 1, 3-8 and 10-13, in the order of docs/ODD.md's table of patterns."""
 
 MUTANTS = {
     accord_raises_japans_investment: [("rules.risk.instability_weight", 0.0),

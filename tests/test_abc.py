@@ -77,7 +77,8 @@ def growth(theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("truth, data_seed", [((2.0, 0.08), 101), ((5.0, -0.03), 202)])
 def test_recovery_intervals_hold_the_true_values(truth, data_seed):
-    prior = Prior({"level": LogNormal(0.5, 1.0, high=50.0), "rate": Uniform(-0.2, 0.2)})
+    prior = Prior({"level": LogNormal(math.exp(0.5), 1.0, high=50.0),
+                   "rate": Uniform(-0.2, 0.2)})
     observed = growth(np.array([truth]), np.array([data_seed]))[0]
     result = abc_smc(growth, observed, prior, n_particles=1000, seed=3, max_generations=12,
                      max_simulations=200_000)
@@ -91,7 +92,7 @@ def test_recovery_intervals_hold_the_true_values(truth, data_seed):
 
 # (c) Determinism.
 def test_same_seed_same_posterior_whatever_the_chunking():
-    prior = Prior({"level": LogNormal(0.5, 1.0), "rate": Uniform(-0.2, 0.2)})
+    prior = Prior({"level": LogNormal(math.exp(0.5), 1.0), "rate": Uniform(-0.2, 0.2)})
     observed = growth(np.array([[3.0, 0.05]]), np.array([5]))[0]
     settings = dict(n_particles=300, seed=42, max_generations=5)
     whole = abc_smc(growth, observed, prior, **settings)
@@ -108,7 +109,7 @@ def test_same_seed_same_posterior_whatever_the_chunking():
 
 
 def test_process_pool_gives_the_in_process_posterior():
-    prior = Prior({"level": LogNormal(0.5, 1.0), "rate": Uniform(-0.2, 0.2)})
+    prior = Prior({"level": LogNormal(math.exp(0.5), 1.0), "rate": Uniform(-0.2, 0.2)})
     observed = growth(np.array([[3.0, 0.05]]), np.array([5]))[0]
     settings = dict(n_particles=200, seed=9, max_generations=3, chunk_size=50)
     alone = abc_smc(growth, observed, prior, **settings)
@@ -159,7 +160,8 @@ def test_euclidean_skips_missing_observations_and_scales():
 @pytest.mark.parametrize("params, words", [
     ({"a": Uniform(1.0, 0.0)}, ["a:", "low 1.0 must be below high 0.0"]),
     ({"a": Normal(0.0, -1.0)}, ["a:", "sd -1.0"]),
-    ({"a": LogNormal(0.0, 1.0, low=5.0, high=2.0)}, ["a:", "hold no prior probability"]),
+    ({"a": LogNormal(1.0, 1.0, low=5.0, high=2.0)}, ["a:", "hold no prior probability"]),
+    ({"a": LogNormal(0.0, 1.0)}, ["a:", "lognormal median 0.0 must be a finite number above 0"]),
     ({"a": Normal(0.0, 1.0, low=50.0, high=60.0)}, ["a:", "hold no prior probability"]),
     ({"a": (0, 1)}, ["a:", "not a prior"]),
     ({}, ["no parameters"]),

@@ -15,7 +15,7 @@ from sim.engine.params import compile_scenario
 from sim.history import calibrate as cal
 from sim.history.abc import Uniform
 from sim.history.observed import OBSERVABLES
-from sim.scenario import load_scenario
+from sim.scenario import load_scenario, resolve_file, validate
 from sim.whatif.uncertainty import field_path
 
 TINY = ["--population", "40", "--generations", "2", "--quiet"]
@@ -102,19 +102,33 @@ def test_cli_writes_the_folder_and_leaves_the_shipped_posterior(tmp_path, instal
 
 
 def test_the_history_only_parameters_name_the_budget_events():
-    """``history:events.N.factor`` must point at the events the docs say (indices can shift)."""
+    """``history:events.<id>.factor`` points at the events the docs say, by id, not position."""
     scenario = load_scenario(cal.DEFAULT_SCENARIO)
-    expected = {"history:events.0.factor": ("china", "2015Q1"),
-                "history:events.1.factor": ("russia", "2015Q1"),
-                "history:events.2.factor": ("china", "2020Q1"),
-                "history:events.3.factor": ("russia", "2020Q1")}
+    expected = {"history:events.china_investment_2015.factor": ("china", "2015Q1"),
+                "history:events.russia_investment_2015.factor": ("russia", "2015Q1"),
+                "history:events.china_investment_2020.factor": ("china", "2020Q1"),
+                "history:events.russia_investment_2020.factor": ("russia", "2020Q1")}
     assert set(cal.history_only(cal.PARAMETERS)) | set(cal.TIED) == set(expected)
+    by_id = {event.id: event for event in scenario.events if event.id}
     for name, (power, at) in expected.items():
-        event = scenario.events[int(field_path(name).split(".")[1])]
+        event = by_id[field_path(name).split(".")[1]]
         assert (event.kind, event.power, event.channel, event.at, event.factor) == \
             ("budget_change", power, "invest", at, 1.0), name
-    restored = cal.with_tied({"history:events.0.factor": np.array([0.25, 0.5])})
-    np.testing.assert_allclose(restored["history:events.2.factor"], [4.0, 2.0])
+    restored = cal.with_tied({"history:events.china_investment_2015.factor": np.array([0.25, 0.5])})
+    np.testing.assert_allclose(restored["history:events.china_investment_2020.factor"], [4.0, 2.0])
+
+
+def test_reordering_the_history_events_moves_nothing_the_calibration_fits():
+    """The fitted columns follow their events' ids: shuffled events compile to the same cells."""
+    data = resolve_file(cal.DEFAULT_SCENARIO)
+    shuffled = {**data, "events": list(reversed(data["events"]))}
+    for events in (data, shuffled):
+        scenario = validate(events)
+        structure, params = compile_scenario(scenario)
+        for name in [*cal.history_only(cal.PARAMETERS), *cal.TIED]:
+            slot, (e,) = params.paths[field_path(name)]
+            event = scenario.events[e]
+            assert slot == "event_a" and event.id == field_path(name).split(".")[1], name
 
 
 def test_install_replaces_the_shipped_posterior(tmp_path, install_dir):

@@ -58,3 +58,15 @@ def test_every_baseline_number_is_in_data_md():
                if not re.search(rf"(?<![\d.]){re.escape(repr(n))}(?![\d])", text)
                and not (float(n) == int(n) and re.search(rf"(?<![\d.]){int(n)}(?![\d])", text))]
     assert not missing, f"baseline numbers not traced in docs/DATA.md: {missing}"
+
+
+def test_code_and_tests_cite_only_what_the_repository_holds():
+    """Docstrings and comments cite docs/ and data/, never the team's notes outside the repo."""
+    outside = re.compile(r"\.\./shared|\bDESIGN\.md|\bHISTORY\.md")
+    cited = []
+    for folder in ("sim", "tests"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if outside.search(line) and "outside = re.compile" not in line:
+                    cited.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not cited, "cites a document the repository does not hold:\n" + "\n".join(cited)

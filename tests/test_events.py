@@ -4,6 +4,7 @@ platforms, openings): each one's fields, defaults and effect, on a small two-pow
 from __future__ import annotations
 
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -203,3 +204,31 @@ def test_new_events_have_their_documented_defaults():
     assert (sanctions.trade_friction, sanctions.rerouting, sanctions.quarters) == (0.2, 0.3, 12)
     assert (platform.reception_gain, platform.quarters, platform.states) == (0.1, 8, "all")
     assert (shock.quarters, shock.states) == (4, "all")
+
+
+def test_an_event_with_an_id_is_addressed_by_it(tmp_path):
+    """``id:`` names an event: its paths are events.<id>.<field>, wherever it stands."""
+    from sim.engine.params import compile_scenario, with_values
+    from sim.outputs.names import plain_name
+    from sim.scenario import load_scenario
+
+    data = {"powers": {"japan": {"budget": {"invest": 10}}}, "states": {"alpha": {}},
+            "events": [{"kind": "stability_shock", "at": 2, "delta": -0.1},
+                       {"id": "reform", "kind": "opening", "at": 3, "states": ["alpha"],
+                        "openness_change": 0.2}]}
+    scenario = validate(data)
+    assert scenario.events[1].id == "reform" and "id" not in scenario.events[0].model_dump()
+    _, params = compile_scenario(scenario)
+    assert params.paths["events.reform.openness_change"] == ("event_a", (1,))
+    assert "events.1.openness_change" not in params.paths and "events.0.delta" in params.paths
+    moved = with_values(params, {"events.reform.openness_change": 0.5})
+    assert moved.event_a[0, 1] == 0.5
+    assert plain_name("events.reform.openness_change") == "Event reform: openness change"
+    path = tmp_path / "ids.json"
+    path.write_text(json.dumps(data))
+    changed = load_scenario(path, ["events.reform.openness_change=0.4", "events.0.delta=0.3"])
+    assert changed.events[1].openness_change == 0.4 and changed.events[0].delta == 0.3
+    with pytest.raises(ScenarioError, match="is already the id of events.0"):
+        validate({**data, "events": [data["events"][1], data["events"][1]]})
+    with pytest.raises(ScenarioError, match=r"events.0.id: \"Reform!\" is not allowed"):
+        validate({**data, "events": [{**data["events"][1], "id": "Reform!"}]})

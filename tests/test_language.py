@@ -257,3 +257,31 @@ def test_sweep_manifest_says_the_units_and_its_figure_names_plainly(tmp_path):
     assert ax.get_ylabel() == "Japan's total spending, USD bn"
     by_x = summary.groupby("powers.japan.risk_tolerance")["spend_total_japan_mean"].mean()
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), by_x.to_numpy() / 1000)
+
+
+def test_an_actor_key_reads_the_same_everywhere(tmp_path):
+    """One display name per actor: ``south_korea`` reads "South Korea" in every front end."""
+    from sim.app import slider_specs
+    from sim.outputs.names import actor_label
+    from sim.outputs.run import write_run
+    from sim.scenario import display_name
+    from sim.whatif.explain import read_run
+
+    assert display_name("south_korea") == "South Korea"
+    assert display_name("south_korea", "ROK") == "ROK"
+    data = {"name": "names", "steps": 2, "powers": {
+        "south_korea": {"budget": {"invest": 10}, "reaction": {"japan": {"rule": "linear"}}},
+        "japan": {"budget": {"invest": 10}, "label": "Nippon"}},
+        "states": {"kyrgyz_republic": {}}}
+    path = tmp_path / "names.yaml"
+    path.write_text(json.dumps(data))
+    recording = run_scenario(load_scenario(path))
+    assert recording.structure.labels == {"south_korea": "South Korea", "japan": "Nippon",
+                                          "kyrgyz_republic": "Kyrgyz Republic"}
+    run = read_run(write_run(recording, out=tmp_path / "runs", plot=False))
+    assert run.label("south_korea") == "South Korea" and run.label("japan") == "Nippon"
+    assert actor_label(run.scenario, "kyrgyz_republic", "states") == "Kyrgyz Republic"
+    labels = [str(v.get("label", "")) for v in slider_specs(path).values()
+              if isinstance(v, dict)]
+    assert any("South Korea" in label for label in labels), labels
+    assert not any("South_korea" in label for label in labels), labels

@@ -1,5 +1,5 @@
 """Each pattern fails under its named mutant, and every mechanism has a mutant some pattern catches
-(DESIGN.md section 3).
+(docs/ODD.md, section 1: the table of patterns).
 
 A pattern that no mutant kills would hold whatever the mechanism does; these tests show that each
 one measures its mechanism. Patterns 2 (a starting condition) and 9 (an analytic result) are

@@ -1,4 +1,4 @@
-"""The patterns of DESIGN.md section 3 (1 to 13; 14, the record, comes with the hindcast).
+"""The patterns of docs/ODD.md, section 1 (1 to 13; 14, the record, is tests/test_record.py).
 
 Each pattern but 2 and 9 is a check in tests/model_patterns.py that measures an outcome and has
 a named mutant (tests/test_mutants.py). Stochastic comparisons run the same seeds on both sides

@@ -1,8 +1,9 @@
 """Pattern 14, the record: the hindcast reproduces the directions of 2014-2024 (issue 11 item 6).
 
 Each fact is a function of a hindcast folder (``sim hindcast``'s ``observables.csv`` and
-``skill.csv``) that returns (holds, what was measured), read on the model's mean. The facts come
-from ../shared/HISTORY.md (and docs/HINDCAST.md, "Directional facts"):
+``skill.csv``) that returns (holds, what was measured), read on the model's mean. The facts
+are those of docs/HINDCAST.md, "Directional facts" (the observations behind them are rows of
+data/observed/*.csv, with their sources):
 
 1. China's trade with the region grows faster than Russia's (region ``trade_usd_bn``, the last
    year over the first).
@@ -13,9 +14,10 @@ from ../shared/HISTORY.md (and docs/HINDCAST.md, "Directional facts"):
    least twice Russia's share.
 4. Tajik and Kyrgyz remittances from Russia fall in 2015 (by at least a tenth of their 2014
    level) and recover to new highs by 2021-2023 (above 2014), in USD (``remittances_usd_bn``),
-   the unit HISTORY.md states the fact in (3.83 to 1.28 bn; 1.81 to 1.34 bn, then 2.7 bn in
-   2023). As a share of GDP the fact would not hold on the record itself for Kyrgyzstan
-   (2.53 bn from Russia in 2023 is a smaller share of a GDP that grew by two thirds).
+   the unit the record states the fact in (data/observed/remittances.csv: 3.83 to 1.28 bn;
+   1.81 to 1.34 bn, then 2.7 bn in 2023). As a share of GDP the fact would not hold on the
+   record itself for Kyrgyzstan (2.53 bn from Russia in 2023 is a smaller share of a GDP that
+   grew by two thirds).
 5. Japan's trade share stays small and flat: below 5% in every state and the region, every
    year, moving by less than 1.5 percentage points over the run.
 6. Out of sample, the model beats persistence: the pooled MASE of every observable is below 1.

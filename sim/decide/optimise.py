@@ -21,6 +21,7 @@ import difflib
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -33,6 +34,7 @@ from sim.decide.policy_runs import Engine, PolicyResult
 from sim.decide.weighting import state_weights, weighted_share, weighting_name, weighting_problems
 from sim.errors import ScenarioError
 from sim.scenario import CHANNELS, MOVES, Scenario
+from sim.scenario.messages import describe_error
 
 MEASURES = ("influence", "provoked_reaction")
 """What an objective measures: the power's influence share (maximised) or the reactive
@@ -187,26 +189,18 @@ class OptimiseFile(_Strict):
 
 def _describe(error: dict[str, Any]) -> str:
     """One pydantic error as 'path: value is not allowed: why' (unknown keys get a hint)."""
-    loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
-    if error["type"] == "extra_forbidden":
-        model: type[BaseModel] = OptimiseFile
-        for part in error["loc"][:-1]:
-            inner = model.model_fields.get(str(part)) if isinstance(part, str) else None
-            kind = getattr(inner, "annotation", None) if inner else None
-            model = kind if isinstance(kind, type) and issubclass(kind, BaseModel) else (
-                Objective if part == "objectives" or isinstance(part, int) else model)
-        allowed = list(model.model_fields)
-        hint = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
-        return (f"{loc}: unknown key; allowed here: {', '.join(allowed)}"
-                + (f"; did you mean {hint[0]!r}?" if hint else ""))
-    if error["type"] == "missing":
-        return f"{loc}: required field is missing"
-    value = error.get("input")
-    shown = "{...}" if isinstance(value, dict) else json.dumps(value, default=str)[:60]
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "value_error" and isinstance(value, dict):
-        return f"{loc}: {message}"
-    return f"{loc}: {shown} is not allowed: {message}"
+    return describe_error(error, _allowed_keys)
+
+
+def _allowed_keys(where: Sequence[Any]) -> list[str]:
+    """The keys allowed at a location of an optimise file."""
+    model: type[BaseModel] = OptimiseFile
+    for part in where:
+        inner = model.model_fields.get(str(part)) if isinstance(part, str) else None
+        kind = getattr(inner, "annotation", None) if inner else None
+        model = kind if isinstance(kind, type) and issubclass(kind, BaseModel) else (
+            Objective if part == "objectives" or isinstance(part, int) else model)
+    return list(model.model_fields)
 
 
 @dataclass(frozen=True)

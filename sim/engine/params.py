@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 
 from sim.engine.event_kinds import EVENT_EFFECTS
-from sim.scenario import CHANNELS, DEPENDENCE, EVENT_KINDS, INVESTMENT, RULES, Scenario
+from sim.scenario import (
+    CHANNELS,
+    DEPENDENCE,
+    EVENT_KINDS,
+    INVESTMENT,
+    RULES,
+    Scenario,
+    display_name,
+)
 
 STOCKS = ("footprint", "goodwill", "diplomatic")
 
@@ -355,7 +363,7 @@ class _Compiler:
         random = np.zeros(E, dtype=bool)
         notes = []
         for e, event in enumerate(sc.events):
-            base = f"events.{e}"
+            base = f"events.{e if event.id is None else event.id}"
             kind[e] = EVENT_KINDS.index(event.kind)
             notes.append(event.note)
             if hasattr(event, "power"):
@@ -383,8 +391,8 @@ class _Compiler:
                 if name:
                     value = getattr(event, name)
                     self.put(f"{base}.{name}", slot, (e,), -1.0 if value is None else value)
-        labels = {k: (v.label or k.replace("_", " ").title()) for k, v in sc.powers.items()}
-        labels |= {k: (v.label or k.replace("_", " ").title()) for k, v in sc.states.items()}
+        labels = {k: display_name(k, v.label) for k, v in sc.powers.items()}
+        labels |= {k: display_name(k, v.label) for k, v in sc.states.items()}
         return Structure(
             powers=tuple(self.powers), states=tuple(self.states), labels=labels,
             sectors=tuple(self.sectors), start=sc.start, steps=sc.steps, rule=rule,

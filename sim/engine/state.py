@@ -188,6 +188,22 @@ def influence_shares(
     return share
 
 
+def regional_share(share: np.ndarray, axis: int = -2) -> np.ndarray:
+    """A power's regional influence: the unweighted mean of its shares over the states.
+
+    Every state counts the same, whatever its size. This is the one definition used by the
+    recording, the sweep's summaries, policy search, and the Mesa model's agents.
+
+    Args:
+        share: Influence shares with a state axis, by default the engine's (..., S, P).
+        axis: The state axis.
+
+    Returns:
+        The shares without the state axis (..., P).
+    """
+    return share.mean(axis=axis)
+
+
 def initial_state(structure: Structure, params: Params,
                   ceiling: np.ndarray | None = None,
                   reserve: np.ndarray | None = None) -> WorldState:

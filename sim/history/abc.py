@@ -4,7 +4,7 @@ Population Monte Carlo ABC (Beaumont, Cornuet, Marin and Robert 2009; Toni, Welc
 Ipsen and Stumpf 2009; Del Moral, Doucet and Jasra 2012 for the adaptive tolerance), written
 to evaluate WHOLE GENERATIONS as batches on a vectorised simulator::
 
-    prior = Prior({"mu": Normal(0.0, 1.0), "sigma": LogNormal(0.0, 0.5)})
+    prior = Prior({"mu": Normal(0.0, 1.0), "sigma": LogNormal(1.0, 0.5)})
     result = abc_smc(simulate, observed, prior, n_particles=1000, seed=7)
     result.mean(), result.quantile([0.05, 0.95]), result.ess
 
@@ -39,6 +39,7 @@ from scipy import stats
 from scipy.special import logsumexp
 
 from sim.errors import SimError
+from sim.whatif.uncertainty import lognormal
 
 Simulate = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``simulate(theta (n, d), seeds (n,) int64) -> summaries (n, k)``; NaN marks a failed run."""
@@ -100,24 +101,28 @@ class Normal:
 
 @dataclass(frozen=True)
 class LogNormal:
-    """A log-normal prior: log(theta) ~ Normal(mu, sigma); truncated to [low, high] if given."""
+    """A log-normal prior: log(theta) ~ Normal(log(median), sigma); truncated to [low, high].
 
-    mu: float
+    The parameters are those of an uncertainty file's ``lognormal`` (docs/WHATIF.md), drawn by
+    the same :func:`sim.whatif.uncertainty.lognormal`.
+    """
+
+    median: float
     sigma: float
     low: float = 0.0
     high: float = math.inf
 
     def problems(self) -> list[str]:
         """Return what is wrong with the settings (empty when they are fine)."""
-        if not math.isfinite(self.mu):
-            return [f"lognormal mu {self.mu} must be a finite number"]
+        if not (math.isfinite(self.median) and self.median > 0):
+            return [f"lognormal median {self.median} must be a finite number above 0"]
         if not (math.isfinite(self.sigma) and self.sigma > 0):
             return [f"lognormal sigma {self.sigma} must be a finite number above 0"]
         return []
 
     def frozen(self) -> Any:
         """Return the scipy distribution (before truncation)."""
-        return stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
+        return lognormal(self.median, self.sigma)
 
 
 Distribution = Uniform | Normal | LogNormal

@@ -59,19 +59,22 @@ PARAMETERS: dict[str, Uniform] = {
     "rules.hedging": Uniform(0.0, 10.0),
     "rules.hedging_max_premium": Uniform(0.0, 2.0),
     "rules.weights.footprint": Uniform(0.25, 4.0),
-    "history:events.0.factor": Uniform(0.05, 1.5),
-    "history:events.1.factor": Uniform(0.05, 1.5),
+    "history:events.china_investment_2015.factor": Uniform(0.05, 1.5),
+    "history:events.russia_investment_2015.factor": Uniform(0.05, 1.5),
 }
 """The fitted parameters and their (uniform) priors; docs/CALIBRATION.md defends the choice
 with the screening of :data:`CANDIDATES`. A name starting with ``history:``
 (:data:`sim.whatif.uncertainty.HISTORY_PREFIX`) is a history-only input, the field path after
 the prefix: here China's and Russia's 2015-2019 investment budgets as a factor of 2024's
-(events 0 and 1 of the history scenario). The hindcast applies them; ``--uncertainty
+(the history scenario's events with ids ``china_investment_2015`` and
+``russia_investment_2015``: addressed by id, so reordering the file cannot make the calibration
+fit other fields). The hindcast applies them; ``--uncertainty
 posterior`` never draws them into another scenario."""
 
 TIED: dict[str, str] = {
-    "history:events.2.factor": "history:events.0.factor",
-    "history:events.3.factor": "history:events.1.factor",
+    "history:events.china_investment_2020.factor": "history:events.china_investment_2015.factor",
+    "history:events.russia_investment_2020.factor":
+        "history:events.russia_investment_2015.factor",
 }
 """Columns computed from a fitted one as its reciprocal: the 2020Q1 events that put the
 investment budgets back to 2024's. They are set in every simulated run and written to the

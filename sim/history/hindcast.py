@@ -174,8 +174,8 @@ def _load_posterior(posterior: str | Path | None, scenario: Scenario, n_draws: i
             f"--posterior {path}: no posterior there; `sim calibrate --install` writes "
             "data/posterior/posterior.parquet; give --posterior FILE, or --posterior none "
             f"to run the scenario as written over {n_draws} seeds")
-    # history=True: the history-only columns (``history:events.0.factor``...) are this
-    # scenario's inputs, applied under their field paths.
+    # history=True: the history-only columns (``history:events.china_investment_2015.factor``
+    # ...) are this scenario's inputs, applied under their field paths.
     uncertainty = load_posterior(path, history=True)
     known = compile_scenario(scenario)[1].paths
     unknown = [c for c in uncertainty.columns if c not in known]

@@ -9,6 +9,7 @@ hidden, only less pretty.
 from __future__ import annotations
 
 from sim.outputs.units import Quantity, quantity
+from sim.scenario import display_name
 from sim.scenario.moves import MOVES
 
 _POWER_FIELDS = {
@@ -58,7 +59,26 @@ _OUTPUTS = {
 
 def title(key: str) -> str:
     """A scenario key as a name: ``south_korea`` -> ``South Korea``."""
-    return key.replace("_", " ").title()
+    return display_name(key)
+
+
+def actor_label(scenario: dict, key: str, group: str | None = None) -> str:
+    """The display name of a power or state key in a resolved scenario (manifest form).
+
+    Args:
+        scenario: The scenario as a manifest records it.
+        key: A power or state key.
+        group: ``powers`` or ``states`` (None: either).
+
+    Returns:
+        Its label, or its key in words (:func:`sim.scenario.display_name`); a key the scenario
+        does not hold reads as itself.
+    """
+    for name in (group,) if group else ("powers", "states"):
+        actor = scenario.get(name, {}).get(key)
+        if actor is not None:
+            return display_name(key, actor.get("label"))
+    return display_name(key) if group else key
 
 
 def _words(key: str) -> str:
@@ -83,6 +103,8 @@ def plain_name(path: str) -> str:
         name = _rule_name(parts[1:])
     elif parts[0] == "events" and len(parts) == 3 and parts[1].isdigit():
         name = f"Event {int(parts[1]) + 1}: {_words(parts[2])}"
+    elif parts[0] == "events" and len(parts) == 3:  # an event with an id
+        name = f"Event {_words(parts[1])}: {_words(parts[2])}"
     return name or path
 
 

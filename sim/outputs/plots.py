@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sim.outputs.event_text import event_label  # noqa: E402
 from sim.outputs.units import QUANTITIES, quantity  # noqa: E402
 from sim.scenario import EVENT_KINDS  # noqa: E402
 
@@ -25,17 +26,6 @@ OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "
 LINESTYLES = ["-", "--", "-.", ":"]
 
 STABILITY_COLOUR = "#777777"
-
-EVENT_LABELS = {
-    "border_accord": "accord",
-    "visit": "{power} visit",
-    "summit": "{power} summit",
-    "summit_cancelled": "{power} summit off",
-    "budget_change": "{power} budget x{factor:g}",
-    "destabilisation_campaign": "{power} campaign",
-    "stability_shock": "shock {delta:+.2f}",
-}
-"""Short labels of the event markers (fields from the scenario's event)."""
 
 
 def power_style(index: int) -> dict:
@@ -161,8 +151,7 @@ def event_markers(recording) -> list[tuple[int, str, set | None]]:
         kind = EVENT_KINDS[s.event_kind[e]]
         power = s.labels[s.powers[s.event_power[e]]] if s.event_power[e] >= 0 else ""
         spec = events[e].model_dump() if events is not None else {}
-        fields = {"factor": 1.0, "delta": 0.0, **spec, "power": power}
-        label = EVENT_LABELS.get(kind, kind.replace("_", " ")).format(**fields).strip()
+        label = event_label(kind, spec, power)
         count = int(fired[t, :, e].sum())
         if count < runs:
             label += f" ({count}/{runs} runs)"

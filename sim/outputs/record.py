@@ -16,6 +16,7 @@ import pandas as pd
 from sim.engine import Batch, WorldState, simulate
 from sim.engine.observables import QUARTERLY, quarterly, yearly
 from sim.engine.params import Params, Structure
+from sim.engine.state import regional_share
 from sim.scenario import CHANNELS, EVENT_KINDS, RULES, Scenario
 from sim.scenario.calendar import quarter_labels
 
@@ -74,7 +75,7 @@ class Recording:
 
     def regional_share(self) -> np.ndarray:
         """Each power's mean share over the states, (T + 1, R, P)."""
-        return self.share.mean(axis=2)
+        return regional_share(self.share)
 
     def trajectories(self, run: int | None = 0) -> pd.DataFrame:
         """A row per (step, state, power) of one run, or of every run with a ``seed`` column.

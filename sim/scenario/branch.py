@@ -61,7 +61,7 @@ def merge_branch(data: dict[str, Any], path: str | Path,
     """
     from pydantic import TypeAdapter, ValidationError
 
-    from sim.scenario import Event, deep_merge, load_scenario
+    from sim.scenario import deep_merge, event_union, load_scenario
 
     source = str(path)
     data = dict(data)
@@ -103,7 +103,7 @@ def merge_branch(data: dict[str, Any], path: str | Path,
     finally:
         _BRANCHING.reset(token)
 
-    adapter = TypeAdapter(Event)
+    adapter = TypeAdapter(event_union())
     parent_events = parent.pop("events", [])
     added = []
     for event in data.pop("events", None) or []:

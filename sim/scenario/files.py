@@ -329,7 +329,7 @@ def parse_set(pairs: list[str]) -> list[tuple[str, Any]]:
 
 
 def set_path(data: dict[str, Any], path: str, value: Any, source: str = "--set") -> None:
-    """Set a dotted field path (list items by number) in a raw scenario mapping, in place.
+    """Set a dotted field path (list items by number, or events by id) in a raw mapping, in place.
 
     Missing (or null) mappings along the path are created, but never an actor: a power or state
     the mapping does not name is refused with "did you mean", since a misspelt actor would
@@ -352,9 +352,7 @@ def set_path(data: dict[str, Any], path: str, value: Any, source: str = "--set")
     for depth, part in enumerate(parts[:-1]):
         where = ".".join(parts[: depth + 1])
         if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(source, [f"{where}: no list item {part!r} ({len(node)} items)"])
-            node = node[int(part)]
+            node = node[_list_index(node, part, where, source)]
         elif isinstance(node, dict):
             if node.get(part) is None:  # absent, or null: an optional mapping left unset
                 node[part] = {}
@@ -363,10 +361,20 @@ def set_path(data: dict[str, Any], path: str, value: Any, source: str = "--set")
             raise ScenarioError(source, [f"{where}: cannot go into a {type(node).__name__}"])
     last = parts[-1]
     if isinstance(node, list):
-        if not last.isdigit() or int(last) >= len(node):
-            raise ScenarioError(source, [f"{path}: no list item {last!r} ({len(node)} items)"])
-        node[int(last)] = value
+        node[_list_index(node, last, path, source)] = value
     elif isinstance(node, dict):
         node[last] = value
     else:
         raise ScenarioError(source, [f"{path}: cannot set inside a {type(node).__name__}"])
+
+
+def _list_index(items: list, part: str, where: str, source: str) -> int:
+    """The position of a list item named by number, or by its ``id`` (an event's)."""
+    if part.isdigit() and int(part) < len(items):
+        return int(part)
+    if not part.isdigit():
+        named = [i for i, item in enumerate(items) if isinstance(item, dict)
+                 and item.get("id") == part]
+        if named:
+            return named[0]
+    raise ScenarioError(source, [f"{where}: no list item {part!r} ({len(items)} items)"])

@@ -16,7 +16,7 @@ import copy
 import difflib
 import hashlib
 import json
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Union, get_args
 
 from pydantic import (
     BaseModel,
@@ -27,9 +27,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from sim.errors import ScenarioError
 from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
+from sim.scenario.messages import describe_error, show_value
 from sim.scenario.moves import CHANNELS, INVESTMENT, MOVES
 
 DEPENDENCE = ("energy", "remittances", "security", "debt")
@@ -46,6 +48,15 @@ FLOAT32_MAX = 3.4028234663852886e38
 FLOAT32_TINY = 1.401298464324817e-45
 """The smallest positive float32 (a subnormal); a non-zero number below it rounds to 0."""
 """Largest finite float32: a scenario in float32 precision may not hold a larger number."""
+
+
+def display_name(key: str, label: str | None = None) -> str:
+    """How a power or state reads for people: its ``label``, else its key in words.
+
+    The one definition behind figures, tables, the chronicle, reports and the dashboard:
+    ``south_korea`` reads "South Korea".
+    """
+    return label or key.replace("_", " ").title()
 
 
 class _Strict(BaseModel):
@@ -386,7 +397,49 @@ class Rules(_Strict):
     goods: GoodsRules = GoodsRules()
 
 
-class _EventBase(_Strict):
+EventId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+"""An event's stable name (lower case, digits and ``_``, starting with a letter): its fields'
+paths are ``events.<id>.<field>`` instead of ``events.<position>.<field>``, so calibration and
+sweeps address it wherever it stands in the list."""
+
+
+class Phrase(NamedTuple):
+    """Words of an event's sentence that depend on one of its fields.
+
+    ``cases[value]`` if the field's value is listed there, else ``otherwise``; both are format
+    strings over the event's fields (as :attr:`EventBase.chronicle` is).
+    """
+
+    field: str
+    cases: dict[Any, str]
+    otherwise: str
+
+
+class EventBase(_Strict):
+    """What every kind of event has: when it fires, and how figures and the chronicle tell it.
+
+    A kind of event is a subclass with a ``kind: Literal[...]`` field, its own fields, and
+    three class attributes (plain format strings, read by :mod:`sim.outputs.event_text`):
+
+    - ``figure_label``: the short label of its marker in the influence figure, e.g.
+      ``"{power} visit"``;
+    - ``chronicle``: its sentence in ``sim explain``'s chronicle, e.g. ``"{power} pays a state
+      visit to {where}: ..."``;
+    - ``phrases``: named :class:`Phrase` pieces of that sentence that depend on a field's
+      value (``{later}`` reads "called off" when ``delay`` is empty).
+
+    The strings are formatted over the event's fields plus ``power`` (the power's display
+    name) and ``where`` (the states it touched, "A, B and C"); besides Python's format
+    specifications they know ``usd_m`` (``+usd_m``: signed) for money, ``words`` (underscores
+    as spaces) and ``plural_s`` ("s" unless the number is 1). It is registered with
+    :func:`register_event_kind`, and its engine effect in :mod:`sim.engine.event_kinds`.
+    """
+
+    figure_label: ClassVar[str | None] = None
+    chronicle: ClassVar[str | None] = None
+    phrases: ClassVar[dict[str, Phrase]] = {}
+
+    id: EventId | None = Field(default=None, exclude_if=lambda value: value is None)
     at: str | int | None = None
     probability: Fraction | None = None
     note: str = ""
@@ -401,7 +454,7 @@ class _EventBase(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _one_timing(self) -> _EventBase:
+    def _one_timing(self) -> EventBase:
         if (self.at is None) == (self.probability is None):
             raise ValueError("give exactly one of 'at' (a quarter or step) or 'probability'")
         return self
@@ -410,8 +463,16 @@ class _EventBase(_Strict):
 StateList = list[str] | Literal["all"]
 
 
-class BorderAccord(_EventBase):
+class BorderAccord(EventBase):
     """Resolves open border disputes (and may lift stability) in the listed states."""
+
+    figure_label: ClassVar[str] = "accord"
+    chronicle: ClassVar[str] = "Border accord: {where} resolve {what}{stability}"
+    phrases: ClassVar[dict[str, Phrase]] = {
+        "what": Phrase("disputes_resolved", {None: "all open disputes"},
+                       "up to {disputes_resolved} open dispute{disputes_resolved:plural_s}"),
+        "stability": Phrase("stability_gain", {0: ""}, "; stability +{stability_gain:.2f}"),
+    }
 
     kind: Literal["border_accord"]
     states: StateList = "all"
@@ -419,8 +480,17 @@ class BorderAccord(_EventBase):
     stability_gain: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
 
-class Visit(_EventBase):
+_GOODWILL = Phrase("goodwill_gain", {0: ""}, ", goodwill {goodwill_gain:+usd_m}")
+"""The goodwill a visit or summit adds, told only when there is some."""
+
+
+class Visit(EventBase):
     """A state visit: diplomatic capital and goodwill for a power in one state."""
+
+    figure_label: ClassVar[str] = "{power} visit"
+    chronicle: ClassVar[str] = ("{power} pays a state visit to {where}: diplomatic capital "
+                                "{diplomatic_gain:+usd_m}{goodwill}")
+    phrases: ClassVar[dict[str, Phrase]] = {"goodwill": _GOODWILL}
 
     kind: Literal["visit"]
     power: str
@@ -429,8 +499,13 @@ class Visit(_EventBase):
     goodwill_gain: NonNegative = 0.0
 
 
-class Summit(_EventBase):
+class Summit(EventBase):
     """A summit of a power with several states (a platform such as Central Asia plus Japan)."""
+
+    figure_label: ClassVar[str] = "{power} summit"
+    chronicle: ClassVar[str] = ("{power} holds a summit with {where}: diplomatic capital "
+                                "{diplomatic_gain:+usd_m} in each{goodwill}")
+    phrases: ClassVar[dict[str, Phrase]] = {"goodwill": _GOODWILL}
 
     kind: Literal["summit"]
     power: str
@@ -439,16 +514,30 @@ class Summit(_EventBase):
     goodwill_gain: NonNegative = 0.0
 
 
-class SummitCancelled(_EventBase):
+class SummitCancelled(EventBase):
     """Cancels the power's summit due in the same quarter; ``delay`` quarters later or never."""
+
+    figure_label: ClassVar[str] = "{power} summit off"
+    chronicle: ClassVar[str] = ("{power}'s summit due this quarter is cancelled ({later}), if "
+                                "one was due")
+    phrases: ClassVar[dict[str, Phrase]] = {
+        "later": Phrase("delay", {None: "called off"},
+                        "postponed by {delay} quarter{delay:plural_s}"),
+    }
 
     kind: Literal["summit_cancelled"]
     power: str
     delay: Annotated[int, Field(ge=1, le=400)] | None = None
 
 
-class BudgetChange(_EventBase):
+class BudgetChange(EventBase):
     """Multiplies a power's budget for one kind of move (or all) from then on."""
+
+    figure_label: ClassVar[str] = "{power} budget x{factor:g}"
+    chronicle: ClassVar[str] = "{power} multiplies its {which} by {factor:g}"
+    phrases: ClassVar[dict[str, Phrase]] = {
+        "which": Phrase("channel", {"all": "whole budget"}, "{channel:words} budget"),
+    }
 
     kind: Literal["budget_change"]
     power: str
@@ -456,8 +545,12 @@ class BudgetChange(_EventBase):
     factor: Annotated[float, Field(ge=0.0, le=100.0)]
 
 
-class DestabilisationCampaign(_EventBase):
+class DestabilisationCampaign(EventBase):
     """A power lowers stability in some states by ``intensity`` per quarter for a while."""
+
+    figure_label: ClassVar[str] = "{power} campaign"
+    chronicle: ClassVar[str] = ("{power} starts a destabilisation campaign in {where}: stability "
+                                "-{intensity:.2f} a quarter for {duration} quarters")
 
     kind: Literal["destabilisation_campaign"]
     power: str
@@ -466,20 +559,27 @@ class DestabilisationCampaign(_EventBase):
     duration: Annotated[int, Field(ge=1, le=400)] = 4
 
 
-class StabilityShock(_EventBase):
+class StabilityShock(EventBase):
     """A one-off change of stability (negative: unrest, disaster; positive: a settlement)."""
+
+    figure_label: ClassVar[str] = "shock {delta:+.2f}"
+    chronicle: ClassVar[str] = "Stability shock in {where}: {delta:+.2f}"
 
     kind: Literal["stability_shock"]
     states: StateList = "all"
     delta: Annotated[float, Field(ge=-1.0, le=1.0)]
 
 
-class RemittanceShock(_EventBase):
+class RemittanceShock(EventBase):
     """Remittances from a power change by ``change`` (a fraction) for ``quarters`` quarters.
 
     A rouble fall: ``{kind: remittance_shock, power: russia, states: all, change: -0.5,
     quarters: 4}``. Both the remittances observed and the influence they carry change.
     """
+
+    figure_label: ClassVar[str] = "{power} remittances {change:+.0%}"
+    chronicle: ClassVar[str] = ("Remittances from {power} to {where} change by {change:+.0%} for "
+                                "{quarters} quarter{quarters:plural_s}")
 
     kind: Literal["remittance_shock"]
     power: str
@@ -488,7 +588,7 @@ class RemittanceShock(_EventBase):
     quarters: Annotated[int, Field(ge=1, le=400)] = 4
 
 
-class Sanctions(_EventBase):
+class Sanctions(EventBase):
     """Sanctions on a power for ``quarters`` quarters.
 
     Its moves buy a fraction ``trade_friction`` less in every state (partners fear secondary
@@ -498,6 +598,11 @@ class Sanctions(_EventBase):
     with each state (the states buy from China what they sell on to the sanctioned power).
     """
 
+    figure_label: ClassVar[str] = "{power} sanctions"
+    chronicle: ClassVar[str] = ("Sanctions on {power} for {quarters} quarter{quarters:plural_s}: "
+                                "its moves buy {trade_friction:.0%} less, and its trade with the "
+                                "states grows by {rerouting:.0%} (trade rerouted through them)")
+
     kind: Literal["sanctions"]
     power: str
     trade_friction: Fraction = 0.2
@@ -506,11 +611,19 @@ class Sanctions(_EventBase):
     supplied_by: dict[str, Fraction] = Field(default_factory=dict)
 
 
-class EnergyPurchase(_EventBase):
+class EnergyPurchase(EventBase):
     """A power's energy purchases change by ``change`` times its energy dependence at the start.
 
     -1 stops them, a positive change resumes or expands them: Gazprom and Turkmen gas, 2016.
     """
+
+    figure_label: ClassVar[str] = "{power} energy {change:+.0%}"
+    chronicle: ClassVar[str] = "{power} {what}"
+    phrases: ClassVar[dict[str, Phrase]] = {
+        "what": Phrase("change", {-1: "stops its energy purchases in {where}"},
+                       "changes its energy purchases in {where} by {change:+.0%} of their "
+                       "value at the start"),
+    }
 
     kind: Literal["energy_purchase"]
     power: str
@@ -518,7 +631,7 @@ class EnergyPurchase(_EventBase):
     change: Annotated[float, Field(ge=-1.0, le=10.0)]
 
 
-class EnergyPrice(_EventBase):
+class EnergyPrice(EventBase):
     """The price of energy changes: every energy tie in the states is worth ``factor`` times more.
 
     The USD value of the energy dependence on every power (pipelines, purchases, transit) is
@@ -527,17 +640,26 @@ class EnergyPrice(_EventBase):
     0.53}``. Later ``energy_purchase`` events add volumes at the price then.
     """
 
+    figure_label: ClassVar[str] = "energy price x{factor:g}"
+    chronicle: ClassVar[str] = ("Energy price: the value of every energy tie in {where} is "
+                                "multiplied by {factor:g}")
+
     kind: Literal["energy_price"]
     states: StateList = "all"
     factor: Annotated[float, Field(gt=0.0, le=10.0)]
 
 
-class PlatformSummit(_EventBase):
+class PlatformSummit(EventBase):
     """A standing multilateral format (Central Asia plus China, Central Asia plus Japan).
 
     The convening power's moves buy ``reception_gain`` (a fraction) more in the listed states
     for ``quarters`` quarters, unlike ``summit``, a one-off diplomatic gain.
     """
+
+    figure_label: ClassVar[str] = "{power} platform"
+    chronicle: ClassVar[str] = ("{power} convenes a standing platform with {where}: its moves "
+                                "buy {reception_gain:.0%} more there for {quarters} "
+                                "quarter{quarters:plural_s}")
 
     kind: Literal["platform_summit"]
     power: str
@@ -546,37 +668,66 @@ class PlatformSummit(_EventBase):
     quarters: Annotated[int, Field(ge=1, le=400)] = 8
 
 
-class Opening(_EventBase):
+class Opening(EventBase):
     """A state's reform opens (or closes) it: its openness changes by ``openness_change``."""
+
+    figure_label: ClassVar[str] = "opening {openness_change:+.2f}"
+    chronicle: ClassVar[str] = "Opening in {where}: openness {openness_change:+.2f}"
 
     kind: Literal["opening"]
     states: StateList
     openness_change: Annotated[float, Field(ge=-1.0, le=1.0)]
 
 
-Event = Annotated[
-    BorderAccord
-    | Visit
-    | Summit
-    | SummitCancelled
-    | BudgetChange
-    | DestabilisationCampaign
-    | StabilityShock
-    | RemittanceShock
-    | Sanctions
-    | EnergyPurchase
-    | PlatformSummit
-    | Opening
-    | EnergyPrice,
-    Field(discriminator="kind"),
-]
-EVENT_CLASSES: tuple[type[_EventBase], ...] = get_args(get_args(Event)[0])
-"""The event models, in the order of :data:`Event` (the engine codes kinds by this order)."""
-EVENT_KINDS: tuple[str, ...] = tuple(get_args(c.model_fields["kind"].annotation)[0]
-                                     for c in EVENT_CLASSES)
-"""Each event model's ``kind``, in the same order."""
-EVENT_MODELS: dict[str, type[_EventBase]] = dict(zip(EVENT_KINDS, EVENT_CLASSES, strict=True))
-"""The event model of each kind."""
+EVENT_MODELS: dict[str, type[EventBase]] = {}
+"""The model of each kind of event, in the order of registration (the engine's kind codes)."""
+EVENT_KINDS: list[str] = []
+"""The kinds of event, in the same order (it grows only through :func:`register_event_kind`)."""
+
+
+def event_union() -> Any:
+    """The type of one event: the registered models, told apart by their ``kind``."""
+    return Annotated[Union[tuple(EVENT_MODELS.values())], Field(discriminator="kind")]  # noqa: UP007
+
+
+def register_event_kind(model: type[EventBase]) -> type[EventBase]:
+    """Add a kind of event to the schema (its engine effect goes to sim.engine.event_kinds).
+
+    Args:
+        model: A subclass of :class:`EventBase` with a ``kind: Literal["..."]`` field.
+
+    Returns:
+        The model (so this may decorate its class).
+
+    Raises:
+        ValueError: If its kind is already registered, or it lacks a figure label or a
+            chronicle sentence.
+    """
+    kind = get_args(model.model_fields["kind"].annotation)[0]
+    if kind in EVENT_MODELS:
+        raise ValueError(f"event kind {kind!r} is already registered")
+    if model.figure_label is None or model.chronicle is None:
+        raise ValueError(f"event kind {kind!r} needs a figure_label and a chronicle sentence")
+    EVENT_MODELS[kind] = model
+    EVENT_KINDS.append(kind)
+    if "Scenario" in globals():
+        _rebuild_scenario()
+    return model
+
+
+def unregister_event_kind(kind: str) -> None:
+    """Remove a registered kind of event (for tests that add a kind for a while)."""
+    if EVENT_MODELS.pop(kind, None) is not None:
+        EVENT_KINDS.remove(kind)
+        _rebuild_scenario()
+
+
+for _model in (BorderAccord, Visit, Summit, SummitCancelled, BudgetChange,
+               DestabilisationCampaign, StabilityShock, RemittanceShock, Sanctions,
+               EnergyPurchase, PlatformSummit, Opening, EnergyPrice):
+    register_event_kind(_model)
+Event = event_union()
+"""The type of one event of the shipped kinds (:func:`event_union` for the registered ones)."""
 
 
 class Branch(_Strict):
@@ -659,7 +810,7 @@ class Scenario(_Strict):
         """State keys in file order."""
         return list(self.states)
 
-    def event_step(self, event: _EventBase) -> int | None:
+    def event_step(self, event: EventBase) -> int | None:
         """Return the step an event is scheduled at (None for a random event)."""
         if event.at is None:
             return None
@@ -678,6 +829,13 @@ class Scenario(_Strict):
 
 
 Branch.model_rebuild()
+
+
+def _rebuild_scenario() -> None:
+    """Make the scenario's ``events`` field accept exactly the registered kinds."""
+    Scenario.model_fields["events"] = FieldInfo.from_annotated_attribute(list[event_union()], [])
+    Scenario.model_rebuild(force=True)
+    Branch.model_rebuild(force=True)
 
 # --------------------------------------------------------------------------- cross-checks
 
@@ -728,8 +886,12 @@ def _cross_check(scenario: Scenario) -> list[str]:
         dumped = scenario.model_dump(mode="python")
         problems += _too_big_for_float32(dumped) + _underflow_float32(dumped)
     end_step = scenario.steps
+    first_of: dict[str, int] = {}
     for i, event in enumerate(scenario.events):
         path = f"events.{i}"
+        if event.id is not None and first_of.setdefault(event.id, i) != i:
+            problems.append(f"{path}.id: {event.id!r} is already the id of "
+                            f"events.{first_of[event.id]}; give each event its own id")
         if hasattr(event, "power"):
             actor(f"{path}.power", event.power, powers, "power")
         if hasattr(event, "state"):
@@ -866,23 +1028,10 @@ def _describe(error: dict[str, Any], data: dict[str, Any]) -> str:
     # Drop the discriminator tag pydantic inserts for tagged unions (events.0.visit.power).
     if len(loc) >= 3 and loc[0] == "events" and loc[2] in EVENT_KINDS:
         loc = loc[:2] + loc[3:]
-    path = ".".join(loc) or "(top level)"
-    value = error.get("input")
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1], data)
-        hint = difflib.get_close_matches(loc[-1], allowed, n=1)
-        did = f"; did you mean {hint[0]!r}?" if hint else ""
-        return f"{path}: unknown key; allowed here: {', '.join(allowed)}{did}"
-    if kind == "missing":
-        return f"{path}: required field is missing"
-    if kind in ("union_tag_invalid", "union_tag_not_found") and loc[0] == "events":
-        return _describe_event_kind(path, value)
-    shown = "{...}" if isinstance(value, dict) else _show(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    message = error["msg"].removeprefix("Value error, ")
-    return f"{path}: {shown} is not allowed: {message}"
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found") and loc[0] == "events":
+        return _describe_event_kind(".".join(loc), error.get("input"))
+    return describe_error({**error, "loc": tuple(loc)},
+                          lambda where: _allowed_keys(list(where), data))
 
 
 def _describe_event_kind(path: str, event: Any) -> str:
@@ -893,15 +1042,7 @@ def _describe_event_kind(path: str, event: Any) -> str:
     given = event["kind"]
     hint = difflib.get_close_matches(str(given), EVENT_KINDS, n=1, cutoff=0.5)
     did = f"; did you mean {hint[0]}?" if hint else ""
-    return f"{path}.kind: {_show(given)} is not a kind of event; allowed: {allowed}{did}"
-
-
-def _show(value: Any) -> str:
-    """Show a value as JSON in messages; repr for what JSON cannot hold (a date key)."""
-    try:
-        return json.dumps(value, default=str)
-    except (TypeError, ValueError, RecursionError):
-        return repr(value)
+    return f"{path}.kind: {show_value(given)} is not a kind of event; allowed: {allowed}{did}"
 
 
 def _allowed_keys(loc: list[str], data: dict[str, Any]) -> list[str]:

@@ -36,6 +36,7 @@ from sim.errors import ScenarioError
 from sim.limits import MAX_VALUES_CHECKED, MIN_MORRIS_SAMPLES, MIN_SOBOL_SAMPLES
 from sim.scenario import Scenario, read_yaml, resolve_file, set_path, validate
 from sim.scenario.files import not_a_file, resolve_path
+from sim.scenario.messages import describe_error
 
 DESIGNS = ("grid", "random", "latin", "sobol", "morris")
 """Sampling designs a sweep may use."""
@@ -290,23 +291,7 @@ class SweepPlan:
 
 def _describe(error: dict[str, Any]) -> str:
     """One pydantic error as 'path: value is not allowed: why'."""
-    loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
-    if error["type"] == "extra_forbidden":
-        parts = [str(p) for p in error["loc"][:-1]]
-        allowed = _allowed(parts)
-        hint = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
-        did = f"; did you mean {hint[0]!r}?" if hint else ""
-        return f"{loc}: unknown key; allowed here: {', '.join(allowed)}{did}"
-    if error["type"] == "missing":
-        return f"{loc}: required field is missing"
-    value = error.get("input")
-    shown = "{...}" if isinstance(value, dict) else json.dumps(value, default=str)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "value_error" and isinstance(value, dict):
-        return f"{loc}: {message}"
-    return f"{loc}: {shown} is not allowed: {message}"
+    return describe_error(error, lambda where: _allowed([str(p) for p in where]))
 
 
 def _allowed(parts: list[str]) -> list[str]:

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from sim.engine import WorldState, compile_scenario, make_batch, repeat, simulate, with_values
 from sim.engine.params import Params, Structure, take
+from sim.engine.state import regional_share
 from sim.errors import SimError
 from sim.sweep.layout import Chunk, run_seeds
 
@@ -208,7 +209,7 @@ class SummaryObserver:
 
     def __call__(self, state: WorldState) -> None:
         """Update the running summaries with the state after a step."""
-        regional = self._state_mean(state.share)
+        regional = regional_share(state.share)
         np.fmax(self.influence_peak, regional, out=self.influence_peak)
         if self._spend is None:
             self._spend = state.spend.copy()

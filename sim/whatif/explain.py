@@ -24,8 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import SimError
+from sim.outputs.event_text import event_sentence
 from sim.outputs.folders import read_manifest
-from sim.outputs.names import CHANNEL_NAMES
+from sim.outputs.names import CHANNEL_NAMES, actor_label
 from sim.outputs.readers import (
     EVENTS_COLUMNS,
     MOVES_COLUMNS,
@@ -97,11 +98,7 @@ class RunFolder:
 
     def label(self, key: str) -> str:
         """Return the display name of a power or state key (as the engine labels it)."""
-        for group in ("powers", "states"):
-            actor = self.scenario.get(group, {}).get(key)
-            if actor is not None:
-                return actor.get("label") or key.replace("_", " ").title()
-        return key
+        return actor_label(self.scenario, key)
 
 
 @dataclass
@@ -219,38 +216,7 @@ def describe_event(run: RunFolder, row: pd.Series) -> str:
     power = run.label(row["power"]) if isinstance(row["power"], str) and row["power"] else ""
     states = [run.label(s) for s in str(row["states"]).split(";") if s and s != "nan"]
     where = _join(states) if states else "no state"
-    kind = row["kind"]
-    if kind == "border_accord":
-        n = spec.get("disputes_resolved")
-        what = "all open disputes" if n is None else f"up to {n} open dispute{'s' * (n != 1)}"
-        text = f"Border accord: {where} resolve {what}"
-        if spec.get("stability_gain"):
-            text += f"; stability +{spec['stability_gain']:.2f}"
-    elif kind == "visit":
-        text = (f"{power} pays a state visit to {where}: diplomatic capital "
-                f"{format_usd_m(spec.get('diplomatic_gain', 0), signed=True)}")
-        if spec.get("goodwill_gain"):
-            text += f", goodwill {format_usd_m(spec['goodwill_gain'], signed=True)}"
-    elif kind == "summit":
-        text = (f"{power} holds a summit with {where}: diplomatic capital "
-                f"{format_usd_m(spec.get('diplomatic_gain', 0), signed=True)} in each")
-        if spec.get("goodwill_gain"):
-            text += f", goodwill {format_usd_m(spec['goodwill_gain'], signed=True)}"
-    elif kind == "summit_cancelled":
-        delay = spec.get("delay")
-        later = f"postponed by {delay} quarter{'s' * (delay != 1)}" if delay else "called off"
-        text = f"{power}'s summit due this quarter is cancelled ({later}), if one was due"
-    elif kind == "budget_change":
-        channel = spec.get("channel", "all")
-        which = "whole budget" if channel == "all" else f"{channel.replace('_', ' ')} budget"
-        text = f"{power} multiplies its {which} by {spec.get('factor', 1):g}"
-    elif kind == "destabilisation_campaign":
-        text = (f"{power} starts a destabilisation campaign in {where}: stability "
-                f"-{spec.get('intensity', 0):.2f} a quarter for {spec.get('duration', 0)} quarters")
-    elif kind == "stability_shock":
-        text = f"Stability shock in {where}: {spec.get('delta', 0):+.2f}"
-    else:
-        text = f"{kind.replace('_', ' ').capitalize()} ({where})"
+    text = event_sentence(str(row["kind"]), spec, power, where)
     note = row.get("note")
     if isinstance(note, str) and note.strip():
         text += f" ({note.strip()})"

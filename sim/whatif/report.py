@@ -26,7 +26,7 @@ import pandas as pd
 
 from sim.errors import SimError
 from sim.outputs.folders import output_failure, read_manifest
-from sim.outputs.names import plain_name
+from sim.outputs.names import actor_label, plain_name
 from sim.outputs.readers import TRAJECTORY_COLUMNS, check_run_manifest, read_table
 from sim.outputs.units import USD_M_PER_BN, difference_label, format_share, quantity
 from sim.scenario import MOVES
@@ -90,25 +90,20 @@ def image_tag(path: Path, alt: str) -> str:
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
 
 
-def _label(scenario: dict, group: str, key: str) -> str:
-    actor = scenario.get(group, {}).get(key, {})
-    return actor.get("label") or key.replace("_", " ").title()
-
-
 def parameter_tables(scenario: dict) -> str:
     """Render the powers, states, rules and events of a resolved scenario (manifest form)."""
     powers = []
     for key, p in scenario.get("powers", {}).items():
         budget = p.get("budget", {})
         reactions = "; ".join(
-            f"{_label(scenario, 'powers', rival)}: {r.get('rule')}"
+            f"{actor_label(scenario, rival, 'powers')}: {r.get('rule')}"
             + (f" (sensitivity {r.get('sensitivity'):g}" + (
                 f", threshold {r.get('threshold'):g}" if r.get("rule") == "threshold" else "")
                + ")" if r.get("rule") != "none" else "")
             for rival, r in p.get("reaction", {}).items()
         )
         powers.append({
-            "power": _label(scenario, "powers", key),
+            "power": actor_label(scenario, key, "powers"),
             **{f"{m.label} ({m.unit})": float(budget.get(m.name, 0.0)) for m in MOVES},
             "risk tolerance": float(p.get("risk_tolerance", 0.0)),
             "visibility": float(p.get("visibility", 0.0)),
@@ -119,7 +114,7 @@ def parameter_tables(scenario: dict) -> str:
     power_keys = list(scenario.get("powers", {}))
     for key, s in scenario.get("states", {}).items():
         states.append({
-            "state": _label(scenario, "states", key),
+            "state": actor_label(scenario, key, "states"),
             "stability": float(s.get("stability", 0.0)),
             "border disputes": str(s.get("border_disputes", 0)),
             "openness": float(s.get("openness", 0.0)),
@@ -128,8 +123,8 @@ def parameter_tables(scenario: dict) -> str:
         initial = s.get("initial", {})
         for p in power_keys:
             stocks.append({
-                "state": _label(scenario, "states", key),
-                "power": _label(scenario, "powers", p),
+                "state": actor_label(scenario, key, "states"),
+                "power": actor_label(scenario, p, "powers"),
                 **{f"{name} (USD bn)": float(initial.get(stock, {}).get(p, 0.0)) / USD_M_PER_BN
                    for stock, name in INITIAL_STOCKS.items()},
             })
@@ -200,9 +195,9 @@ def _shares_at(folder: Path, scenario: dict, at: str | None) -> tuple[str, pd.Da
     states = [s for s in scenario.get("states", {}) if s in mean.index] or list(mean.index)
     powers = [p for p in scenario.get("powers", {}) if p in mean.columns] or list(mean.columns)
     mean = mean.loc[states, powers]
-    frame = pd.DataFrame({"state": [_label(scenario, "states", s) for s in states]})
+    frame = pd.DataFrame({"state": [actor_label(scenario, s, "states") for s in states]})
     for p in powers:
-        frame[_label(scenario, "powers", p)] = [format_share(v) for v in mean[p]]
+        frame[actor_label(scenario, p, "powers")] = [format_share(v) for v in mean[p]]
     frame["residual"] = [format_share(1.0 - v) for v in mean.sum(axis=1)]
     return quarter, frame
 
@@ -222,8 +217,8 @@ def _comparison_at(folder: Path, manifest: dict, at: str | None) -> tuple[str, p
         for r in rows[rows["scenario"] == label].itertuples():
             table.append({
                 "scenario": label,
-                "state": _label(scenario, "states", r.state),
-                "power": _label(scenario, "powers", r.power),
+                "state": actor_label(scenario, r.state, "states"),
+                "power": actor_label(scenario, r.power, "powers"),
                 labels[0]: shown.show(base[(r.state, r.power)]),
                 "scenario value": shown.show(r.mean),
                 "difference": shown.show(r.difference, signed=True),
@@ -369,14 +364,14 @@ def event_summary(scenario: dict, event: dict) -> str:
     who = event.get("power")
     where = event.get("states", event.get("state"))
     if isinstance(where, list):
-        where = ", ".join(_label(scenario, "states", w) for w in where)
+        where = ", ".join(actor_label(scenario, w, "states") for w in where)
     elif isinstance(where, str) and where != "all":
-        where = _label(scenario, "states", where)
+        where = actor_label(scenario, where, "states")
     elif where == "all":
         where = "all states"
     head = f"{when}: {what}"
     if who:
-        head += f" by {_label(scenario, 'powers', who)}"
+        head += f" by {actor_label(scenario, who, 'powers')}"
     if where:
         head += f", {where}"
     skip = {"kind", "at", "probability", "power", "states", "state", "note", "id", "info"}

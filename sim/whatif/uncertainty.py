@@ -77,6 +77,21 @@ def field_path(column: str) -> str:
     return column.removeprefix(HISTORY_PREFIX)
 
 
+def lognormal(median: float, sigma: float) -> Any:
+    """The log-normal distribution of the project (priors and uncertainty files alike).
+
+    Args:
+        median: Its median, above 0 (the log of the value is normal with mean log(median)).
+        sigma: The standard deviation of the log, above 0.
+
+    Returns:
+        The scipy.stats frozen distribution.
+    """
+    from scipy import stats
+
+    return stats.lognorm(s=sigma, scale=median)
+
+
 class UncertaintyError(ScenarioError):
     """An uncertainty FILE or posterior that cannot be used (exit status 2)."""
 
@@ -110,7 +125,7 @@ class Distribution:
         if self.dist == "normal":
             return stats.norm(loc=p["mean"], scale=p["sd"])
         if self.dist == "lognormal":
-            return stats.lognorm(s=p["sigma"], scale=p["median"])
+            return lognormal(p["median"], p["sigma"])
         width = p["high"] - p["low"]
         return stats.triang(c=(p["mode"] - p["low"]) / width, loc=p["low"], scale=width)
 
