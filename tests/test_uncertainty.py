@@ -247,7 +247,10 @@ def test_parameter_uncertainty_widens_the_interval(tmp_path, loud, no_posterior)
         row = table[(table.state == "alpha") & (table.power == "china")].iloc[0]
         widths[choice] = row.difference_p95 - row.difference_p5
         assert row.band.startswith("over 20 seeds")
-    assert widths[str(wide)] > 5 * widths["none"]
+    # Reactions are bounded by the reacting power's reserve (docs/ODD.md), so a wide sensitivity
+    # moves the outcome less than when the ceiling was local: measured 2.6 times the seeds-only
+    # width (the draws and seeds are fixed, so the figure is deterministic).
+    assert widths[str(wide)] > 2 * widths["none"]
 
 
 BAD = {
