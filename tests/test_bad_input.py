@@ -100,6 +100,18 @@ CASES: dict[str, list[str]] = {
     "branch_cycle_a.yaml": ["branch.from", "cycle branch_cycle_a.yaml -> branch_cycle_b.yaml "
                             "-> branch_cycle_a.yaml"],
     "branch_cycle_b.yaml": ["branch.from", "cycle"],
+    # issue 20: silent wrong data and unclear messages
+    "boolean_budget.yaml": ["powers.japan.budget.invest", "false", "YAML boolean",
+                            "is not a number"],
+    "boolean_event_at.yaml": ["events.2.at", "true", "YAML boolean"],
+    "event_states_empty.yaml": ["events.2.states", "names no state", "write all"],
+    "summit_cancelled_early.yaml": ["events.3", "no summit scheduled at '2025Q3'",
+                                    "cancels nothing"],
+    "actor_name_with_dot.yaml": ["powers.ja.pan", "not allowed as a power name",
+                                 "letters, digits, _ or -"],
+    "labels_collide.yaml": ["powers.china", "shown as 'Japan'", "powers.japan"],
+    "extends_blames_the_parent.yaml": ["powers.japan.visibility", "2",
+                                       "set in", "parents/visibility_two.yaml"],
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.sweep import add_executor_options
+from sim.cli.sweep import add_executor_options, check_executor_options
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -33,9 +33,10 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run ``sim optimise``."""
     from sim.decide.optimise import load_plan, search
-    from sim.decide.optimise_files import format_report, write_search
-
+    from sim.decide.optimise_files import check_destination, format_report, write_search
+    check_executor_options(args)
     plan = load_plan(args.file, seed=args.seed)
+    check_destination(plan, args.out)  # before the search, not after it
     found = search(plan, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet)
     folder = write_search(found, args.out)
     if args.quiet:
