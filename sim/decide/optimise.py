@@ -312,7 +312,9 @@ def load_plan(path: str | Path, seed: int | None = None) -> Plan:
     scenario_file = resolve_path(folder / spec.scenario, source, "scenario")
     problem = not_a_file(scenario_file)
     if problem:
-        raise OptimiseFileError(source, [f"scenario: {spec.scenario!r}: {problem} "
+        what = ("does not exist" if problem == "the file does not exist"
+                else f"is not a file: {problem}")
+        raise OptimiseFileError(source, [f"scenario: {spec.scenario!r} {what} "
                                          f"(looked at {scenario_file})"])
     try:
         raw = resolve_file(scenario_file)

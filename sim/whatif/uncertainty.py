@@ -38,6 +38,7 @@ import numpy as np
 
 import sim
 from sim.errors import ScenarioError
+from sim.limits import check_replicates
 from sim.scenario import Scenario, read_yaml
 from sim.scenario.files import not_a_file
 from sim.scenario.numbers import finite_number
@@ -684,6 +685,7 @@ def plan_draws(uncertainty: Uncertainty, scenarios: list[Scenario], files: list[
         UncertaintyError: For a field a scenario does not have or whose draws it refuses.
 
     """
+    check_replicates(replicates, 0)  # before a draw is made: draws are held in memory
     if uncertainty.kind == "none":
         return [no_draws() for _ in scenarios]
     from sim.scenario import parse_set
