@@ -118,7 +118,7 @@ CASES: dict[str, list[str]] = {
     "summit_cancelled_early.yaml": ["events.3", "no summit scheduled at '2025Q3'",
                                     "cancels nothing"],
     "actor_name_with_dot.yaml": ["powers.ja.pan", "not allowed as a power name",
-                                 "letters, digits, _ or -"],
+                                 "letters, digits, _, - or spaces (no dots)"],
     "labels_collide.yaml": ["powers.china", "shown as 'Japan'", "powers.japan"],
     "extends_blames_the_parent.yaml": ["powers.japan.visibility", "2",
                                        "set in", "parents/visibility_two.yaml"],

@@ -30,9 +30,9 @@ MAX_YAML_NODES = 200_000
 ACTOR_GROUPS = {"powers": "power", "states": "state"}
 """The mappings whose keys name actors; an actor is never created by a misspelt name."""
 
-ACTOR_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
-"""A power's or state's key: a letter, then letters, digits, ``_`` or ``-`` (no dot, which
-would split every field path to it, no space)."""
+ACTOR_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9_ -]*[A-Za-z0-9_-])?")
+"""A power's or state's key: a letter, then letters, digits, ``_``, ``-`` or inner spaces (no
+dot, which would split every field path to it, and no ``=``, which ends a ``--set`` path)."""
 
 NEW_MARKER = "new"
 """``new: true`` on an actor of an extending scenario: the actor is added, not misspelt."""
@@ -312,15 +312,17 @@ def actor_problems(data: dict[str, Any]) -> list[str]:
         for key, actor in actors.items():
             if not isinstance(key, str) or not ACTOR_NAME.fullmatch(key):
                 problems.append(f"{group}.{key}: {key!r} is not allowed as a {kind} name: a "
-                                "letter, then letters, digits, _ or - (no dots or spaces)")
+                                "letter, then letters, digits, _, - or spaces (no dots)")
                 continue
             label = actor.get("label") if isinstance(actor, dict) else None
             label = label if isinstance(label, str) and label.strip() else (
                 key.replace("_", " ").title())
-            first = shown.setdefault(label.strip().casefold(), f"{group}.{key}")
-            if first != f"{group}.{key}":
-                problems.append(f"{group}.{key}: shown as {label.strip()!r}, like {first}; give "
-                                "each power and state its own label (label: ...)")
+            first = shown.setdefault(label.strip().casefold(), (group, key))
+            if first != (group, key):
+                problems.append(f"{group}.{key}: shown as {label.strip()!r}, like "
+                                f"{first[0]}.{first[1]} ({key!r} and {first[1]!r} would read "
+                                "the same in tables and the chronicle); give each power and "
+                                "state its own label (label: ...)")
     return problems
 
 

@@ -919,15 +919,19 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> Scenario:
     """
     if "extends" in data:
         raise ScenarioError(source, ["extends: resolve it with load_scenario(), not validate()"])
-    too_many = (_too_many_actors(data) or actor_problems(data)
-                or boolean_problems(data))  # no scenario field is a yes/no switch
+    too_many = _too_many_actors(data) or actor_problems(data)
     if too_many:
         raise ScenarioError(source, too_many)
+    booleans = boolean_problems(data)  # no scenario field is a yes/no switch
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [_describe(e, data) for e in exc.errors()]
-        raise ScenarioError(source, problems) from None
+        named = {p.split(":", 1)[0] for p in problems}
+        raise ScenarioError(source, problems + [b for b in booleans
+                                                if b.split(":", 1)[0] not in named]) from None
+    if booleans:
+        raise ScenarioError(source, booleans)
     problems = _cross_check(scenario)
     if problems:
         raise ScenarioError(source, problems)
