@@ -4,7 +4,12 @@ from __future__ import annotations
 
 
 class SimError(Exception):
-    """Base class for errors the user can fix; the CLI prints them without a traceback."""
+    """Base class for errors the user can fix; the CLI prints them without a traceback.
+
+    Every subclass must pickle (an error raised in a pool worker crosses to the parent as
+    itself): one that takes other arguments than its message defines ``__reduce__`` to give
+    them back (tests/test_bad_input.py round-trips every class through pickle and a pool).
+    """
 
     exit_code = 2
 
@@ -42,6 +47,10 @@ class ScenarioError(SimError):
                          "fix these first")
         super().__init__("\n".join(lines))
 
+    def __reduce__(self):
+        """Pickle as (class, (source, problems)): the arguments ``__init__`` takes."""
+        return (type(self), (self.source, self.problems), self.__dict__)
+
 
 class DivergenceError(SimError):
     """A run whose state became non-finite.
@@ -59,9 +68,14 @@ class DivergenceError(SimError):
     def __init__(self, step: int, run: int, actor: str, quantity: str, seed: int | None = None,
                  hint: str = "lower the reaction sensitivities or raise the restraint"):
         self.step, self.run, self.actor, self.quantity = step, run, actor, quantity
-        self.seed = seed
+        self.seed, self.hint = seed, hint
         which = f"run {run}" if seed is None else f"run {run}, seed {seed}"
         super().__init__(
             f"the simulation diverged at step {step} ({which}): {quantity} of {actor} "
             f"is no longer finite; {hint}"
         )
+
+    def __reduce__(self):
+        """Pickle as the arguments ``__init__`` takes (a worker's divergence reaches the parent)."""
+        return (type(self), (self.step, self.run, self.actor, self.quantity, self.seed,
+                             self.hint), self.__dict__)

@@ -19,6 +19,18 @@ MAX_REPLICATES = 100_000
 """Most seeds (``--replicates``) one ``sim run`` or ``sim compare`` may run; a run's arrays are
 held in memory whole (use ``sim sweep``, which works in chunks, for more)."""
 
+MAX_DRAWS = 100_000
+"""Most replicates (``--draws``) of one ``sim hindcast``; each holds its observables in memory."""
+
+MAX_POPULATION = 100_000
+"""Most particles per generation (``--population``) of one ``sim calibrate``."""
+
+MAX_GENERATIONS = 1_000
+"""Most generations (``--generations``) of one ``sim calibrate``."""
+
+MAX_WORKERS = 1_024
+"""Most local worker processes (``--workers``) of any command."""
+
 MAX_SEED = 2**63 - 1
 """The largest seed; replicate seeds ``seed, seed + 1, ...`` must all stay at or below it."""
 
@@ -60,3 +72,43 @@ def check_replicates(replicates: int, seed: int) -> None:
         raise OptionError(f"--replicates {replicates:,} from seed {seed} would use seeds up to "
                           f"{last}, past the largest seed {MAX_SEED} (sim.limits.MAX_SEED); give "
                           f"--seed {MAX_SEED - replicates + 1} or less")
+
+
+def check_count(option: str, value: int, most: int, name: str, least: int = 1) -> None:
+    """Refuse a count outside ``least`` to ``most`` before any work is done.
+
+    Args:
+        option: The option (or file field) that gave it, for the message.
+        value: The count.
+        most: The largest allowed.
+        name: The limit's name in this module (for the message).
+        least: The smallest allowed.
+
+    Raises:
+        OptionError: Naming the option, the value and what is allowed.
+
+    """
+    from sim.errors import OptionError
+
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OptionError(f"{option} {value!r} is not allowed: give a whole number from "
+                          f"{least:,} to {most:,}")
+    if value < least:
+        raise OptionError(f"{option} {value:,} is not allowed: give {least:,} or more")
+    if value > most:
+        raise OptionError(f"{option} {value:,} is not allowed: at most {most:,} "
+                          f"(sim.limits.{name})")
+
+
+def check_seed(option: str, seed: int) -> None:
+    """Refuse a seed below 0 or above :data:`MAX_SEED`.
+
+    Raises:
+        OptionError: Naming the option, the value and what is allowed.
+
+    """
+    from sim.errors import OptionError
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise OptionError(f"{option} {seed!r} is not allowed: a seed is a whole number from 0 "
+                          f"to {MAX_SEED:,} (2^63 - 1)")

@@ -50,3 +50,26 @@ def assert_refused(result: subprocess.CompletedProcess, out: Path, status: int =
     assert 1 <= len(lines) <= MAX_ERROR_LINES, err
     assert files_under(out) == [], f"left behind: {files_under(out)}"
     return err
+
+
+def refused_in_process(capsys, *args: str | Path, out: Path | None = None) -> str:
+    """Run ``sim ARGS`` in this process and check a refusal: exit 2, a short message, nothing
+    written under ``out``. Returns the message (stderr)."""
+    from sim.cli.main import main
+
+    status = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    err = captured.err
+    assert status == 2, (status, err[-2000:])
+    assert "Traceback" not in err, err
+    assert 1 <= len(err.strip().splitlines()) <= MAX_ERROR_LINES, err
+    if out is not None:
+        assert files_under(out) == [], f"left behind: {files_under(out)}"
+    return err
+
+
+def raise_in_worker(module: str, name: str, args: tuple) -> None:
+    """Raise ``module.name(*args)`` (run in a spawned pool worker by the pickling test)."""
+    import importlib
+
+    raise getattr(importlib.import_module(module), name)(*args)

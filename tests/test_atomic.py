@@ -88,13 +88,19 @@ def test_failure_keeps_an_older_result_intact(recording, tmp_path, monkeypatch, 
     assert _hidden(out) == []
 
 
-def test_a_rewrite_replaces_the_whole_folder(recording, tmp_path):
+def test_a_rewrite_replaces_its_own_files_and_keeps_the_users(recording, tmp_path):
     out = tmp_path / "results"
     folder = write_run(recording, out=out, plot=False)
-    (folder / "stray.txt").write_text("from an older version\n")
+    (folder / "notes.txt").write_text("the user's notes\n")
+    (folder / "analysis").mkdir()
+    (folder / "analysis" / "fit.py").write_text("print(1)\n")
+    (folder / "trajectories.csv").write_text("tampered\n")
     again = write_run(recording, out=out, plot=False)
     assert again == folder
-    assert {p.name for p in folder.iterdir()} == ONE_RUN_FILES
+    assert {p.name for p in folder.iterdir()} == ONE_RUN_FILES | {"notes.txt", "analysis"}
+    assert (folder / "notes.txt").read_text() == "the user's notes\n"
+    assert (folder / "analysis" / "fit.py").read_text() == "print(1)\n"
+    assert (folder / "trajectories.csv").read_text() != "tampered\n"  # its own file rewritten
     assert _hidden(out) == []
 
 

@@ -16,7 +16,17 @@ import time
 from pathlib import Path
 
 import pytest
-from clihelp import BAD, MAX_ERROR_LINES, SMALL, assert_refused, files_under, run_sim, sim_env
+from clihelp import (
+    BAD,
+    MAX_ERROR_LINES,
+    SCENARIOS,
+    SMALL,
+    assert_refused,
+    files_under,
+    refused_in_process,
+    run_sim,
+    sim_env,
+)
 
 # file name -> fragments the message must contain (the field path, the value, what is allowed)
 CASES: dict[str, list[str]] = {
@@ -100,6 +110,18 @@ CASES: dict[str, list[str]] = {
     "branch_cycle_a.yaml": ["branch.from", "cycle branch_cycle_a.yaml -> branch_cycle_b.yaml "
                             "-> branch_cycle_a.yaml"],
     "branch_cycle_b.yaml": ["branch.from", "cycle"],
+    # issue 20: silent wrong data and unclear messages
+    "boolean_budget.yaml": ["powers.japan.budget.invest", "false", "YAML boolean",
+                            "is not a number"],
+    "boolean_event_at.yaml": ["events.2.at", "true", "YAML boolean"],
+    "event_states_empty.yaml": ["events.2.states", "names no state", "write all"],
+    "summit_cancelled_early.yaml": ["events.3", "no summit scheduled at '2025Q3'",
+                                    "cancels nothing"],
+    "actor_name_with_dot.yaml": ["powers.ja.pan", "not allowed as a power name",
+                                 "letters, digits, _, - or spaces (no dots)"],
+    "labels_collide.yaml": ["powers.china", "shown as 'Japan'", "powers.japan"],
+    "extends_blames_the_parent.yaml": ["powers.japan.visibility", "2",
+                                       "set in", "parents/visibility_two.yaml"],
 }
 
 
@@ -482,3 +504,231 @@ def test_a_full_disk_while_writing_a_report_leaves_nothing(run_folder, tmp_path,
     status, err = run_in_process("report", folder)
     assert status == 2 and "No space left on device" in err and "Traceback" not in err
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+# ------------------------------------------------------------------ issue 20: newer commands
+
+
+OBSERVED = Path(__file__).resolve().parent.parent / "data" / "observed"
+POSTERIOR = Path(__file__).resolve().parent.parent / "data" / "posterior" / "posterior.parquet"
+
+
+@pytest.mark.parametrize(("args", "fragments"), [
+    (["compare", SMALL, SMALL, "--replicates", "100000000"], ["--replicates 100,000,000",
+                                                              "MAX_REPLICATES"]),
+    (["hindcast", "--draws", "1000000000"], ["--draws 1,000,000,000", "MAX_DRAWS"]),
+    (["hindcast", "--draws", "0"], ["--draws 0", "1 or more"]),
+    (["calibrate", "--population", "1000000000"], ["--population 1,000,000,000",
+                                                   "MAX_POPULATION"]),
+    (["calibrate", "--generations", "100000"], ["--generations 100,000", "MAX_GENERATIONS"]),
+    (["calibrate", "--seed", "-1"], ["--seed -1", "a seed is a whole number from 0"]),
+    (["calibrate", "--workers", "100000"], ["--workers 100,000", "MAX_WORKERS"]),
+    (["hindcast", "--workers", "0"], ["--workers 0", "1 or more"]),
+    (["optimise", SCENARIOS / "optimise" / "japan_allocation.yaml", "--seed", "-1"],
+     ["--seed", "-1", "0 to 2^62"]),
+    (["optimise", SCENARIOS / "optimise" / "japan_allocation.yaml", "--workers", "5000"],
+     ["--workers 5,000", "MAX_WORKERS"]),
+    (["run", SMALL, "--seed", "-1"], ["seed", "-1", "greater than or equal to 0"]),
+])
+def test_every_count_and_seed_is_checked_before_any_work(args, fragments, tmp_path, capsys):
+    out = tmp_path / "results"
+    start = time.perf_counter()
+    err = refused_in_process(capsys, *args, "--out", out, out=out)
+    assert time.perf_counter() - start < 10, "refused only after doing work"
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def test_a_count_that_is_not_a_whole_number_is_an_option_error(capsys):
+    from sim.cli.main import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["hindcast", "--draws", "1e9"])
+    assert stop.value.code == 2
+    assert "--draws: invalid int value: '1e9'" in capsys.readouterr().err
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize("command", ["calibrate", "hindcast"])
+def test_a_fifo_among_the_observed_files_is_refused_not_waited_on(command, tmp_path):
+    """A FIFO would block the read forever; the subprocess and its timeout are the point."""
+    observed = tmp_path / "observed"
+    shutil.copytree(OBSERVED, observed)
+    _fifo(observed / "pipe.csv")
+    out = tmp_path / "results"
+    extra = ["--population", "10", "--generations", "1"] if command == "calibrate" else [
+        "--draws", "2"]
+    result = run_sim(command, "--observed", observed, *extra, "--workers", "1", "--out", out,
+                     "--quiet", timeout=120)
+    err = assert_refused(result, out)
+    assert "pipe.csv" in err and "FIFO (named pipe)" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+@pytest.mark.parametrize(("make", "fragment"), [
+    (lambda p: _fifo(p), "this is a FIFO (named pipe), not a regular file"),
+    (lambda p: p.mkdir(), "this is a folder"),
+])
+@pytest.mark.parametrize("where", ["hindcast_scenario", "hindcast_posterior", "uncertainty",
+                                   "run_scenario"])
+def test_a_fifo_or_folder_is_reported_as_what_it_is(make, fragment, where, tmp_path):
+    path = tmp_path / ("thing.parquet" if "posterior" in where else "thing.yaml")
+    make(path)
+    out = tmp_path / "results"
+    args = {"hindcast_scenario": ["hindcast", path, "--draws", "2"],
+            "hindcast_posterior": ["hindcast", "--posterior", path, "--draws", "2"],
+            "uncertainty": ["run", SMALL, "--replicates", "2", "--uncertainty", path],
+            "run_scenario": ["run", path]}[where]
+    err = assert_refused(run_sim(*args, "--out", out, "--workers", "1", timeout=120)
+                         if where.startswith("hindcast") else
+                         run_sim(*args, "--out", out, timeout=120), out)
+    assert fragment in err, err
+    assert "does not exist" not in err and "no posterior there" not in err
+
+
+def test_an_observed_file_with_a_byte_order_mark_is_read_like_one_without(tmp_path):
+    from sim.history.observed import ObservedDataError, load_observed
+
+    observed = tmp_path / "observed"
+    shutil.copytree(OBSERVED, observed)
+    first = sorted(observed.glob("*.csv"))[0]
+    first.write_bytes(b"\xef\xbb\xbf" + first.read_bytes())
+    assert load_observed(observed).equals(load_observed(OBSERVED))
+    text = first.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    first.write_text(text[0].replace("year", "year ", 1) + "".join(text[1:]))
+    with pytest.raises(ObservedDataError, match=r"column 1 is 'year ', expected 'year'"):
+        load_observed(observed)
+
+
+def _error_instances():
+    """One instance of every SimError subclass in sim/ (modules imported to find them)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import sim
+    from sim.errors import SimError
+
+    for info in pkgutil.walk_packages(sim.__path__, "sim."):
+        if info.name in ("sim.app", "sim.__main__"):
+            continue
+        importlib.import_module(info.name)
+    found, todo = [], [SimError]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        found.append(cls)
+    cases = []
+    for cls in sorted(set(found), key=lambda c: (c.__module__, c.__qualname__)):
+        params = list(inspect.signature(cls.__init__).parameters)[1:]
+        if cls.__name__ == "DivergenceError":
+            args = (7, 2, "japan in kazakhstan", "reactive effort", 11, "a hint")
+        elif params[:2] == ["source", "problems"]:
+            args = ("file.yaml", ["a: 1 is not allowed", "b: missing"])
+        elif params[:2] == ["summary", "problems"]:
+            args = ("data/observed: invalid observed data", ["x.csv:2: year 'y'"])
+        else:
+            args = ("a message naming the file and the value",)
+        cases.append((cls, args))
+    return cases
+
+
+ERRORS = _error_instances()
+
+
+def test_every_error_class_round_trips_through_pickle():
+    import pickle
+
+    assert len(ERRORS) >= 15
+    for cls, args in ERRORS:
+        error = cls(*args)
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is cls, cls
+        assert str(again) == str(error), cls
+        assert vars(again) == vars(error), cls
+
+
+def test_errors_raised_in_spawned_pool_workers_arrive_as_themselves():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from clihelp import raise_in_worker
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        futures = [(cls, args, pool.submit(raise_in_worker, cls.__module__, cls.__name__, args))
+                   for cls, args in ERRORS]
+        for cls, args, future in futures:
+            with pytest.raises(cls) as caught:
+                future.result(timeout=120)
+            assert type(caught.value) is cls
+            assert str(caught.value) == str(cls(*args))
+
+
+def test_branch_from_a_symlink_loop_is_refused(tmp_path, capsys):
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    out = tmp_path / "results"
+    err = refused_in_process(capsys, "run", SMALL, "--branch-from", loop, "--branch-at",
+                             "2025Q3", "--out", out, out=out)
+    assert "--branch-from" in err and "symlink loop" in err
+
+
+def test_an_optimise_file_whose_scenario_is_a_symlink_loop_is_refused(tmp_path, capsys):
+    loop = tmp_path / "loop.yaml"
+    loop.symlink_to(loop)
+    text = (SCENARIOS / "optimise" / "japan_allocation.yaml").read_text()
+    file = tmp_path / "search.yaml"
+    file.write_text(text.replace("scenario: ../baseline.yaml", "scenario: loop.yaml"))
+    out = tmp_path / "results"
+    err = refused_in_process(capsys, "optimise", file, "--out", out, out=out)
+    assert "scenario: " in err and "loop.yaml" in err and "symlink loop" in err
+
+
+def test_a_sweep_refused_for_its_scheduler_leaves_no_folder_at_all(tmp_path, capsys,
+                                                                   monkeypatch):
+    """The scheduler is reached before anything is written (the real timeout takes 10 s+)."""
+    import sim.sweep.runner as runner
+    from sim.sweep.executors import ExecutorError
+
+    def unreachable(workers=1, scheduler=None):
+        if scheduler is not None:
+            raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}")
+        raise AssertionError("a local executor was made")
+
+    monkeypatch.setattr(runner, "make_executor", unreachable)
+    from sweep_helpers import write_sweep
+
+    spec = write_sweep(tmp_path, steps=3, seeds=1, chunk_size=3, design="grid",
+                       parameters={"states.kazakhstan.stability": {"values": [0.3, 0.8]}})
+    out = tmp_path / "new" / "results"
+    err = refused_in_process(capsys, "sweep", spec, "--scheduler", "tcp://127.0.0.1:9",
+                             "--out", out, "--quiet")
+    assert "cannot reach the Dask scheduler" in err
+    assert not (tmp_path / "new").exists()
+
+
+def test_the_dashboard_on_a_port_in_use_says_so_and_prints_no_address(capsys):
+    import importlib.util
+    import socket
+
+    from sim.cli.dashboard import REQUIRED
+
+    if any(importlib.util.find_spec(name) is None for name in REQUIRED):
+        pytest.skip("the dashboard extra is not installed")
+    from sim.cli.main import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status = main(["dashboard", "--host", "127.0.0.1", "--port", str(port)])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert f"--port {port} on 127.0.0.1 is in use" in captured.err
+    assert "http://" not in captured.out

@@ -104,7 +104,8 @@ def scenarios(draw) -> dict:
         "powers": power_map,
         "states": state_map,
         "rules": rules,
-        "events": draw(st.lists(_event(powers, states, steps), max_size=6)),
+        "events": _with_their_summits(draw(st.lists(_event(powers, states, steps),
+                                                    max_size=6))),
     }
 
 
@@ -158,6 +159,13 @@ def _event(powers, states, steps):
                                "factor": st.floats(0.1, 3.0)}),
     ]
     return st.tuples(st.one_of(kinds), timing).map(lambda pair: {**pair[0], **pair[1]})
+
+
+def _with_their_summits(events: list[dict]) -> list[dict]:
+    """Give each cancellation a scheduled summit to cancel (one that cancels nothing is refused)."""
+    summits = [{"kind": "summit", "at": e.get("at", 1), "power": e["power"]}
+               for e in events if e["kind"] == "summit_cancelled"]
+    return events + summits
 
 
 class Invariants:

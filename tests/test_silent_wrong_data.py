@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clihelp import SMALL, assert_refused, run_sim
+from clihelp import ROOT, SMALL, assert_refused, run_sim
 
 from sim.engine import compile_scenario, make_batch, repeat, simulate
 from sim.errors import ScenarioError
@@ -154,3 +154,153 @@ def test_compare_refuses_two_states_that_share_a_file_name(tmp_path):
     out = tmp_path / "results"
     err = assert_refused(run_sim("compare", first, second, "--out", out, "--no-plot"), out)
     assert "'north pole'" in err and "'north_pole'" in err
+
+
+# ------------------------------------------------------------------ issue 20
+
+
+def _yaml(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_boolean_is_never_a_number_in_any_file_or_set(tmp_path):
+    """YAML 1.1 reads yes/no/on/off as booleans; Python counts them as 1 and 0."""
+    from sim.decide.optimise import OptimiseFileError, load_plan
+    from sim.sweep.spec import SweepFileError, load_sweep
+    from sim.whatif.uncertainty import UncertaintyError, load_file
+
+    for override, where in (("powers.japan.budget.invest=no", "powers.japan.budget.invest"),
+                            ("powers.japan.visibility=yes", "powers.japan.visibility"),
+                            ("seed=on", "seed"), ("events.0.at=yes", "events.0.at")):
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(SMALL, overrides=[override])
+        assert f"{where}: " in str(caught.value) and "YAML boolean" in str(caught.value)
+    assert load_scenario(SMALL, overrides=["powers.japan.budget.invest=4e1"]).powers[
+        "japan"].budget.invest == 40.0
+    sweep = _yaml(tmp_path, "s.yaml", f"name: s\nscenario: {SMALL}\ndesign: grid\nseeds: 1\n"
+                  "parameters:\n  powers.japan.visibility: {values: [0.2, yes]}\n")
+    with pytest.raises(SweepFileError, match=r"parameters.powers.japan.visibility.values.1: "
+                                             r"true is not allowed: a YAML boolean"):
+        load_sweep(sweep)
+    unc = _yaml(tmp_path, "u.yaml", "rules.hedging: {dist: uniform, low: no, high: 2}\n")
+    with pytest.raises(UncertaintyError, match=r"rules.hedging.low: False"):
+        load_file(unc)
+    text = (ROOT / "scenarios" / "optimise" / "japan_allocation.yaml").read_text()
+    text = text.replace("scenario: ../baseline.yaml", f"scenario: {ROOT / 'scenarios'}/"
+                        "baseline.yaml").replace("uncertainty: ../uncertainty/reactions.yaml",
+                                                 "uncertainty: none")
+    good = _yaml(tmp_path, "o.yaml", text)
+    assert load_plan(good).spec.decision.visibility is True  # a real yes/no switch
+    bad = _yaml(tmp_path, "o2.yaml", text.replace("total: 950", "total: yes"))
+    with pytest.raises(OptimiseFileError, match=r"decision.total: true is not allowed"):
+        load_plan(bad)
+
+
+def test_an_uncertainty_file_reads_numbers_as_scenario_files_do(tmp_path):
+    from sim.whatif.uncertainty import load_file
+
+    unc = _yaml(tmp_path, "u.yaml", "rules.hedging: {dist: uniform, low: 1e0, high: 4E0}\n")
+    (found,) = load_file(unc).distributions
+    assert found.params == {"low": 1.0, "high": 4.0}
+
+
+def test_a_field_given_twice_in_an_uncertainty_file_is_refused(tmp_path):
+    from sim.whatif.uncertainty import UncertaintyError, load_file
+
+    unc = _yaml(tmp_path, "u.yaml", "rules.hedging: {dist: uniform, low: 1, high: 2}\n"
+                "rules:\n  hedging: {dist: uniform, low: 3, high: 4}\n")
+    with pytest.raises(UncertaintyError, match=r"rules.hedging: given twice"):
+        load_file(unc)
+
+
+def _posterior(folder: Path, columns: dict, weights) -> Path:
+    import pandas as pd
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "posterior.parquet"
+    pd.DataFrame({**columns, "weight": weights}).to_parquet(path)
+    return path
+
+
+def test_posterior_weights_that_overflow_when_summed_are_normalised_safely(tmp_path):
+    from sim.whatif.uncertainty import load_posterior
+
+    path = _posterior(tmp_path, {"rules.hedging": [1.0, 2.0, 3.0, 4.0]}, [1e308] * 4)
+    posterior = load_posterior(path)
+    assert np.allclose(posterior.weights, 0.25)
+    drawn = posterior.draw(seed=3, runs=400)["rules.hedging"]
+    assert len(set(drawn.tolist())) == 4  # not every replicate on row 0
+
+
+def test_a_posterior_column_and_its_history_column_are_one_field_too_many(tmp_path, capsys):
+    from sim.whatif.uncertainty import UncertaintyError, load_posterior
+
+    path = _posterior(tmp_path, {"rules.hedging": [1.0, 2.0],
+                                 "history:rules.hedging": [5.0, 6.0]}, [1.0, 1.0])
+    assert load_posterior(path).columns == ("rules.hedging",)  # a forecast skips history:
+    with pytest.raises(UncertaintyError, match="the same field 'rules.hedging'"):
+        load_posterior(path, history=True)
+
+
+def test_a_posterior_is_checked_against_its_manifest(tmp_path):
+    import hashlib
+    import json
+
+    from sim.history.hindcast import plan_hindcast
+    from sim.whatif.uncertainty import UncertaintyError, load_posterior
+
+    shipped = ROOT / "data" / "posterior"
+    folder = tmp_path / "posterior"
+    folder.mkdir()
+    (folder / "posterior.parquet").write_bytes((shipped / "posterior.parquet").read_bytes())
+    manifest = json.loads((shipped / "manifest.json").read_text())
+    # Fitted to another scenario (its name and hash as the manifest records them): refused
+    # when the hindcast would score it on this one.
+    manifest["scenario_sha256"] = hashlib.sha256(b"another scenario").hexdigest()
+    manifest["scenario"]["name"] = "another"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UncertaintyError, match="fitted to scenario 'another'"):
+        plan_hindcast(posterior=folder / "posterior.parquet", draws=4)
+    # A manifest describing another posterior file: refused wherever it is applied.
+    manifest["posterior_sha256"] = hashlib.sha256(b"another posterior").hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UncertaintyError, match="describes another posterior"):
+        load_posterior(folder / "posterior.parquet")
+    (folder / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(UncertaintyError, match="not a JSON object"):
+        load_posterior(folder / "posterior.parquet")
+    # The shipped posterior and its manifest belong together and fit the history scenario.
+    assert plan_hindcast(draws=4).n_draws == 4
+
+
+def test_events_that_target_or_cancel_nothing_are_refused():
+    data = {"events": [{"kind": "summit", "at": "2025Q4", "power": "japan"},
+                       {"kind": "summit_cancelled", "at": "2025Q4", "power": "japan"}]}
+    base = load_scenario(SMALL)
+    raw = base.model_dump(mode="json") | {}
+    raw["events"] = data["events"]
+    raw.pop("branch", None)
+    validate(raw)  # a cancellation in the summit's quarter is what the kind is for
+    raw["events"] = [data["events"][0], {**data["events"][1], "at": "2026Q1"}]
+    with pytest.raises(ScenarioError, match="no summit scheduled at '2026Q1'"):
+        validate(raw)
+    raw["events"] = [{"kind": "summit_cancelled", "probability": 0.1, "power": "china"}]
+    with pytest.raises(ScenarioError, match="random summit_cancelled of china"):
+        validate(raw)
+    raw["events"] = [{"kind": "summit", "at": 3, "power": "japan", "states": []}]
+    with pytest.raises(ScenarioError, match=r"events.0.states: \[\] names no state"):
+        validate(raw)
+
+
+def test_an_optimise_decision_over_no_state_is_refused(tmp_path):
+    from sim.decide.optimise import OptimiseFileError, load_plan
+
+    text = (ROOT / "scenarios" / "optimise" / "japan_allocation.yaml").read_text()
+    text = text.replace("scenario: ../baseline.yaml", f"scenario: {ROOT / 'scenarios'}/"
+                        "baseline.yaml").replace("uncertainty: ../uncertainty/reactions.yaml",
+                                                 "uncertainty: none")
+    bad = _yaml(tmp_path, "o.yaml", text.replace("states: all", "states: []", 1))
+    with pytest.raises(OptimiseFileError, match=r"states: \[\] names no state"):
+        load_plan(bad)

@@ -125,3 +125,76 @@ def test_what_counts_as_written_by_the_simulator(tmp_path):
     (ours / "manifest.json").write_text('{"versions": {"sim": "0.1"}}')
     assert written_by_sim(ours)
     assert not written_by_sim(tmp_path / "missing")
+
+
+# ------------------------------------------------------------------ issue 20
+
+
+def test_calibrate_install_replaces_the_posterior_and_keeps_the_rest(tmp_path):
+    import json
+
+    from sim.history.calibrate import install
+
+    shipped = Path(__file__).resolve().parent.parent / "data" / "posterior"
+    destination = tmp_path / "posterior"
+    destination.mkdir()
+    (destination / "manifest.json").write_text(json.dumps({"versions": {"sim": "old"}}))
+    (destination / "posterior.parquet").write_bytes(b"old")
+    _plant(destination)
+    source = tmp_path / "calibrate" / "abc"
+    source.mkdir(parents=True)
+    for name in ("posterior.parquet", "manifest.json"):
+        (source / name).write_bytes((shipped / name).read_bytes())
+    install(source, destination)
+    _intact(destination)
+    for name in ("posterior.parquet", "manifest.json"):
+        assert (destination / name).read_bytes() == (shipped / name).read_bytes()
+
+
+def test_a_second_optimise_file_with_the_same_name_is_refused_before_it_searches(tmp_path):
+    import json
+
+    from sim.decide.optimise import OptimiseFileError, load_plan
+    from sim.decide.optimise_files import check_destination, destination_of
+
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    text = (root / "optimise" / "japan_allocation.yaml").read_text()
+    text = text.replace("scenario: ../baseline.yaml", f"scenario: {root}/baseline.yaml")
+    text = text.replace("uncertainty: ../uncertainty/reactions.yaml", "uncertainty: none")
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text(text)
+    second.write_text(text.replace("total: 950", "total: 500"))
+    out = tmp_path / "results"
+    plan = load_plan(first)
+    folder = destination_of(plan, out)
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text(json.dumps({
+        "versions": {"sim": "x"}, "source": str(first), "file": plan.spec.model_dump(mode="json"),
+        "scenario_sha256": plan.scenario.digest()}))
+    _plant(folder)
+    assert check_destination(plan, out) == folder  # the same search again: replaced
+    with pytest.raises(OptimiseFileError, match="holds the results of another search"):
+        check_destination(load_plan(second), out)
+    _intact(folder)
+
+
+def test_sweep_fresh_keeps_user_files_and_refuses_while_discoveries_exist(tmp_path):
+    out = tmp_path / "results"
+    spec = write_sweep(tmp_path, steps=3, seeds=1, chunk_size=3, design="grid",
+                       parameters={"states.kazakhstan.stability": {"values": [0.3, 0.8]}})
+    args = ["sweep", spec, "--out", out, "--quiet", "--workers", "1"]
+    assert run_sim(*args).returncode == 0
+    folder = out / "tiny"
+    _plant(folder)
+    result = run_sim(*args, "--fresh")
+    assert result.returncode == 0, result.stderr
+    _intact(folder)
+    assert (folder / "runs.parquet").is_file()
+    (folder / "discover" / "abc").mkdir(parents=True)
+    (folder / "discover" / "abc" / "box.csv").write_text("box\n")
+    before = sorted(p for p in folder.rglob("*"))
+    result = run_sim(*args, "--fresh")
+    assert result.returncode == 2
+    assert "discover/" in result.stderr and "nothing was deleted" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p for p in folder.rglob("*")) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli.sweep import add_executor_options
+from sim.cli.sweep import add_executor_options, check_executor_options
 
 
 class _Counting:
@@ -58,12 +58,15 @@ def main(args: argparse.Namespace) -> int:
 
     from sim.history import calibrate as cal
     from sim.history.abc import executor_map
+    from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
     from sim.sweep.executors import make_executor
     from sim.sweep.runner import progress_bar
 
+    check_executor_options(args)
+    check_seed("--seed", args.seed)
+    check_count("--population", args.population, MAX_POPULATION, "MAX_POPULATION", least=10)
+    check_count("--generations", args.generations, MAX_GENERATIONS, "MAX_GENERATIONS")
     scenario, observed = cal.load_inputs(args.scenario, args.observed)
-    if args.workers < 1:
-        raise cal.CalibrationError(f"--workers {args.workers} is not allowed: give 1 or more")
     cal.check_out(args.out)
     bar = progress_bar(total=None, initial=0, quiet=args.quiet, desc="calibrate")
     bar.set_description("calibrate")

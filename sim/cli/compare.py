@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim compare``."""
+    from sim.limits import check_replicates
     from sim.scenario import load_scenario
     from sim.scenario.calendar import quarter_labels, step_at
     from sim.whatif.compare import (
@@ -55,6 +56,7 @@ def main(args: argparse.Namespace) -> int:
 
     if len(args.scenarios) < 2:
         raise CompareError("give at least two scenario files (the first is the reference)")
+    check_replicates(args.replicates, 0)  # before any draw is made (the seeds: once loaded)
     scenarios = [load_scenario(path, args.overrides, seed=args.seed, steps=args.steps)
                  for path in args.scenarios]
     if args.at is not None:  # a bad quarter fails before anything runs

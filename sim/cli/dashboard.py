@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import os
 import signal
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from sim.errors import SimError
+from sim.scenario.files import resolve_path
 
 REQUIRED = ("solara", "ipyvuetify", "altair")
 """Modules the dashboard needs beyond the core install (the 'dashboard' extra)."""
@@ -64,6 +66,33 @@ def solara_command(host: str, port: int, open_browser: bool = False) -> list[str
             "--production", "--open" if open_browser else "--no-open"]
 
 
+def port_free(host: str, port: int) -> None:
+    """Refuse a port another program is listening on, before printing an address.
+
+    Raises:
+        DashboardError: Naming the host, the port and what to do.
+    """
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise DashboardError(f"--host {host!r} is not an address of this machine "
+                             f"({exc.strerror or exc}); give 127.0.0.1 or 0.0.0.0") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise DashboardError(f"--port {port} on {host} is in use by another program; "
+                                     "give another --port (e.g. --port 8766) or stop that "
+                                     "program") from None
+            raise DashboardError(f"cannot serve on {host}:{port}: {exc.strerror}; give another "
+                                 "--host or --port") from None
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """Turn SIGTERM into KeyboardInterrupt, so the server is stopped as on Ctrl+C."""
     raise KeyboardInterrupt
@@ -83,16 +112,17 @@ def main(args: argparse.Namespace) -> int:
     env = dict(os.environ, **SERVER_SETTINGS)
     if args.scenario is not None:
         load_scenario(args.scenario)  # refuse a bad file here, with the usual message
-        env["SIM_DASHBOARD_SCENARIO"] = str(Path(args.scenario).resolve())
+        env["SIM_DASHBOARD_SCENARIO"] = str(resolve_path(args.scenario, args.scenario))
     # sim/app.py imports sim; make sure the server's interpreter finds this copy of it.
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    port_free(args.host, args.port)
     url = f"http://{args.host}:{args.port}/"
     print(f"dashboard: {url}  (Ctrl+C to stop)", flush=True)
     process = subprocess.Popen(solara_command(args.host, args.port, args.open), env=env)
     signal.signal(signal.SIGTERM, _interrupt)  # stop the server too when we are terminated
     try:
-        return process.wait()
+        status = process.wait()
     except KeyboardInterrupt:
         process.terminate()
         try:
@@ -101,3 +131,7 @@ def main(args: argparse.Namespace) -> int:
             process.kill()
         print("dashboard: stopped", file=sys.stderr)
         return 0
+    if status != 0:
+        raise DashboardError(f"the dashboard server stopped with status {status} (its message "
+                             f"is above); nothing is served at {url}")
+    return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.sweep import add_executor_options
+from sim.cli.sweep import add_executor_options, check_executor_options
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -48,6 +48,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.history.hindcast_report import summary_text
     from sim.whatif.uncertainty import DEFAULT_POSTERIOR
 
+    check_executor_options(args)
     plan = plan_hindcast(args.scenario or DEFAULT_SCENARIO,
                          posterior=args.posterior or DEFAULT_POSTERIOR, observed=args.observed,
                          cutoff=args.cutoff, draws=args.draws)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.sweep import add_executor_options
+from sim.cli.sweep import add_executor_options, check_executor_options
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -40,13 +40,14 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     """Run ``sim optimise``."""
     from sim.decide.optimise import load_plan, search
-    from sim.decide.optimise_files import format_report, write_search
-
+    from sim.decide.optimise_files import check_destination, format_report, write_search
+    check_executor_options(args)
     plan = load_plan(args.file, seed=args.seed)
     if args.generations is not None:
         plan = _with_generations(plan, args.generations)
     if args.weightings is not None:
         return _weightings(plan, args)
+    check_destination(plan, args.out)  # before the search, not after it
     found = search(plan, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet)
     folder = write_search(found, args.out)
     if args.quiet:

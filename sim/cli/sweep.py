@@ -18,6 +18,14 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
                         help="run on a Dask distributed cluster instead (pip install -e '.[dask]')")
 
 
+def check_executor_options(args: argparse.Namespace) -> None:
+    """Refuse a --workers count outside 1 to :data:`sim.limits.MAX_WORKERS` before any work."""
+    from sim.limits import MAX_WORKERS, check_count
+
+    if getattr(args, "scheduler", None) is None:
+        check_count("--workers", args.workers, MAX_WORKERS, "MAX_WORKERS")
+
+
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim sweep`` to the command line."""
     parser = sub.add_parser(
@@ -46,6 +54,7 @@ def main(args: argparse.Namespace) -> int:
     if args.list_paths:
         print("\n".join(numeric_paths(args.sweep)))
         return 0
+    check_executor_options(args)
     plan = load_sweep(args.sweep)
     outcome = run_sweep(plan, out=args.out, workers=args.workers, scheduler=args.scheduler,
                         fresh=args.fresh, quiet=args.quiet)

@@ -34,7 +34,9 @@ from sim.decide.policy_runs import Engine, PolicyResult
 from sim.decide.weighting import state_weights, weighted_share, weighting_name, weighting_problems
 from sim.errors import ScenarioError
 from sim.scenario import CHANNELS, MOVES, Scenario
+from sim.scenario.files import not_a_file, resolve_path
 from sim.scenario.messages import describe_error
+from sim.scenario.numbers import boolean_problems
 
 MEASURES = ("influence", "provoked_reaction")
 """What an objective measures: the power's influence share (maximised) or the reactive
@@ -82,6 +84,9 @@ class Decision(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Decision:
+        if self.states == []:
+            raise ValueError("states: [] names no state to spread the total over; list the "
+                             "states or write all")
         if not self.kinds:
             raise ValueError("kinds: give at least one kind of move")
         if len(set(self.kinds)) != len(self.kinds):
@@ -109,6 +114,13 @@ class Objective(_Strict):
     robustness: Literal["mean", "p10", "regret"] = "mean"
     states: Literal["all"] | list[str] = "all"
     weighting: str | dict[str, float] = "equal"
+
+    @model_validator(mode="after")
+    def _some_state(self) -> Objective:
+        if self.states == []:
+            raise ValueError("states: [] names no state to measure; list the states or write "
+                             "all")
+        return self
 
     @property
     def maximise(self) -> bool:
@@ -290,6 +302,9 @@ def load_plan(path: str | Path, seed: int | None = None) -> Plan:
         data = read_yaml(path)
     except ScenarioError as exc:
         raise OptimiseFileError(exc.source, exc.problems) from None
+    booleans = boolean_problems(data, ("decision.visibility",))
+    if booleans:
+        raise OptimiseFileError(source, booleans)
     try:
         spec = OptimiseFile.model_validate(data)
     except ValidationError as exc:
@@ -298,10 +313,13 @@ def load_plan(path: str | Path, seed: int | None = None) -> Plan:
         if not 0 <= seed <= 2**62:
             raise OptimiseFileError(source, [f"--seed: {seed} is not allowed: 0 to 2^62"])
         spec = spec.model_copy(update={"seed": seed})
-    folder = Path(path).resolve().parent
-    scenario_file = (folder / spec.scenario).resolve()
-    if not scenario_file.is_file():
-        raise OptimiseFileError(source, [f"scenario: {spec.scenario!r} does not exist "
+    folder = resolve_path(path, source).parent
+    scenario_file = resolve_path(folder / spec.scenario, source, "scenario")
+    problem = not_a_file(scenario_file)
+    if problem:
+        what = ("does not exist" if problem == "the file does not exist"
+                else f"is not a file: {problem}")
+        raise OptimiseFileError(source, [f"scenario: {spec.scenario!r} {what} "
                                          f"(looked at {scenario_file})"])
     try:
         raw = resolve_file(scenario_file)
@@ -387,8 +405,8 @@ def _with_uncertainty(plan: Plan, folder: Path) -> Plan:
         elif choice == "posterior":
             uncertainty = load_posterior()
         else:
-            file = (folder / choice).resolve()
-            if not file.is_file():
+            file = resolve_path(folder / choice, plan.source, "uncertainty")
+            if not_a_file(file) is not None:
                 raise OptimiseFileError(plan.source, [
                     f"uncertainty: {choice!r} is not allowed: give none, posterior or a YAML "
                     f"file of distributions (looked at {file})"])

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import sys
@@ -15,7 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.decide.optimise import Objective, Plan, Search, evaluation_measures, evaluation_summary
+from sim.decide.optimise import (
+    Objective,
+    OptimiseFileError,
+    Plan,
+    Search,
+    evaluation_measures,
+    evaluation_summary,
+)
 
 
 def policy_table(plan: Plan, values: np.ndarray) -> pd.DataFrame:
@@ -118,6 +126,43 @@ def pareto_figure(found: Search):
     return fig
 
 
+def destination_of(plan: Plan, out: str | Path = "results") -> Path:
+    """Where a search writes: ``<out>/optimise/<name>/``."""
+    from sim.outputs.folders import inside, safe_name
+
+    return inside(Path(out), "optimise", safe_name(plan.name))
+
+
+def check_destination(plan: Plan, out: str | Path = "results") -> Path:
+    """Refuse a destination that holds another search's results, before the search runs.
+
+    A search's folder is named by its file's ``name:``; a second file with the same name but
+    another decision, objectives, scenario, draws or seed would silently replace the first
+    search's results (sweeps refuse the same case). A rerun of the same file replaces them.
+
+    Raises:
+        OptimiseFileError: Naming the folder and what to do.
+        OutputError: If the destination is a folder the simulator did not write.
+    """
+    from sim.outputs.folders import refuse_foreign
+
+    destination = destination_of(plan, out)
+    refuse_foreign(destination)
+    try:
+        old = json.loads((destination / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return destination
+    same = (isinstance(old, dict) and old.get("file") == plan.spec.model_dump(mode="json")
+            and old.get("scenario_sha256") == plan.scenario.digest())
+    if not same:
+        raise OptimiseFileError(plan.source, [
+            f"name: {plan.name!r}: {destination} holds the results of another search (its "
+            f"file {old.get('source', '?') if isinstance(old, dict) else '?'} has another "
+            "decision, objectives, scenario, draws or seed); give this search another name: "
+            "or move that folder away"])
+    return destination
+
+
 def write_search(found: Search, out: str | Path = "results") -> Path:
     """Write ``<out>/optimise/<name>/`` atomically.
 
@@ -131,8 +176,6 @@ def write_search(found: Search, out: str | Path = "results") -> Path:
     from sim.outputs.folders import (
         atomic_folder,
         git_commit,
-        inside,
-        safe_name,
         versions,
         write_csv,
         write_json,
@@ -141,7 +184,7 @@ def write_search(found: Search, out: str | Path = "results") -> Path:
     from sim.outputs.units import folder_units
 
     plan = found.plan
-    destination = inside(Path(out), "optimise", safe_name(plan.name))
+    destination = check_destination(plan, out)
     files = ["best_policy.yaml", "convergence.csv", "convergence.png", "evaluation.csv",
              "evaluation_summary.csv", "manifest.json"]
     with atomic_folder(destination) as tmp:

@@ -585,8 +585,8 @@ def abc_smc(
                     f"only {n_kept} of {n_particles} prior draws gave a finite distance within "
                     f"the budget of {max_simulations} simulations; check the simulator or "
                     "the prior's bounds")
-            result.stop_reason = (f"budget: generation {t} would exceed max_simulations "
-                                  f"{max_simulations}")
+            result.stop_reason = (f"budget: generation {t} would exceed the budget of "
+                                  f"{max_simulations:,} simulated runs")
             return result
         used += simulated
         theta = np.concatenate(kept_theta)
@@ -616,7 +616,8 @@ def abc_smc(
                                   f"min_acceptance {min_acceptance}")
             break
         if used >= max_simulations:
-            result.stop_reason = f"budget: {used} simulations reached max_simulations"
+            result.stop_reason = (f"budget: {used:,} simulated runs reached the budget of "
+                                  f"{max_simulations:,}")
             break
     else:
         result.stop_reason = f"max_generations {max_generations} reached"

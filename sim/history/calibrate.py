@@ -40,6 +40,7 @@ from sim.history.abc import (
     weighted_quantiles,
 )
 from sim.history.observed import load_observed
+from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
 from sim.scenario import Scenario
 from sim.scenario.calendar import parse_quarter, quarter_labels, step_of_quarter
 from sim.whatif.uncertainty import DEFAULT_POSTERIOR, HISTORY_PREFIX, field_path
@@ -329,6 +330,9 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         raise CalibrationError(f"--population {population} is too small: give 10 or more")
     if generations < 1:
         raise CalibrationError(f"--generations {generations} must be 1 or more")
+    check_count("--population", population, MAX_POPULATION, "MAX_POPULATION", least=10)
+    check_count("--generations", generations, MAX_GENERATIONS, "MAX_GENERATIONS")
+    check_seed("--seed", seed)
     targets = select_targets(observed, scenario, cutoff)
     structure, params = compile_scenario(scenario)
     prior = prior_of(parameters, params)

@@ -164,12 +164,16 @@ def run_years(scenario: Scenario) -> tuple[int, ...]:
 def _load_posterior(posterior: str | Path | None, scenario: Scenario, n_draws: int) -> Draws:
     """The replicates' draws from a posterior (or none), checked against the scenario."""
     from sim.engine import compile_scenario
-    from sim.whatif.uncertainty import load_posterior, no_draws, plan_draws
+    from sim.scenario.files import not_a_file
+    from sim.whatif.uncertainty import fitted_to, load_posterior, no_draws, plan_draws
 
     if posterior is None or str(posterior) == "none":
         return no_draws()
     path = Path(posterior)
-    if not path.is_file():
+    problem = not_a_file(path, "a posterior file (.parquet)")
+    if problem and problem != "the file does not exist":
+        raise HindcastError(f"--posterior {path}: {problem}")
+    if problem:
         raise HindcastError(
             f"--posterior {path}: no posterior there; `sim calibrate --install` writes "
             "data/posterior/posterior.parquet; give --posterior FILE, or --posterior none "
@@ -177,6 +181,7 @@ def _load_posterior(posterior: str | Path | None, scenario: Scenario, n_draws: i
     # history=True: the history-only columns (``history:events.china_investment_2015.factor``
     # ...) are this scenario's inputs, applied under their field paths.
     uncertainty = load_posterior(path, history=True)
+    fitted_to(uncertainty, scenario, "--posterior")
     known = compile_scenario(scenario)[1].paths
     unknown = [c for c in uncertainty.columns if c not in known]
     if unknown:
@@ -221,15 +226,19 @@ def plan_hindcast(scenario: str | Path = DEFAULT_SCENARIO,
 
     """
     from sim.history.observed import default_folder
+    from sim.limits import MAX_DRAWS, check_count
     from sim.scenario import load_scenario
+    from sim.scenario.files import not_a_file
 
-    if draws < 1:
-        raise HindcastError(f"--draws {draws} is not allowed: give 1 or more")
+    check_count("--draws", draws, MAX_DRAWS, "MAX_DRAWS")
     path = Path(scenario)
-    if not path.is_file():
+    problem = not_a_file(path)
+    if problem == "the file does not exist":
         hint = (" (the shipped history scenario; it comes with issue 11's calibration)"
                 if path.resolve() == DEFAULT_SCENARIO else "")
         raise HindcastError(f"{path}: no such scenario file{hint}; give a scenario YAML file")
+    if problem:
+        raise HindcastError(f"{path}: {problem}")
     loaded = load_scenario(path)
     if loaded.branch is not None:
         raise HindcastError(f"{path}: a branched scenario cannot be hindcast; give a scenario "

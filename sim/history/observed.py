@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import MAX_PROBLEMS_SHOWN, SimError
+from sim.scenario.files import not_a_file
 
 COLUMNS = ("year", "state", "partner", "observable", "value", "unit", "convention", "source",
            "evidence")
@@ -98,6 +99,7 @@ class ObservedDataError(SimError):
     """
 
     def __init__(self, summary: str, problems: Iterable[str] = ()):
+        self.summary = summary
         self.problems = list(problems)
         shown = self.problems[:MAX_PROBLEMS_SHOWN]
         lines = [summary] + [f"  - {p}" for p in shown]
@@ -105,6 +107,10 @@ class ObservedDataError(SimError):
         if hidden:
             lines.append(f"  ... and {hidden} more problem{'s' if hidden > 1 else ''}")
         super().__init__("\n".join(lines))
+
+    def __reduce__(self):
+        """Pickle as (class, (summary, problems)), the arguments ``__init__`` takes."""
+        return (type(self), (self.summary, self.problems), self.__dict__)
 
 
 def default_folder() -> Path:
@@ -153,9 +159,17 @@ def _check_row(where: str, row: dict[str, str]) -> list[str]:
 
 
 def _read_file(path: Path) -> tuple[list[dict[str, str]], list[str]]:
-    """Return the rows of one file (each with its ``_where``) and the problems found."""
+    """Return the rows of one file (each with its ``_where``) and the problems found.
+
+    Anything but a regular file (a FIFO, which would block the read forever, a folder named
+    ``x.csv``, a device) is refused without being opened. A UTF-8 byte-order mark, which
+    spreadsheet programs write, is accepted.
+    """
+    problem = not_a_file(path, "an observed-data CSV file")
+    if problem:
+        return [], [f"{path.name}: {problem}"]
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None:
@@ -163,7 +177,7 @@ def _read_file(path: Path) -> tuple[list[dict[str, str]], list[str]]:
                             f"{','.join(COLUMNS)}"]
             if tuple(header) != COLUMNS:
                 return [], [f"{path.name}: header {','.join(header)} must be exactly "
-                            f"{','.join(COLUMNS)}"]
+                            f"{','.join(COLUMNS)}{_header_difference(header)}"]
             rows, problems = [], []
             for cells in reader:
                 where = f"{path.name}:{reader.line_num}"
@@ -179,7 +193,19 @@ def _read_file(path: Path) -> tuple[list[dict[str, str]], list[str]]:
                 rows.append(row)
     except UnicodeDecodeError as exc:
         return [], [f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})"]
+    except OSError as exc:
+        return [], [f"{path.name}: cannot read the file: {exc.strerror}"]
     return rows, problems
+
+
+def _header_difference(header: list[str]) -> str:
+    """Where a header differs from :data:`COLUMNS`, with the cells shown exactly (repr)."""
+    for i, (given, wanted) in enumerate(zip(header, COLUMNS, strict=False)):
+        if given != wanted:
+            return f" (column {i + 1} is {given!r}, expected {wanted!r})"
+    if len(header) != len(COLUMNS):
+        return f" ({len(header)} columns, expected {len(COLUMNS)})"
+    return ""
 
 
 def _cross_checks(rows: list[dict[str, str]]) -> list[str]:

@@ -291,11 +291,13 @@ def output_failure(exc: OSError, where: Path) -> OutputError:
 def atomic_folder(destination: Path):
     """Yield a temporary folder that becomes ``destination`` only if the block succeeds.
 
-    An existing destination is replaced as a whole if it is an earlier result of the simulator
-    or empty; anything else is refused before any work (:func:`refuse_foreign`), so no user
-    file is ever deleted. On any error (or interruption) the temporary folder is removed, so
-    are the parent folders this call created if they are empty, and the destination is left
-    as it was; an OSError (a full disk, a read-only folder) becomes an :class:`OutputError`.
+    An existing destination is replaced if it is an earlier result of the simulator or empty;
+    its files that the new result also writes are replaced, and anything else in it (a user's
+    notes) is moved into the new folder (:func:`keep_others`); a folder the simulator did not
+    write is refused before any work (:func:`refuse_foreign`), so no user file is ever
+    deleted. On any error (or interruption) the temporary folder is removed, so are the parent
+    folders this call created if they are empty, and the destination is left as it was; an
+    OSError (a full disk, a read-only folder) becomes an :class:`OutputError`.
     Stale leftovers of writers killed earlier are cleaned first (:func:`clean_stale`). Two
     processes writing the same destination at once are safe: the final renames happen under a
     lock on the parent folder (:func:`folder_lock`), and the last writer's result stands.
@@ -333,6 +335,8 @@ def atomic_folder(destination: Path):
                 old = destination.with_name(f".old-{destination.name}-{os.getpid()}")
                 os.replace(destination, old)
             os.replace(tmp, destination)
+            if old is not None:
+                keep_others(old, destination)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException as exc:
@@ -341,6 +345,23 @@ def atomic_folder(destination: Path):
         if isinstance(exc, OSError):
             raise output_failure(exc, destination) from None
         raise
+
+
+def keep_others(old: Path, new: Path) -> list[str]:
+    """Move into ``new`` every entry of the replaced result ``old`` that ``new`` does not hold.
+
+    A rerun rewrites its own files; anything else in the folder (the user's notes, an analysis
+    folder, a report written into it later) is kept: the simulator deletes or replaces only
+    what it creates. Returns the names moved.
+    """
+    moved = []
+    for entry in sorted(old.iterdir()):
+        target = new / entry.name
+        if entry.name.startswith((".tmp-", ".old-")) or target.exists() or target.is_symlink():
+            continue
+        os.replace(entry, target)
+        moved.append(entry.name)
+    return moved
 
 
 def _remove_made(destination: Path, created: Path, made: bool) -> None:

@@ -67,11 +67,12 @@ def merge_branch(data: dict[str, Any], path: str | Path,
     data = dict(data)
     spec = data.pop("branch", None)
     if cli is not None:
-        spec = {"from": str(Path(cli[0]).resolve()), "at": cli[1]}
+        spec = {"from": str(resolve_path(cli[0], "--branch-from", "--branch-from")),
+                "at": cli[1]}
         source = "--branch-from/--branch-at"
         anchor = Path.cwd()
     else:
-        anchor = Path(path).resolve().parent
+        anchor = resolve_path(path, source).parent
     if not isinstance(spec, dict):
         raise ScenarioError(source, [f"branch: {spec!r} is not allowed: write it as "
                                      "branch: {from: parent.yaml, at: 2026Q3}"])

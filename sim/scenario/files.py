@@ -11,6 +11,7 @@ import copy
 import difflib
 import errno
 import os
+import re
 import stat
 from collections.abc import Hashable
 from pathlib import Path
@@ -28,6 +29,10 @@ MAX_YAML_NODES = 200_000
 
 ACTOR_GROUPS = {"powers": "power", "states": "state"}
 """The mappings whose keys name actors; an actor is never created by a misspelt name."""
+
+ACTOR_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9_ -]*[A-Za-z0-9_-])?")
+"""A power's or state's key: a letter, then letters, digits, ``_``, ``-`` or inner spaces (no
+dot, which would split every field path to it, and no ``=``, which ends a ``--set`` path)."""
 
 NEW_MARKER = "new"
 """``new: true`` on an actor of an extending scenario: the actor is added, not misspelt."""
@@ -91,11 +96,16 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 
 
-def not_a_file(path: Path) -> str | None:
+def not_a_file(path: Path, what: str = "a scenario file (.yaml)") -> str | None:
     """Say why ``path`` is not a regular file that can be read (None if it is one).
 
     Distinguishes a missing file, a folder, a symlink loop, a FIFO or device (which would
-    block or never end if read) and a file that cannot be looked at (permissions).
+    block or never end if read) and a file that cannot be looked at (permissions). Nothing is
+    opened (``os.stat`` only), so a FIFO never blocks the caller.
+
+    Args:
+        path: The path.
+        what: What belongs there, for the advice (``a posterior file (.parquet)``).
     """
     try:
         mode = os.stat(path).st_mode
@@ -108,10 +118,10 @@ def not_a_file(path: Path) -> str | None:
             return "the path is a symlink loop (a link that leads back to itself)"
         return f"cannot look at the file: {exc.strerror}"
     if stat.S_ISDIR(mode):
-        return "this is a folder; give a scenario file (.yaml)"
+        return f"this is a folder; give {what}"
     for test, kind in _KINDS:
         if test(mode):
-            return f"this is {kind}, not a regular file; give a scenario file (.yaml)"
+            return f"this is {kind}, not a regular file; give {what}"
     return None
 
 
@@ -131,11 +141,12 @@ def resolve_path(path: str | Path, source: str, field: str = "") -> Path:
                                      "back to itself)"]) from None
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
+def read_yaml(path: str | Path, what: str = "a scenario file (.yaml)") -> dict[str, Any]:
     """Read a YAML mapping safely.
 
     Args:
         path: The file.
+        what: What kind of file belongs there, for the message when it is not a file.
 
     Returns:
         The mapping it holds.
@@ -146,7 +157,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     where = str(path)
-    problem = not_a_file(path)
+    problem = not_a_file(path, what)
     if problem:
         raise ScenarioError(where, [problem])
     size = path.stat().st_size
@@ -199,7 +210,12 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+MAX_EXTENDS = 50
+"""Longest ``extends:`` chain (files) a scenario may have."""
+
+
+def resolve_file(path: str | Path, _chain: tuple[Path, ...] = (),
+                 origins: dict[str, str] | None = None) -> dict[str, Any]:
     """Read a scenario file and everything it ``extends:``, merged, still unvalidated.
 
     The child's values replace its parent's (mappings merge key by key) and its events are
@@ -207,21 +223,31 @@ def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
 
     Args:
         path: The scenario file.
+        origins: If given, filled with the file each field path's value comes from (a leaf
+            path, or ``events.N``), so that a problem found later is blamed on the file of
+            the chain that set the value (:func:`origin_of`).
 
     Returns:
         The merged mapping, without the ``extends`` key.
 
     Raises:
-        ScenarioError: For an unreadable file, a missing parent or an ``extends`` cycle.
+        ScenarioError: For an unreadable file, a missing parent, an ``extends`` cycle or a
+            chain longer than :data:`MAX_EXTENDS` files.
     """
     path = resolve_path(path, str(_chain[-1] if _chain else path))
     if path in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, path))
         raise ScenarioError(str(_chain[0]), [f"extends: cycle {cycle}"])
+    if len(_chain) >= MAX_EXTENDS:
+        raise ScenarioError(str(_chain[0]), [
+            f"extends: a chain of more than {MAX_EXTENDS} files ({_chain[0].name} -> "
+            f"{_chain[1].name} -> ... -> {_chain[-1].name} -> {path.name} -> ...); at most "
+            f"{MAX_EXTENDS} (sim.scenario.files.MAX_EXTENDS)"])
     data = read_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
         take_new_markers(data, None, str(path))
+        _note_origins(data, str(path), origins, 0)
         return data
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError(str(path), [f"extends: {parent!r} is not a file path"])
@@ -230,7 +256,74 @@ def resolve_file(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, A
     if problem:
         raise ScenarioError(str(path), [f"extends: {parent!r}: {problem} (looked at "
                                         f"{parent_path})"])
-    return extend(resolve_file(parent_path, (*_chain, path)), data, source=str(path))
+    merged = resolve_file(parent_path, (*_chain, path), origins)
+    before = len(merged.get("events") or []) if isinstance(merged.get("events"), list) else 0
+    _note_origins(data, str(path), origins, before)
+    return extend(merged, data, source=str(path))
+
+
+def _note_origins(data: dict[str, Any], source: str, origins: dict[str, str] | None,
+                  first_event: int) -> None:
+    """Record ``source`` as the origin of every leaf path of ``data`` (events by position)."""
+    if origins is None:
+        return
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict) and node:
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else str(key))
+        else:
+            origins[prefix] = source
+
+    for key, value in data.items():
+        if key == "events" and isinstance(value, list):
+            for i, event in enumerate(value):
+                walk(event, f"events.{first_event + i}")
+        else:
+            walk(value, str(key))
+
+
+def origin_of(problem: str, origins: dict[str, str]) -> str | None:
+    """The file that set the field a problem line starts with (``path: ...``), if known."""
+    path = problem.split(":", 1)[0].strip()
+    parts = path.split(".")
+    for end in range(len(parts), 0, -1):
+        found = origins.get(".".join(parts[:end]))
+        if found is not None:
+            return found
+    prefix = path + "."
+    found = {file for key, file in origins.items() if key.startswith(prefix)}
+    return found.pop() if len(found) == 1 else None
+
+
+def actor_problems(data: dict[str, Any]) -> list[str]:
+    """Actor keys that field paths cannot name, and display labels that two actors share.
+
+    A key such as ``ja.pan`` was accepted and listed among the paths, and then every
+    ``--set``, sweep and uncertainty path to it was refused; it is refused here, where it is
+    defined. Two actors shown under one label (a power ``jp`` labelled "Japan" beside
+    ``japan``) made tables and the chronicle ambiguous.
+    """
+    problems, shown = [], {}
+    for group, kind in ACTOR_GROUPS.items():
+        actors = data.get(group)
+        if not isinstance(actors, dict):
+            continue
+        for key, actor in actors.items():
+            if not isinstance(key, str) or not ACTOR_NAME.fullmatch(key):
+                problems.append(f"{group}.{key}: {key!r} is not allowed as a {kind} name: a "
+                                "letter, then letters, digits, _, - or spaces (no dots)")
+                continue
+            label = actor.get("label") if isinstance(actor, dict) else None
+            label = label if isinstance(label, str) and label.strip() else (
+                key.replace("_", " ").title())
+            first = shown.setdefault(label.strip().casefold(), (group, key))
+            if first != (group, key):
+                problems.append(f"{group}.{key}: shown as {label.strip()!r}, like "
+                                f"{first[0]}.{first[1]} ({key!r} and {first[1]!r} would read "
+                                "the same in tables and the chronicle); give each power and "
+                                "state its own label (label: ...)")
+    return problems
 
 
 def _did_you_mean(name: str, known: list[str]) -> str:

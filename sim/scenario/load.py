@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sim.errors import ScenarioError
 from sim.scenario.branch import merge_branch
-from sim.scenario.files import parse_set, resolve_file, set_path
+from sim.scenario.files import origin_of, parse_set, resolve_file, set_path
 from sim.scenario.schema import Scenario, validate
 
 
@@ -38,14 +39,34 @@ def load_scenario(
     Raises:
         ScenarioError: Naming the file, the field path, the value and what is allowed.
     """
-    data = resolve_file(path)
+    origins: dict[str, str] = {}
+    data = resolve_file(path, origins=origins)
     if "branch" in data or branch is not None:  # merge over the parent: sim/scenario/branch.py
         data = merge_branch(data, path, branch)
     pairs = parse_set(overrides) if overrides and isinstance(overrides[0], str) else overrides or []
     for key, value in pairs:
         set_path(data, key, value, source=f"{path}: --set")
+        origins[key] = "--set"
     if seed is not None:
         data["seed"] = seed
     if steps is not None:
         data["steps"] = steps
-    return validate(data, source=str(path))
+    try:
+        return validate(data, source=str(path))
+    except ScenarioError as exc:
+        raise ScenarioError(exc.source, _blamed(exc.problems, origins, path)) from None
+
+
+def _blamed(problems: list[str], origins: dict[str, str], path: str | Path) -> list[str]:
+    """Add to each problem the file of the ``extends:`` chain (or --set) that set the value."""
+    top = str(Path(path).resolve())
+    if len(set(origins.values())) < 2:
+        return problems
+    blamed = []
+    for problem in problems:
+        origin = origin_of(problem, origins)
+        if origin is None or origin == top:
+            blamed.append(problem)
+        else:
+            blamed.append(f"{problem} (set in {origin})")
+    return blamed

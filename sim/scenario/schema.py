@@ -31,8 +31,10 @@ from pydantic.fields import FieldInfo
 
 from sim.errors import ScenarioError
 from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
+from sim.scenario.files import actor_problems
 from sim.scenario.messages import describe_error, show_value
 from sim.scenario.moves import CHANNELS, INVESTMENT, MOVES
+from sim.scenario.numbers import boolean_problems
 
 DEPENDENCE = ("energy", "remittances", "security", "debt")
 """Structural dependence channels, in the order of the engine's dependence axis."""
@@ -917,10 +919,38 @@ def _cross_check(scenario: Scenario) -> list[str]:
 
                 last = f"{scenario.start} to {quarter_label(first + end_step - 1)}"
             problems.append(f"{path}.at: {event.at!r} is outside the run ({last})")
+    problems += _events_that_do_nothing(scenario)
     if scenario.branch is not None:  # the branch point and what a branch may change
         from sim.scenario.branch import check_branch
 
         problems += check_branch(scenario)
+    return problems
+
+
+def _events_that_do_nothing(scenario: Scenario) -> list[str]:
+    """Events that would be logged as fired but change nothing (docs/ODD.md, events).
+
+    - ``states: []`` targets no state (``all`` or a list of states is meant);
+    - a ``summit_cancelled`` at a quarter cancels the power's summit scheduled (``at:``) in that
+      quarter, so it needs one there; a random one (``probability:``) needs the power to have
+      some scheduled summit.
+    """
+    problems = []
+    summits = {(event.power, scenario.event_step(event)) for event in scenario.events
+               if event.kind == "summit" and event.at is not None}
+    for i, event in enumerate(scenario.events):
+        if getattr(event, "states", None) == []:
+            problems.append(f"events.{i}.states: [] names no state, so the {event.kind} would "
+                            "change nothing; list the states or write all")
+        if event.kind != "summit_cancelled":
+            continue
+        if event.at is not None and (event.power, scenario.event_step(event)) not in summits:
+            problems.append(f"events.{i}: summit_cancelled at {event.at!r}: {event.power} has no "
+                            f"summit scheduled at {event.at!r}, so it cancels nothing; a "
+                            "cancellation goes in the quarter of the summit it cancels")
+        elif event.at is None and not any(power == event.power for power, _ in summits):
+            problems.append(f"events.{i}: a random summit_cancelled of {event.power}, who has no "
+                            "scheduled summit (kind: summit with at:), cancels nothing")
     return problems
 
 
@@ -1094,14 +1124,19 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> Scenario:
     """
     if "extends" in data:
         raise ScenarioError(source, ["extends: resolve it with load_scenario(), not validate()"])
-    too_many = _too_many_actors(data)
+    too_many = _too_many_actors(data) or actor_problems(data)
     if too_many:
         raise ScenarioError(source, too_many)
+    booleans = boolean_problems(data)  # no scenario field is a yes/no switch
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [_describe(e, data) for e in exc.errors()]
-        raise ScenarioError(source, problems) from None
+        named = {p.split(":", 1)[0] for p in problems}
+        raise ScenarioError(source, problems + [b for b in booleans
+                                                if b.split(":", 1)[0] not in named]) from None
+    if booleans:
+        raise ScenarioError(source, booleans)
     problems = _cross_check(scenario)
     if problems:
         raise ScenarioError(source, problems)

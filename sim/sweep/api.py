@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.scenario.files import resolve_path
 from sim.sweep.runner import SweepOutcome, run_sweep
 from sim.sweep.spec import SweepPlan, build_plan, read_yaml
 
@@ -55,7 +56,7 @@ class Sweep:
                  **settings: Any):
         data: dict[str, Any] = {
             "name": settings.pop("name", f"{Path(scenario).stem}_sweep"),
-            "scenario": str(Path(scenario).resolve()),
+            "scenario": str(resolve_path(scenario, "<Sweep>", "scenario")),
             "design": settings.pop("design", "grid"),
             "parameters": {k: _parameter(v) for k, v in (parameters or {}).items()},
         }

@@ -177,6 +177,11 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
     folder = inside(Path(out), plan.name)
     if executor is None and scheduler is None and workers < 1:
         make_executor(workers)  # refuses it before anything is written
+    if executor is None and scheduler is not None:
+        # Reach the cluster before anything is written: an unreachable scheduler leaves no
+        # folder (not even the --out root).
+        with make_executor(workers, scheduler) as cluster:
+            return run_sweep(plan, out, workers, None, fresh, quiet, max_chunks, cluster)
     fresh_folder = not folder.exists()
     waiting = (f"waiting for another sweep writing into {folder} to finish "
                "(this one then resumes from its chunks)...")

@@ -37,6 +37,7 @@ from sim.limits import MAX_VALUES_CHECKED, MIN_MORRIS_SAMPLES, MIN_SOBOL_SAMPLES
 from sim.scenario import Scenario, read_yaml, resolve_file, set_path, validate
 from sim.scenario.files import not_a_file, resolve_path
 from sim.scenario.messages import describe_error
+from sim.scenario.numbers import boolean_problems
 
 DESIGNS = ("grid", "random", "latin", "sobol", "morris")
 """Sampling designs a sweep may use."""
@@ -76,6 +77,10 @@ class SweepFileError(ScenarioError):
         super().__init__(source, problems)
         lines = [f"{self.source}: invalid sweep file"] + [f"  - {p}" for p in self.problems]
         self.args = ("\n".join(lines),)
+
+
+SWEEP_SWITCHES = ("keep.trajectories", "sobol.second_order")
+"""The yes/no fields of a sweep file; a boolean anywhere else is refused (not taken as 0 or 1)."""
 
 
 class _Strict(BaseModel):
@@ -312,6 +317,9 @@ def parse_sweep(data: dict[str, Any], source: str = "<dict>") -> SweepFile:
         ScenarioError: Listing every problem, each with its field path.
 
     """
+    booleans = boolean_problems(data, SWEEP_SWITCHES)
+    if booleans:
+        raise SweepFileError(source, booleans)
     try:
         return SweepFile.model_validate(data)
     except ValidationError as exc:

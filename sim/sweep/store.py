@@ -38,6 +38,14 @@ _TMP_NAME = re.compile(r"^\.tmp-(.+\.\d+|\d+-.+)$")
 are cleaned, never another file whose name merely starts with ``.tmp-``."""
 
 
+
+SWEEP_FILES = ("plan.json", "parts", "trajectories", "runs.parquet", "summary.parquet",
+               "sensitivity.csv", "sensitivity.png", "response.png", "manifest.json")
+"""What ``sim sweep`` writes into a sweep folder (``--fresh`` removes these and nothing else)."""
+
+DERIVED_FOLDERS = ("discover", "replays")
+"""Folders other commands write into a sweep folder from its runs (``--fresh`` refuses them)."""
+
 class SweepMismatchError(SimError):
     """A results folder that holds a different sweep than the one asked for."""
 
@@ -147,15 +155,31 @@ class SweepStore:
             write_text(json.dumps(plan, indent=2) + "\n", plan_file)
 
     def _empty(self) -> None:
-        """Remove everything in the sweep folder (``--fresh``), keeping the folder itself.
+        """Remove the sweep's own files (``--fresh``), keeping the folder and the user's files.
 
-        The folder stays because it carries the lock of the sweep writing into it.
+        The folder stays because it carries the lock of the sweep writing into it. Only what
+        ``sim sweep`` writes is removed (:data:`SWEEP_FILES`, and its temporary files); a
+        user's notes stay. Results made from the sweep's runs (``discover/``, ``replays/``)
+        would describe runs that are no longer there, so ``--fresh`` refuses while they exist
+        rather than deleting them or leaving them stale.
+
+        Raises:
+            OutputError: If ``discover/`` or ``replays/`` is in the folder.
         """
-        for path in self.folder.iterdir():
+        derived = [name for name in DERIVED_FOLDERS if (self.folder / name).exists()]
+        if derived:
+            shown = " and ".join(f"{name}/" for name in derived)
+            raise OutputError(f"{self.folder} holds {shown}, made from the results --fresh "
+                              f"would discard; nothing was deleted. Move {shown} away (or "
+                              "delete it) and run the command again, or give the sweep "
+                              "another name")
+        for name in SWEEP_FILES:
+            path = self.folder / name
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
-            else:
+            elif path.exists() or path.is_symlink():
                 path.unlink()
+        self.clean()
 
     def verified(self, chunks: list, trajectories: bool = False) -> set[int]:
         """Return the chunks whose parts are complete and readable; forget damaged ones.

@@ -30,7 +30,6 @@ import copy
 import difflib
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,10 @@ import numpy as np
 
 import sim
 from sim.errors import ScenarioError
+from sim.limits import check_replicates
 from sim.scenario import Scenario, read_yaml
+from sim.scenario.files import not_a_file
+from sim.scenario.numbers import finite_number
 
 KINDS = ("none", "posterior")
 """The named kinds of uncertainty; anything else given to ``--uncertainty`` is a FILE."""
@@ -287,11 +289,7 @@ def _uniforms(keys: np.ndarray, path: str) -> np.ndarray:
     return u + 2.0**-54  # never 0: the inverse CDF of 0 may be -inf
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+_number = finite_number  # one definition of a number in a file (sim/scenario/numbers.py)
 
 
 def _distribution(path: str, spec: Any) -> tuple[Distribution | None, list[str]]:
@@ -364,18 +362,28 @@ def _parameter_problems(path: str, dist: str, p: dict[str, float]) -> list[str]:
     return []
 
 
-def _leaves(data: dict[Any, Any], prefix: str = "") -> dict[str, Any]:
+def _leaves(data: dict[Any, Any], prefix: str = "",
+            problems: list[str] | None = None) -> dict[str, Any]:
     """Flatten nested mappings down to the distributions (mappings of plain values).
 
-    So ``rules: {hedging: {dist: ...}}`` and ``rules.hedging: {dist: ...}`` mean the same.
+    So ``rules: {hedging: {dist: ...}}`` and ``rules.hedging: {dist: ...}`` mean the same; a
+    field given both ways (or twice through different nestings) is reported in ``problems``
+    rather than one of them silently kept.
     """
     flat: dict[str, Any] = {}
     for key, value in data.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
-            flat.update(_leaves(value, f"{path}."))
+            found = _leaves(value, f"{path}.", problems)
         else:
-            flat[path] = value
+            found = {path: value}
+        for leaf, spec in found.items():
+            if leaf in flat:
+                if problems is not None:
+                    problems.append(f"{leaf}: given twice (once as a dotted key, once nested, or "
+                                    "under two spellings of its path); give each field once")
+                continue
+            flat[leaf] = spec
     return flat
 
 
@@ -388,7 +396,7 @@ def load_file(path: str | Path) -> Uncertainty:
     """
     source = str(path)
     try:
-        data = read_yaml(path)
+        data = read_yaml(path, "an uncertainty file of distributions (.yaml)")
     except ScenarioError as exc:
         raise UncertaintyError(exc.source, exc.problems) from None
     if not data:
@@ -397,7 +405,7 @@ def load_file(path: str | Path) -> Uncertainty:
     if len(data) > MAX_FIELDS:
         raise UncertaintyError(source, [f"{len(data)} fields; at most {MAX_FIELDS} allowed"])
     distributions, problems = [], []
-    for key, spec in _leaves(data).items():
+    for key, spec in _leaves(data, problems=problems).items():
         if not key.strip() or " " in key:
             problems.append(f"{key!r}: a key must be a scenario field path")
             continue
@@ -434,9 +442,12 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR, history: bool = False) 
 
     path = Path(path)
     source = str(path)
-    if not path.is_file():
+    problem = not_a_file(path, "a posterior file (.parquet)")
+    if problem == "the file does not exist":
         raise UncertaintyError(source, ["no posterior here (calibration writes it); give "
                                         "--uncertainty none or a FILE of distributions"])
+    if problem:
+        raise UncertaintyError(source, [problem])
     raw = path.read_bytes()
     try:
         frame = pd.read_parquet(path)
@@ -463,8 +474,17 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR, history: bool = False) 
         rows = frame[names].to_numpy(dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise UncertaintyError(source, [f"every column must be numeric ({exc})"]) from None
-    if not np.all(np.isfinite(weights)) or (weights < 0).any() or weights.sum() <= 0:
+    if not np.all(np.isfinite(weights)) or (weights < 0).any() or not (weights > 0).any():
         problems.append("weight: every weight must be finite and >= 0, and some above 0")
+    else:  # scaled by the largest first: weights of 1e308 sum to inf, and every row to 0
+        weights = weights / weights.max()
+        weights = weights / weights.sum()
+    fields: dict[str, str] = {}
+    for column in columns:  # with ``history``, history:X and X would both set field X
+        other = fields.setdefault(field_path(column), column)
+        if other != column:
+            problems.append(f"columns {other!r} and {column!r} are the same field "
+                            f"{field_path(column)!r}; keep one of them")
     bad = [c for j, c in enumerate(columns) if not np.all(np.isfinite(rows[:, j]))]
     if bad:
         problems.append(f"{', '.join(bad[:5])}: values must be finite numbers")
@@ -474,11 +494,70 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR, history: bool = False) 
     if skipped and not history:
         extra["history_only_skipped"] = skipped
     columns = tuple(field_path(c) for c in columns)
-    beside = path.parent / "manifest.json"
-    if beside.is_file():
-        extra["posterior_manifest_sha256"] = hashlib.sha256(beside.read_bytes()).hexdigest()
+    extra |= _posterior_manifest(path, hashlib.sha256(raw).hexdigest())
     return Uncertainty(kind="posterior", source=source, sha256=hashlib.sha256(raw).hexdigest(),
-                       rows=rows, weights=weights / weights.sum(), columns=columns, extra=extra)
+                       rows=rows, weights=weights, columns=columns, extra=extra)
+
+
+def _posterior_manifest(path: Path, sha256: str) -> dict[str, Any]:
+    """Check the calibration manifest beside a posterior; return what it records of the fit.
+
+    A posterior is described by the ``manifest.json`` ``sim calibrate`` writes beside it. When
+    there is one, it must be readable and describe this very file (its ``posterior_sha256``),
+    else the posterior and its description do not belong together (a manifest copied over, an
+    install cut short). What it records of the scenario fitted (name and SHA-256, as the
+    manifest holds them) is returned so that a command scoring the posterior on a scenario
+    (the hindcast) can check it is the same one (:func:`fitted_to`).
+
+    Raises:
+        UncertaintyError: For an unreadable manifest, or one describing another posterior.
+    """
+    beside = path.parent / "manifest.json"
+    if not_a_file(beside) is not None:
+        return {}
+    raw = beside.read_bytes()
+    try:
+        manifest = json.loads(raw)
+    except ValueError:
+        manifest = None
+    if not isinstance(manifest, dict):
+        raise UncertaintyError(str(beside), ["the manifest beside the posterior is not a JSON "
+                                             "object; restore it or give the posterior alone"])
+    recorded = manifest.get("posterior_sha256")
+    if recorded is not None and recorded != sha256:
+        raise UncertaintyError(str(beside), [
+            f"posterior_sha256: {str(recorded)[:12]}... describes another posterior than "
+            f"{path.name} ({sha256[:12]}...); the two files do not belong together: install "
+            "both from one calibration (sim calibrate --install)"])
+    extra: dict[str, Any] = {"posterior_manifest_sha256": hashlib.sha256(raw).hexdigest()}
+    scenario = manifest.get("scenario")
+    if isinstance(scenario, dict) and isinstance(scenario.get("name"), str):
+        extra["fitted_scenario"] = scenario["name"]
+    if isinstance(manifest.get("scenario_sha256"), str):
+        extra["fitted_scenario_sha256"] = manifest["scenario_sha256"]
+    return extra
+
+
+def fitted_to(uncertainty: Uncertainty, scenario: Scenario, option: str) -> None:
+    """Refuse a posterior whose manifest says it was fitted to another scenario.
+
+    Args:
+        uncertainty: A posterior from :func:`load_posterior`.
+        scenario: The scenario it is about to be scored on.
+        option: The option that named the posterior, for the message.
+
+    Raises:
+        UncertaintyError: Naming both scenarios (name and SHA-256).
+    """
+    recorded = uncertainty.extra.get("fitted_scenario_sha256")
+    if recorded is None or recorded == scenario.digest():
+        return
+    name = uncertainty.extra.get("fitted_scenario", "?")
+    raise UncertaintyError(uncertainty.source, [
+        f"{option}: its manifest says it was fitted to scenario {name!r} (SHA-256 "
+        f"{recorded[:12]}...), not to {scenario.name!r} ({scenario.digest()[:12]}...) that it "
+        "would be scored on; calibrate this scenario (sim calibrate SCENARIO) and give that "
+        "posterior"])
 
 
 def resolve(choice: str | None, replicates: int) -> Uncertainty:
@@ -621,6 +700,7 @@ def plan_draws(uncertainty: Uncertainty, scenarios: list[Scenario], files: list[
         UncertaintyError: For a field a scenario does not have or whose draws it refuses.
 
     """
+    check_replicates(replicates, 0)  # before a draw is made: draws are held in memory
     if uncertainty.kind == "none":
         return [no_draws() for _ in scenarios]
     from sim.scenario import parse_set
