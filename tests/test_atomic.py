@@ -206,6 +206,7 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_leaves_complete_results_or_none(tmp_path):
     rng = random.Random(20250331)
     outcomes = []

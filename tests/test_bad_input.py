@@ -393,6 +393,7 @@ def test_a_results_folder_that_is_a_file_is_refused(tmp_path):
     assert files_under(out) == [out / "small"]
 
 
+@pytest.mark.slow
 def test_runs_into_the_same_folder_at_once_all_succeed(tmp_path):
     out = tmp_path / "results"
     command = [sys.executable, "-m", "sim", "run", str(SMALL), "--out", str(out), "--no-plot",

@@ -100,6 +100,7 @@ def small_sweep(folder: Path, **changes) -> Path:
     return write_sweep(folder, name="race", **settings)
 
 
+@pytest.mark.slow
 def test_two_sweeps_into_the_same_folder_at_once(tmp_path):
     sweep = small_sweep(tmp_path)
     out = tmp_path / "results"
@@ -124,6 +125,7 @@ def children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_a_killed_pool_worker_is_reported_and_the_sweep_resumes(tmp_path):
     sweep = small_sweep(tmp_path, samples=400, steps=40)
     out = tmp_path / "results"

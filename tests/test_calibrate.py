@@ -71,6 +71,7 @@ def test_vectorised_observables_match_a_recorded_run(inputs, tmp_path):
     np.testing.assert_allclose(values[known], merged["value_run"].to_numpy()[known], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_cli_writes_the_folder_and_leaves_the_shipped_posterior(tmp_path, install_dir, capsys):
     out = tmp_path / "results"
     assert main(["calibrate", "--out", str(out), "--workers", "1", *TINY]) == 0
@@ -127,6 +128,7 @@ def test_install_replaces_the_shipped_posterior(tmp_path, install_dir):
         (folder / "posterior.parquet").read_bytes()
 
 
+@pytest.mark.slow
 def test_same_posterior_for_one_and_two_workers(tmp_path, install_dir):
     for workers in ("1", "2"):
         out = tmp_path / f"w{workers}"
@@ -198,6 +200,7 @@ def test_recovers_known_parameters_on_the_model(inputs, tmp_path):
     assert (inside & narrow).sum() >= 2, (low, high, truth)
 
 
+@pytest.mark.cluster
 def test_a_dask_cluster_gives_the_same_posterior(tmp_path, install_dir, cluster):  # noqa: F811
     """--scheduler: the chunks run on a real Dask cluster (two worker processes)."""
     assert main(["calibrate", "--out", str(tmp_path / "dask"), "--scheduler", cluster,

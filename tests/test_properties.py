@@ -226,6 +226,7 @@ def test_invariants_hold_at_every_step(data, runs):
 
 @PROPERTY_SETTINGS
 @given(data=scenarios())
+@pytest.mark.slow
 def test_a_run_in_a_batch_equals_the_run_alone(data):
     scenario = validate(data)
     structure, params = compile_scenario(scenario)
@@ -356,6 +357,7 @@ def test_extends_chains_never_crash(data, chain, tmp_path):
         assert exc.problems
 
 
+@pytest.mark.slow
 def test_generated_scenarios_are_valid_and_varied():
     """The strategy itself produces valid scenarios with every event kind (not vacuous)."""
     kinds, sizes = set(), set()
