@@ -89,6 +89,7 @@ def test_discover_writes_the_box_and_the_box_holds_the_runs_it_claims(sweep, cap
         assert path in printed
 
 
+@pytest.mark.slow
 def test_each_question_gets_its_own_folder_and_reruns_are_identical(sweep, tmp_path):
     outcome = median_outcome(sweep)
     args = ["discover", str(sweep), "--outcome", outcome, "--no-plot", "--quiet"]
