@@ -306,9 +306,9 @@ def test_a_diverging_replicate_stops_with_status_3_and_writes_nothing(tmp_path, 
     scenario.write_text(yaml.safe_dump({
         "extends": str(SCENARIO), "name": "runaway", "steps": 1000, "precision": "float32",
         "powers": {"china": {"reaction": {"japan": runaway}, "restraint": 0,
-                             "max_spend_multiplier": None},
+                             "reserve": None},
                    "japan": {"reaction": {"china": runaway}, "restraint": 0,
-                             "max_spend_multiplier": None, "initial_effort": 1}}}))
+                             "reserve": None, "initial_effort": 1}}}))
     out = tmp_path / "out"
     status = sim_main(["hindcast", str(scenario), "--posterior", "none", "--draws", "2",
                        "--workers", "1", "--quiet", "--out", str(out)])
@@ -339,4 +339,6 @@ def test_history_only_columns_are_applied_to_the_history_scenario(tmp_path):
                     & (table["observable"] == "trade_usd_bn") & (table["year"] == 2019)]
         return float(row["model_mean"].iloc[0])
 
-    assert china(scaled) < 0.97 * china(written)
+    # Investment reaches trade as 0.1 of the stock a year beside the goods (ODD 7.11): a fifth
+    # of China's 2015-2019 investment leaves its 2019 regional trade about 2% lower.
+    assert china(scaled) < 0.99 * china(written)

@@ -30,7 +30,7 @@ from pydantic import (
 
 from sim.errors import ScenarioError
 from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
-from sim.scenario.moves import CHANNELS, MOVES
+from sim.scenario.moves import CHANNELS, INVESTMENT, MOVES
 
 DEPENDENCE = ("energy", "remittances", "security", "debt")
 """Structural dependence channels, in the order of the engine's dependence axis."""
@@ -74,6 +74,9 @@ class Reaction(_Strict):
             the threshold; for ``tit_for_tat``, the fraction of the rival's perceived spending
             matched.
         threshold: For ``threshold``: the rival's perceived share (or gain) past which it reacts.
+        width: For ``threshold``: the width of the ramp around the threshold (same unit): the
+            response grows smoothly from ``threshold - width / 2`` and equals the step's from
+            ``threshold + width / 2`` on; 0 is the sharp step.
         grievance: Reactive spending added per quarter (Richardson's g), USD millions; may be
             negative.
         signal: For ``threshold``: ``level`` watches the rival's perceived share, ``gain`` its
@@ -84,6 +87,7 @@ class Reaction(_Strict):
     rule: Literal["none", "linear", "threshold", "tit_for_tat"] = "none"
     sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.0
     threshold: Fraction = 0.25
+    width: Fraction = 0.0
     grievance: Annotated[float, Field(ge=-1e4, le=1e4)] = 0.0
     signal: Literal["level", "gain"] = "level"
     window: Annotated[int, Field(ge=1, le=40)] = 4
@@ -101,8 +105,14 @@ class Power(_Strict):
             a high-profile push in one state and quiet moves elsewhere.
         restraint: Fraction of its reactive spending that fades each quarter (Richardson's m).
         initial_effort: Reactive spending at step 0 in every state, USD millions per quarter.
-        max_spend_multiplier: Ceiling on spend in a state (base plus reactive) as a multiple
-            of the base spend there; ``null`` for no ceiling (Richardson's unbounded race).
+        reserve: The most reactive spending it can make in a quarter, over all the states
+            together, as a fraction of its regional budget (its base spend per quarter summed
+            over states and kinds); the whole reserve may go to any one state. ``null`` for no
+            limit (Richardson's unbounded race).
+        max_spend_multiplier: An extra, local ceiling on spend in a state (base plus
+            reactive) as a multiple of the base spend there; ``null`` (the default) for none.
+            It was the only ceiling of the earlier model, which tied a power's answer in a
+            state to what it happened to spend there.
         allocation: Relative weight of each state in its spending (default: equal).
         budget_by_state: Spend per quarter by kind of move in particular states (USD
             millions), e.g. a policy searched by ``sim optimise``; it replaces budget x
@@ -119,7 +129,8 @@ class Power(_Strict):
     visibility_by_state: dict[str, Fraction] = {}
     restraint: Fraction = 0.2
     initial_effort: Annotated[float, Field(ge=0.0, le=1e6)] = 0.0
-    max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] | None = 3.0
+    reserve: Annotated[float, Field(ge=0.0, le=100.0)] | None = 0.5
+    max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] | None = None
     allocation: dict[str, NonNegative] | None = None
     budget_by_state: dict[str, Budget] = {}
     resource_interest: dict[str, NonNegative] = {}
@@ -162,6 +173,10 @@ class Economy(_Strict):
         trade_growth: Nominal growth per year of trade that the model's ties do not drive.
         trade_with: Trade turnover with each power in the year before the start, USD billions
             (the same convention as ``trade_usd_bn``).
+        population_m: Population in the year before the start, millions (for the ``population``
+            weighting of regional influence; docs/OPTIMISE.md).
+        resources_usd_bn: Natural-resource rents a year, USD billions (oil, gas, coal, mineral
+            and forest rents, World Bank definition), for the ``resources`` weighting.
     """
 
     gdp_usd_bn: Annotated[float, Field(gt=0.0)] = 10.0
@@ -169,6 +184,24 @@ class Economy(_Strict):
     trade_usd_bn: Annotated[float, Field(gt=0.0)] = 10.0
     trade_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     trade_with: dict[str, NonNegative] = {}
+    population_m: Annotated[float, Field(gt=0.0)] | None = None
+    resources_usd_bn: NonNegative | None = None
+
+
+Scale = Annotated[float, Field(gt=0.0)] | Literal["gdp"] | None
+"""An absorptive scale: USD m per quarter, ``gdp`` (a default share of GDP) or null (no limit)."""
+
+Absorption = create_model(
+    "Absorption",
+    __base__=_Strict,
+    __doc__=("A state's absorptive scale for each kind of move but investment (whose scale is\n"
+             "``absorptive_capacity``), USD millions per quarter from all the powers together;\n"
+             "``null`` for no limit; ``gdp`` (the default) for the kind's default share of the\n"
+             "state's GDP (``MoveKind.default_scale``), computed by the engine from the\n"
+             "state's ``economy.gdp_usd_bn`` (so a sweep of the GDP moves it too)."),
+    **{m.name: (Scale, "gdp") for m in MOVES if m.name != INVESTMENT},
+)
+"""A state's absorptive scale by kind of move (a field per kind but investment)."""
 
 
 class State(_Strict):
@@ -185,7 +218,10 @@ class State(_Strict):
         initial: Stocks each power holds at step 0.
         dependence: Structural dependence on each power, by channel (slow to change).
         absorptive_capacity: Investment the state can absorb per quarter from all the powers
-            together (projects, licences, offtake), USD millions; ``null`` for no limit.
+            together (projects, licences, offtake), USD millions; ``null`` for no limit;
+            ``gdp`` (the default): the investment kind's default share of GDP (5% a year).
+        absorption: The absorptive scale of each other kind of move, USD millions per
+            quarter (:data:`Absorption`; past it a dollar buys less, docs/ODD.md 7.3).
         economy: GDP and trade, for the observables.
     """
 
@@ -198,7 +234,8 @@ class State(_Strict):
     resources: dict[str, Fraction] = {}
     initial: Stocks = Stocks()
     dependence: Dependence = Dependence()
-    absorptive_capacity: Annotated[float, Field(gt=0.0)] | None = None
+    absorptive_capacity: Scale = "gdp"
+    absorption: Absorption = Absorption()
     economy: Economy = Economy()
 
 
@@ -309,6 +346,29 @@ class ReactionRules(_Strict):
     leverage: Annotated[float, Field(ge=0.0, le=100.0)] = 4.0
 
 
+class GoodsRules(_Strict):
+    """The goods channel of the trade observables (docs/ODD.md section 7.11).
+
+    Attributes:
+        enabled: Whether trade with the powers has a goods channel; ``false`` (the mutant)
+            attributes all of the observed start to the investment and energy ties.
+        supply_elasticity: Elasticity of goods trade to the partner's export supply.
+        demand_elasticity: Elasticity of goods trade to the state's import demand.
+        investment_trade: Trade a year that a USD of the partner's investment stock carries
+            (equipment, inputs, output shipped home), per year.
+        export_growth: Nominal growth per year of each power's merchandise exports (an unlisted
+            power grows as the world).
+        world_export_growth: Nominal growth per year of world merchandise exports.
+    """
+
+    enabled: bool = True
+    supply_elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    demand_elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    investment_trade: Annotated[float, Field(ge=0.0, le=5.0)] = 0.1
+    export_growth: dict[str, Annotated[float, Field(ge=-0.5, le=1.0)]] = {}
+    world_export_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.025
+
+
 class Rules(_Strict):
     """Model-wide rule parameters (documented in docs/ODD.md)."""
 
@@ -323,6 +383,7 @@ class Rules(_Strict):
     visibility: VisibilityRules = VisibilityRules()
     stability: StabilityRules = StabilityRules()
     noise: NoiseRules = NoiseRules()
+    goods: GoodsRules = GoodsRules()
 
 
 class _EventBase(_Strict):
@@ -660,6 +721,8 @@ def _cross_check(scenario: Scenario) -> list[str]:
         if sum(state.economy.trade_with.values()) > state.economy.trade_usd_bn:
             problems.append(f"states.{key}.economy.trade_with: the trade with the powers sums to "
                             f"more than trade_usd_bn ({state.economy.trade_usd_bn:g})")
+    for name in scenario.rules.goods.export_growth:
+        actor(f"rules.goods.export_growth.{name}", name, powers, "power")
     problems += _check_sectors(scenario)
     if scenario.precision == "float32":
         dumped = scenario.model_dump(mode="python")
