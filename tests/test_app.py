@@ -184,8 +184,19 @@ def test_table_holds_the_plotted_numbers(baseline_what_if):
 
 
 def wait_until(condition, timeout_s: float = 60.0) -> None:
+    """Wait for ``condition()``; a widget missing while the page re-renders counts as not yet.
+
+    The page is rebuilt in another thread: between two renders a table can be absent, and
+    reading it then raised IndexError (seen once in a run of the suite on a loaded machine).
+    """
     deadline = time.monotonic() + timeout_s
-    while not condition():
+    while True:
+        try:
+            if condition():
+                return
+        except IndexError:
+            if time.monotonic() >= deadline:
+                raise
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
 

@@ -147,23 +147,63 @@ def _check_after_kill(out: Path, replicates: int) -> str:
     return found
 
 
+RUN_ARGS = ["run", str(SMALL), "--steps", "2000", "--replicates", "20", "--quiet"]
+"""A run long enough (a few seconds) to be killed at a random moment."""
+PAUSED_ARGS = ["run", str(SMALL), "--replicates", "5", "--quiet"]
+"""A short run with 13 CSV files (3, then 2 per replicate) to pause between."""
+
+PAUSED_WRITER = """
+import sys, time
+from pathlib import Path
+
+import sim.outputs.run as run
+from sim.cli.main import main
+
+marker, pause_at, argv = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+real, calls = run.write_csv, []
+
+
+def write_csv(frame, path):
+    real(frame, path)
+    calls.append(path)
+    if len(calls) == pause_at:  # hold the writer mid-folder until a signal ends it
+        partial = marker.with_name(marker.name + ".part")
+        partial.write_text(str(path))
+        partial.rename(marker)  # whole or absent: the test reads it as soon as it appears
+        time.sleep(600)
+
+
+run.write_csv = write_csv
+raise SystemExit(main(argv))
+"""
+"""``sim run`` that stops after its ``pause_at``-th CSV file, with the temporary folder half
+written, and says so by writing ``marker``: the signal then arrives mid-write on every run,
+however slow the machine (sleeping a while and hoping the writer is still writing raced)."""
+
+
 def _start_run(out: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "sim", "run", str(SMALL), "--steps", "2000", "--replicates", "20",
-         "--out", str(out), "--quiet"],
+        [sys.executable, "-m", "sim", *RUN_ARGS, "--out", str(out)],
         env=sim_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
 
 
-def _wait_until_writing(proc: subprocess.Popen, out: Path, seconds: float = 60) -> None:
-    """Return once the run's temporary folder appears (or the run ends, or time runs out)."""
-    deadline = time.monotonic() + seconds
-    while proc.poll() is None and time.monotonic() < deadline:
-        if (out / "small").exists() and any(
-            p.name.startswith(".tmp-") for p in (out / "small").iterdir()
-        ):
-            return
+def _start_paused_run(out: Path, pause_at: int) -> tuple[subprocess.Popen, Path]:
+    """Start a run that pauses after its ``pause_at``-th CSV file; wait until it has."""
+    marker = out.parent / f"{out.name}.paused"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_WRITER, str(marker), str(pause_at), *PAUSED_ARGS,
+         "--out", str(out)],
+        env=sim_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    while not marker.exists():
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended ({proc.returncode}) before its CSV file {pause_at}:\n"
+                        f"{proc.stderr.read()[-2000:]}")
         time.sleep(0.01)
+    tmp = [p for p in (out / "small").iterdir() if p.name.startswith(".tmp-")]
+    assert len(tmp) == 1 and Path(marker.read_text()).is_relative_to(tmp[0]), tmp
+    return proc, marker
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -172,6 +212,7 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_leaves_complete_results_or_none(tmp_path):
     rng = random.Random(20250331)
     outcomes = []
@@ -185,34 +226,27 @@ def test_sigkill_at_random_moments_leaves_complete_results_or_none(tmp_path):
     print("outcomes after SIGKILL at random:", outcomes)
 
 
-def test_sigkill_while_writing_leaves_complete_results_or_none(tmp_path):
-    """Wait until the temporary folder appears, then kill at a random moment of the writing."""
-    rng = random.Random(7)
-    outcomes = []
-    for attempt in range(3):
-        out = tmp_path / f"try{attempt}"
-        proc = _start_run(out)
-        _wait_until_writing(proc, out)
-        time.sleep(rng.uniform(0.0, 0.8))
-        _kill(proc)
-        outcome = _check_after_kill(out, 20)
-        outcomes.append(outcome)
-        if outcome == "leftover":
-            # The next run in that folder clears it once stale; readers skip hidden names.
-            assert clean_stale(out / "small", now=time.time() + STALE_SECONDS + 60)
-            assert [p for p in (out / "small").iterdir() if p.name.startswith(".")] == []
-    assert "leftover" in outcomes or "complete" in outcomes, outcomes
-    print("outcomes after SIGKILL while writing:", outcomes)
+@pytest.mark.parametrize("pause_at", [1, 8, 13])  # the first, a middle and the last CSV
+def test_sigkill_while_writing_leaves_no_result_and_a_cleanable_leftover(pause_at, tmp_path):
+    """Killed mid-write: no results folder appears, only a hidden one the next run clears."""
+    out = tmp_path / "results"
+    proc, _ = _start_paused_run(out, pause_at)
+    _kill(proc)
+    proc.stderr.close()
+    assert _check_after_kill(out, 5) == "leftover"
+    # The next run in that folder clears it once stale; readers skip hidden names.
+    assert clean_stale(out / "small", now=time.time() + STALE_SECONDS + 60)
+    assert [p for p in (out / "small").iterdir() if p.name.startswith(".")] == []
 
 
 def test_sigterm_while_writing_cleans_up_like_ctrl_c(tmp_path):
     """SIGTERM becomes KeyboardInterrupt: the temporary folder is removed, exit status 130."""
     out = tmp_path / "results"
-    proc = _start_run(out)
-    _wait_until_writing(proc, out)
-    assert proc.poll() is None, "the run ended before it started writing"
+    proc, _ = _start_paused_run(out, 8)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 130
+    assert "Traceback" not in proc.stderr.read()
+    proc.stderr.close()
     assert files_under(out) in ([], [out / "small"])  # no temporary or partial folder
 
 

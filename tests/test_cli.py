@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-from clihelp import ROOT, SCENARIOS
+from clihelp import ROOT, SCENARIOS, run_in_process
 
 
 def sim(*args, cwd=ROOT):
@@ -53,6 +53,7 @@ def test_events_are_logged(tmp_path):
     assert events.loc[0, "quarter"] == "2025Q1"
 
 
+@pytest.mark.slow
 def test_same_scenario_and_seed_give_byte_identical_csv_files(tmp_path):
     for out in ("a", "b"):
         assert sim("run", SCENARIOS / "border_accord.yaml", "--out", tmp_path / out,
@@ -100,7 +101,7 @@ def test_bad_scenario_exits_2_without_traceback_or_output(tmp_path, tiny, edit, 
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(tiny))
     out = tmp_path / "out"
-    result = sim("run", path, "--out", out)
+    result = run_in_process("run", path, "--out", out)  # test_missing_file_and_bad_set: a process
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and fragment in result.stderr
     assert str(path) in result.stderr and len(result.stderr.splitlines()) <= 8

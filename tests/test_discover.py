@@ -43,6 +43,7 @@ def in_box(x: pd.DataFrame, limits: pd.DataFrame) -> np.ndarray:
     return inside
 
 
+@pytest.mark.slow
 def test_discover_writes_the_box_and_the_box_holds_the_runs_it_claims(sweep, capsys):
     outcome = median_outcome(sweep)
     assert main(["discover", str(sweep), "--outcome", outcome, "--min-coverage", "0.4"]) == 0
@@ -88,6 +89,7 @@ def test_discover_writes_the_box_and_the_box_holds_the_runs_it_claims(sweep, cap
         assert path in printed
 
 
+@pytest.mark.slow
 def test_each_question_gets_its_own_folder_and_reruns_are_identical(sweep, tmp_path):
     outcome = median_outcome(sweep)
     args = ["discover", str(sweep), "--outcome", outcome, "--no-plot", "--quiet"]
@@ -102,6 +104,7 @@ def test_each_question_gets_its_own_folder_and_reruns_are_identical(sweep, tmp_p
     assert len(set((sweep / "discover").iterdir()) - before) == 2
 
 
+@pytest.mark.slow
 def test_the_command_prints_no_library_noise_and_help_stays_light(sweep):
     result = run_sim("discover", sweep, "--outcome", median_outcome(sweep), "--threshold", "0.6")
     assert result.returncode == 0, result.stderr

@@ -54,6 +54,7 @@ def _diverge(tmp_path, precision: str, spark: str) -> int:
 
 @pytest.mark.parametrize("spark", ["powers.japan.initial_effort=1",
                                    "powers.china.reaction.japan.grievance=0.5"])
+@pytest.mark.slow
 def test_runaway_reaction_is_reported_in_both_precisions(spark, tmp_path):
     step32 = _diverge(tmp_path, "float32", spark)
     step64 = _diverge(tmp_path, "float64", spark)
@@ -61,6 +62,7 @@ def test_runaway_reaction_is_reported_in_both_precisions(spark, tmp_path):
     assert 1 <= step32 < step64 <= 1000
 
 
+@pytest.mark.slow
 def test_runaway_without_a_spark_stays_at_zero_and_writes_finite_outputs(tmp_path):
     """Sensitivity 100 and restraint 0 alone do not diverge: zero effort is a fixed point.
 
@@ -75,6 +77,7 @@ def test_runaway_without_a_spark_stays_at_zero_and_writes_finite_outputs(tmp_pat
     _assert_finite_outputs(folder)
 
 
+@pytest.mark.slow
 def test_replicates_of_a_normal_run_write_finite_outputs(tmp_path):
     out = tmp_path / "results"
     result = run_sim("run", SMALL, "--replicates", "3", "--no-plot", "--quiet", "--out", out)
@@ -98,6 +101,7 @@ def _assert_finite_outputs(folder) -> None:
         assert np.isfinite(reactions.to_numpy()).all()
 
 
+@pytest.mark.slow
 def test_stocks_that_overflow_float32_are_reported_at_step_0(tmp_path):
     """Two stocks that each fit in float32 but whose sum does not: the share is NaN at once."""
     out = tmp_path / "results"
@@ -111,6 +115,7 @@ def test_stocks_that_overflow_float32_are_reported_at_step_0(tmp_path):
     assert "RuntimeWarning" not in err
 
 
+@pytest.mark.slow
 def test_same_stocks_in_float64_run_fine(tmp_path):
     out = tmp_path / "results"
     result = run_sim("run", SMALL, "--no-plot", "--quiet", "--out", out,

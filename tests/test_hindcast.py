@@ -115,6 +115,7 @@ def test_persistence_that_is_exact_gives_an_infinite_mase():
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_folder_holds_every_file_with_its_columns(cli_run):
     result, folder = cli_run
     names = {p.name for p in folder.iterdir()}
@@ -137,6 +138,7 @@ def test_the_folder_holds_every_file_with_its_columns(cli_run):
     assert manifest["years"] == [2014, 2024]
 
 
+@pytest.mark.slow
 def test_every_series_has_every_year_2014_to_2024(cli_run):
     _, folder = cli_run
     table = pd.read_csv(folder / "observables.csv")
@@ -149,6 +151,7 @@ def test_every_series_has_every_year_2014_to_2024(cli_run):
     assert sorted(region["partner"].unique()) == ["china", "japan", "russia"]
 
 
+@pytest.mark.slow
 def test_observed_holds_the_record_and_is_empty_elsewhere(cli_run):
     from sim.history.observed import load_observed
 
@@ -166,6 +169,7 @@ def test_observed_holds_the_record_and_is_empty_elsewhere(cli_run):
     assert kazakh["observed"].tolist() == [0.213]
 
 
+@pytest.mark.slow
 def test_the_printout_and_report_say_what_the_bands_include(cli_run):
     result, folder = cli_run
     out = result.stdout
@@ -218,6 +222,7 @@ def test_the_posterior_draws_widen_the_band(posterior):
     assert 1200.0 not in set(drawn.plan.draws.values[INVEST].tolist())
 
 
+@pytest.mark.slow
 def test_the_same_files_for_any_number_of_workers_and_chunks(tmp_path, posterior):
     plan = plan_hindcast(SCENARIO, posterior=posterior, draws=10)
     folders = []
@@ -230,6 +235,7 @@ def test_the_same_files_for_any_number_of_workers_and_chunks(tmp_path, posterior
         assert all((f / file).read_bytes() == first for f in folders[1:]), file
 
 
+@pytest.mark.cluster
 def test_a_dask_cluster_gives_the_same_tables(posterior):
     distributed = pytest.importorskip("distributed")
     plan = plan_hindcast(SCENARIO, posterior=posterior, draws=6)

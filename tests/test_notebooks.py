@@ -45,6 +45,7 @@ def test_stored_without_outputs(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.notebook
 def test_runs_without_errors(executed, name):
     notebook = executed[name]
     errors = [o for o in outputs(notebook) if o.get("output_type") == "error"]
@@ -57,11 +58,13 @@ def test_runs_without_errors(executed, name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.notebook
 def test_draws_figures(executed, name):
     images = [o for o in outputs(executed[name]) if "image/png" in o.get("data", {})]
     assert len(images) >= 2
 
 
+@pytest.mark.notebook
 def test_quickstart_shows_the_tables(executed):
     text = text_of(executed["01_quickstart.ipynb"])
     assert "influence share" in text  # the share table
@@ -71,6 +74,7 @@ def test_quickstart_shows_the_tables(executed):
     assert "now: 2026Q4" in text  # eight Mesa steps from 2025Q1
 
 
+@pytest.mark.notebook
 def test_quickstart_shows_the_dashboard(executed):
     notebook = executed["01_quickstart.ipynb"]
     last_code = [c for c in notebook.cells if c.cell_type == "code"][-1]
@@ -88,6 +92,7 @@ def test_quickstart_shows_the_dashboard(executed):
     assert "['Step']" in buttons and "['Reset']" in buttons
 
 
+@pytest.mark.notebook
 def test_what_if_sliders_redraw(executed):
     notebook = executed["02_what_if.ipynb"]
     text = text_of(notebook)
@@ -110,6 +115,7 @@ def test_what_if_sliders_redraw(executed):
         "Japan invests 480 at visibility 0.30, China's sensitivity 2.0: Japan's mean share")
 
 
+@pytest.mark.notebook
 def test_reaction_sensitivity_sweeps_and_replays(executed):
     notebook = executed["03_reaction_sensitivity.ipynb"]
     text = text_of(notebook)

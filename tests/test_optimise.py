@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from clihelp import SCENARIOS, assert_refused, run_sim
+from clihelp import SCENARIOS, assert_refused, run_in_process, run_sim
 
 from sim.decide.optimise import Objective, decode, load_plan, robust
 from sim.scenario import CHANNELS, load_scenario
@@ -47,6 +47,7 @@ def searched(tmp_path_factory):
     return result, out / "optimise" / "small"
 
 
+@pytest.mark.slow
 def test_a_search_writes_its_files(searched):
     result, folder = searched
     names = {p.name for p in folder.iterdir()}
@@ -76,6 +77,7 @@ def test_a_search_writes_its_files(searched):
     assert "influence_share" in evaluation and "regional influence" in result.stdout
 
 
+@pytest.mark.slow
 def test_the_total_budget_constraint_holds(searched):
     _, folder = searched
     policy = yaml.safe_load((folder / "best_policy.yaml").read_text())
@@ -101,6 +103,7 @@ def test_the_total_budget_constraint_holds(searched):
     assert float(spend.sum()) == pytest.approx(TOTAL, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_best_policy_runs_and_compares_as_it_is(searched, tmp_path):
     _, folder = searched
     policy = folder / "best_policy.yaml"
@@ -113,6 +116,7 @@ def test_best_policy_runs_and_compares_as_it_is(searched, tmp_path):
     assert "japan_allocation" not in compare.stdout and "small_best" in compare.stdout
 
 
+@pytest.mark.slow
 def test_same_result_with_one_or_two_workers(searched, tmp_path):
     _, two = searched
     result = run_sim("optimize", write_file(tmp_path), "--out", tmp_path / "results",
@@ -127,6 +131,7 @@ def test_same_result_with_one_or_two_workers(searched, tmp_path):
     assert lines[0] == lines[1]
 
 
+@pytest.mark.slow
 def test_one_objective_regret_with_a_genetic_algorithm(tmp_path):
     file = write_file(tmp_path, objectives=[{"measure": "influence", "robustness": "regret",
                                              "states": ["kyrgyzstan", "tajikistan"]}],
@@ -192,5 +197,5 @@ def test_bad_files_are_refused_with_status_2(case, tmp_path):
     changes, expected = BAD[case]
     file = write_file(tmp_path, **changes)
     out = tmp_path / "results"
-    err = assert_refused(run_sim("optimise", file, "--out", out, "--quiet"), out)
+    err = assert_refused(run_in_process("optimise", file, "--out", out, "--quiet"), out)
     assert str(file) in err and expected in err, err

@@ -226,6 +226,7 @@ class Invariants:
 
 @PROPERTY_SETTINGS
 @given(data=scenarios(), runs=st.integers(1, 3))
+@pytest.mark.slow
 def test_invariants_hold_at_every_step(data, runs):
     scenario = validate(data)
     structure, params = compile_scenario(scenario)
@@ -240,6 +241,7 @@ def test_invariants_hold_at_every_step(data, runs):
 
 @PROPERTY_SETTINGS
 @given(data=scenarios())
+@pytest.mark.slow
 def test_a_run_in_a_batch_equals_the_run_alone(data):
     scenario = validate(data)
     structure, params = compile_scenario(scenario)
@@ -342,6 +344,7 @@ def test_validate_a_valid_scenario_with_one_field_broken(data, pick, value):
     st.lists(st.one_of(st.sampled_from(FIELD_NAMES), st.sampled_from(["0", "1", "99", ""])),
              min_size=1, max_size=5).map(".".join),
     st.text(alphabet=YAMLISH, max_size=20)), max_size=3))
+@pytest.mark.slow
 def test_load_with_random_overrides(data, sets, tmp_path):
     path = tmp_path / "base.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -370,6 +373,7 @@ def test_extends_chains_never_crash(data, chain, tmp_path):
         assert exc.problems
 
 
+@pytest.mark.slow
 def test_generated_scenarios_are_valid_and_varied():
     """The strategy itself produces valid scenarios with every event kind (not vacuous)."""
     kinds, sizes = set(), set()

@@ -181,6 +181,7 @@ test until its entry is removed here (and the README and docs/HINDCAST.md say so
 @pytest.mark.parametrize("fact", [
     pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=FAILED_ON_THE_RECORD[f]))
     if f in FAILED_ON_THE_RECORD else f for f in FACTS], ids=lambda f: f.__name__)
+@pytest.mark.slow
 def test_pattern_14_the_shipped_hindcast_reproduces_the_record(shipped, fact):
     holds, measured = fact(shipped)
     assert holds, f"{fact.__name__}: {measured}"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from clihelp import ROOT, SMALL, assert_refused, run_sim
+from clihelp import ROOT, SMALL, assert_refused, run_in_process, run_sim
 
 from sim.engine import compile_scenario, make_batch, repeat, simulate
 from sim.errors import ScenarioError
@@ -141,7 +141,8 @@ def test_compare_refuses_two_scenario_names_that_share_a_folder(tmp_path):
     second = _child(tmp_path, "powers:\n  china: {visibility: 0.9}\n", "second.yaml")
     second.write_text(second.read_text().replace("name: child", "name: a_b"))
     out = tmp_path / "results"
-    err = assert_refused(run_sim("compare", first, second, "--out", out, "--no-plot"), out)
+    err = assert_refused(run_in_process("compare", first, second, "--out", out, "--no-plot"),
+                         out)
     assert "'a b'" in err and "'a_b'" in err
 
 
@@ -152,7 +153,8 @@ def test_compare_refuses_two_states_that_share_a_file_name(tmp_path):
     first.write_text(text.format(name="one", stability=0.5))
     second.write_text(text.format(name="two", stability=0.6))
     out = tmp_path / "results"
-    err = assert_refused(run_sim("compare", first, second, "--out", out, "--no-plot"), out)
+    err = assert_refused(run_in_process("compare", first, second, "--out", out, "--no-plot"),
+                         out)
     assert "'north pole'" in err and "'north_pole'" in err
 
 

@@ -10,6 +10,8 @@ from sweep_helpers import data_files, env, sim_command, write_sweep
 
 from sim.sweep import load_sweep, run_sweep
 
+pytestmark = pytest.mark.cluster
+
 
 def free_port() -> int:
     with socket.socket() as s:

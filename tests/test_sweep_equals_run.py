@@ -69,6 +69,7 @@ def _assert_same_run(table, run_id: int, recording, what: str) -> None:
 
 
 @pytest.mark.parametrize("which", sorted(FILES))
+@pytest.mark.slow
 def test_every_listed_path_sweeps_to_the_run_that_set_gives(which):
     file = FILES[which]
     scenario = load_scenario(file, steps=STEPS)

@@ -59,6 +59,7 @@ def test_same_results_for_one_or_two_workers(tmp_path):
     assert len(data_files(one)) == 3 * 3 + 2  # runs, summary, trajectories parts + merged
 
 
+@pytest.mark.cluster
 def test_same_results_on_a_dask_local_cluster(tmp_path):
     from distributed import Client, LocalCluster
 
@@ -160,6 +161,7 @@ def alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_kill_9_and_resume(tmp_path):
     """Kill a running CLI sweep with SIGKILL: its workers stop; run it again and compare."""
     sweep = write_sweep(tmp_path, steps=40, seeds=4, chunk_size=8, parameters={

@@ -53,6 +53,7 @@ def sweep_folder(tmp_path_factory) -> Path:
     return out / "tiny"
 
 
+@pytest.mark.slow
 def test_run_compare_report_and_explain_keep_user_files(tmp_path):
     out = tmp_path / "results"
     _plant(out)
@@ -73,6 +74,7 @@ def test_run_compare_report_and_explain_keep_user_files(tmp_path):
         _intact(run_dir)
 
 
+@pytest.mark.slow
 def test_replay_into_a_folder_it_did_not_write_is_refused_and_nothing_is_lost(sweep_folder):
     out = sweep_folder.parent  # results/, holding the user's files and the sweep
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
@@ -84,6 +86,7 @@ def test_replay_into_a_folder_it_did_not_write_is_refused_and_nothing_is_lost(sw
     _intact(out)
 
 
+@pytest.mark.slow
 def test_replay_into_a_new_or_its_own_folder_works(sweep_folder, tmp_path):
     """Sweep over a derived field (stability): the replay matches the sweep (no refusal)."""
     target = tmp_path / "replayed"
