@@ -127,3 +127,28 @@ def test_comparison_figure_marks_events(destabilised):
         assert fig.axes[0].get_legend() is None  # the legend sits under the panels
     finally:
         plt.close(fig)
+
+
+def test_calibration_figures_say_what_each_parameter_is():
+    """Titled "China's 2015-2019 investment budget, share of 2024's", not a field path."""
+    import numpy as np
+
+    from sim.history.calibrate import PARAMETERS
+    from sim.history.posterior_plots import marginals_figure, pairs_figure
+
+    names = tuple(PARAMETERS)
+    bounds = [(u.low, u.high) for u in PARAMETERS.values()]
+    rng = np.random.default_rng(1)
+    particles = np.column_stack([rng.uniform(low, high, 200) for low, high in bounds])
+    weights = np.full(200, 1 / 200)
+    fig = marginals_figure(particles, weights, names, bounds)
+    pairs = pairs_figure(particles, weights, names, bounds)
+    try:
+        titles = [ax.get_title().replace("\n", " ") for ax in fig.axes if ax.get_visible()]
+        assert "China's 2015-2019 investment budget, share of 2024's" in titles
+        labels = [ax.get_xlabel() for ax in pairs.axes if ax.get_visible()]
+        for text in titles + labels:
+            assert "history:" not in text and "rules." not in text, text
+    finally:
+        plt.close(fig)
+        plt.close(pairs)
