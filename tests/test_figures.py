@@ -152,3 +152,43 @@ def test_calibration_figures_say_what_each_parameter_is():
     finally:
         plt.close(fig)
         plt.close(pairs)
+
+
+def _summary(design_seed: int = 0):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(design_seed)
+    x = rng.uniform(0, 8, 400)
+    other = rng.uniform(0, 1, 400)
+    mean = 0.04 - 0.001 * x + 0.01 * other
+    return pd.DataFrame({"powers.china.reaction.japan.sensitivity": x,
+                         "rules.hedging": other, "influence_end_japan_mean": mean,
+                         "influence_end_japan_p5": mean - 0.001,
+                         "influence_end_japan_p95": mean + 0.001})
+
+
+@pytest.mark.parametrize("design", ["random", "latin", "sobol", "morris"])
+def test_sampled_response_draws_samples_binned_mean_and_says_others_vary(design):
+    from sim.sweep.figures import response_figure
+
+    summary = _summary()
+    fig = response_figure(summary, "influence_end_japan",
+                          "powers.china.reaction.japan.sensitivity", design=design)
+    try:
+        ax = fig.axes[0]
+        points = ax.collections[0].get_offsets()
+        assert len(points) == len(summary)  # every sample drawn
+        assert max(points[:, 1]) > 4.4  # in %, not fractions
+        line = ax.get_lines()[0]
+        assert len(line.get_xdata()) == 10  # the binned mean
+        assert "Hedging strength varies too" in ax.get_title()
+    finally:
+        plt.close(fig)
+
+
+def test_sobol_indices_are_dimensionless_in_the_units_registry():
+    from sim.outputs.units import COLUMN_UNITS, SOBOL_UNIT
+
+    assert COLUMN_UNITS["S1"] == COLUMN_UNITS["ST"] == SOBOL_UNIT
+    assert SOBOL_UNIT.startswith("dimensionless")
