@@ -18,13 +18,19 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from sim.errors import ScenarioError
 from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
-
-CHANNELS = ("invest", "soft_power", "diplomacy", "destabilise")
-"""The four kinds of move, in the order of the engine's channel axis."""
+from sim.scenario.moves import CHANNELS, MOVES
 
 DEPENDENCE = ("energy", "remittances", "security", "debt")
 """Structural dependence channels, in the order of the engine's dependence axis."""
@@ -46,20 +52,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
-class Budget(_Strict):
-    """A power's baseline spend per quarter, by kind of move, in USD millions.
-
-    Attributes:
-        invest: Investment (builds economic footprint; gated by risk).
-        soft_power: Grants, public-goods loans, scholarships (builds goodwill).
-        diplomacy: Visits, summits, platforms (builds diplomatic capital).
-        destabilise: Spend on lowering states' stability (zero for most powers).
-    """
-
-    invest: NonNegative = 0.0
-    soft_power: NonNegative = 0.0
-    diplomacy: NonNegative = 0.0
-    destabilise: NonNegative = 0.0
+Budget = create_model(
+    "Budget",
+    __base__=_Strict,
+    __doc__=("A power's baseline spend per quarter, by kind of move, in USD millions.\n\n"
+             "Attributes (one per kind in sim/scenario/moves.py):\n"
+             + "\n".join(f"    {m.name}: {m.description}" for m in MOVES)),
+    **{m.name: (NonNegative, 0.0) for m in MOVES},
+)
+"""A power's spend per quarter by kind of move (a field per kind in ``MOVES``)."""
 
 
 class Reaction(_Strict):
@@ -161,6 +162,10 @@ class Economy(_Strict):
         trade_growth: Nominal growth per year of trade that the model's ties do not drive.
         trade_with: Trade turnover with each power in the year before the start, USD billions
             (the same convention as ``trade_usd_bn``).
+        population_m: Population in the year before the start, millions (for the ``population``
+            weighting of regional influence; docs/OPTIMISE.md).
+        resources_usd_bn: Natural-resource rents a year, USD billions (oil, gas, coal, mineral
+            and forest rents, World Bank definition), for the ``resources`` weighting.
     """
 
     gdp_usd_bn: Annotated[float, Field(gt=0.0)] = 10.0
@@ -168,6 +173,8 @@ class Economy(_Strict):
     trade_usd_bn: Annotated[float, Field(gt=0.0)] = 10.0
     trade_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     trade_with: dict[str, NonNegative] = {}
+    population_m: Annotated[float, Field(gt=0.0)] | None = None
+    resources_usd_bn: NonNegative | None = None
 
 
 class State(_Strict):
@@ -308,6 +315,29 @@ class ReactionRules(_Strict):
     leverage: Annotated[float, Field(ge=0.0, le=100.0)] = 4.0
 
 
+class GoodsRules(_Strict):
+    """The goods channel of the trade observables (docs/ODD.md section 7.11).
+
+    Attributes:
+        enabled: Whether trade with the powers has a goods channel; ``false`` (the mutant)
+            attributes all of the observed start to the investment and energy ties.
+        supply_elasticity: Elasticity of goods trade to the partner's export supply.
+        demand_elasticity: Elasticity of goods trade to the state's import demand.
+        investment_trade: Trade a year that a USD of the partner's investment stock carries
+            (equipment, inputs, output shipped home), per year.
+        export_growth: Nominal growth per year of each power's merchandise exports (an unlisted
+            power grows as the world).
+        world_export_growth: Nominal growth per year of world merchandise exports.
+    """
+
+    enabled: bool = True
+    supply_elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    demand_elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    investment_trade: Annotated[float, Field(ge=0.0, le=5.0)] = 0.1
+    export_growth: dict[str, Annotated[float, Field(ge=-0.5, le=1.0)]] = {}
+    world_export_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.025
+
+
 class Rules(_Strict):
     """Model-wide rule parameters (documented in docs/ODD.md)."""
 
@@ -322,6 +352,7 @@ class Rules(_Strict):
     visibility: VisibilityRules = VisibilityRules()
     stability: StabilityRules = StabilityRules()
     noise: NoiseRules = NoiseRules()
+    goods: GoodsRules = GoodsRules()
 
 
 class _EventBase(_Strict):
@@ -390,7 +421,7 @@ class BudgetChange(_EventBase):
 
     kind: Literal["budget_change"]
     power: str
-    channel: Literal["invest", "soft_power", "diplomacy", "destabilise", "all"] = "all"
+    channel: Literal[(*CHANNELS, "all")] = "all"  # type: ignore[valid-type]
     factor: Annotated[float, Field(ge=0.0, le=100.0)]
 
 
@@ -659,6 +690,8 @@ def _cross_check(scenario: Scenario) -> list[str]:
         if sum(state.economy.trade_with.values()) > state.economy.trade_usd_bn:
             problems.append(f"states.{key}.economy.trade_with: the trade with the powers sums to "
                             f"more than trade_usd_bn ({state.economy.trade_usd_bn:g})")
+    for name in scenario.rules.goods.export_growth:
+        actor(f"rules.goods.export_growth.{name}", name, powers, "power")
     problems += _check_sectors(scenario)
     if scenario.precision == "float32":
         dumped = scenario.model_dump(mode="python")
