@@ -12,6 +12,8 @@ Kinds of move nobody used in any panel are left out.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from sim.outputs.names import CHANNEL_NAMES
@@ -162,7 +164,8 @@ def spending_change_figure(recordings: list, labels: list[str], states: list[str
             middle = change[kinds, i, :]
             spread = runs[:, kinds, i, :]
             if spread.shape[0] > 1:
-                with np.errstate(invalid="ignore"):
+                with warnings.catch_warnings():  # a kind neither scenario used: all NaN
+                    warnings.simplefilter("ignore", RuntimeWarning)
                     low, high = np.nanpercentile(np.where(np.isfinite(spread), spread, np.nan),
                                                  INTERVAL, axis=0)
             else:
