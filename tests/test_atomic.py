@@ -123,8 +123,9 @@ def test_stale_leftovers_are_cleaned_and_a_displaced_result_restored(tmp_path):
 
 def _expected_files(replicates: int) -> set[str]:
     if replicates == 1:
-        return ONE_RUN_FILES | {"influence.png"}
-    return {"trajectories.csv", "summary.csv", "manifest.json", "influence.png", "runs"}
+        return ONE_RUN_FILES | {"influence.png", "spending.png"}
+    return {"trajectories.csv", "summary.csv", "manifest.json", "influence.png", "spending.png",
+            "runs"}
 
 
 def _check_after_kill(out: Path, replicates: int) -> str:

@@ -29,7 +29,7 @@ def test_run_writes_every_output(tmp_path):
     assert folder.parent.name == "baseline"
     names = sorted(p.name for p in folder.iterdir())
     assert names == ["events.csv", "influence.png", "manifest.json", "moves.csv",
-                     "observables.csv", "trajectories.csv"]
+                     "observables.csv", "spending.png", "trajectories.csv"]
     traj = pd.read_csv(folder / "trajectories.csv")
     assert list(traj.columns[:8]) == ["step", "quarter", "state", "power", "share", "footprint",
                                       "goodwill", "diplomatic"]

@@ -37,6 +37,28 @@ def test_odd_describes_every_scenario_field_and_event_kind():
         assert f"`{kind}`" in ODD
 
 
+def _listed_kinds(text: str) -> list[str]:
+    return re.findall(r"`([a-z_]+)`", text)
+
+
+def test_readme_lists_every_event_kind_the_validator_accepts():
+    """The README's scenario guide names exactly the code's kinds, in the code's order."""
+    readme = (ROOT / "README.md").read_text()
+    match = re.search(r"Events \((\d+) kinds\): (.*?), each at a quarter", readme, re.S)
+    assert match, "README.md: the scenario guide's list of event kinds is missing"
+    assert _listed_kinds(match.group(2)) == list(schema.EVENT_KINDS)
+    assert int(match.group(1)) == len(schema.EVENT_KINDS)
+
+
+def test_odd_event_table_lists_every_event_kind():
+    """docs/ODD.md section 7.9 has one table row per kind the validator accepts, no others."""
+    section = ODD.split("### 7.9 Events", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    kinds = [_listed_kinds(row.split("|")[1])[0] for row in rows]
+    assert sorted(kinds) == sorted(schema.EVENT_KINDS)
+    assert len(kinds) == len(set(kinds))
+
+
 def test_every_baseline_number_is_in_data_md():
     data = yaml.safe_load((SCENARIOS / "baseline.yaml").read_text())
     numbers = set()
@@ -70,3 +92,27 @@ def test_code_and_tests_cite_only_what_the_repository_holds():
                 if outside.search(line) and "outside = re.compile" not in line:
                     cited.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not cited, "cites a document the repository does not hold:\n" + "\n".join(cited)
+
+
+def test_every_file_a_scenario_tells_you_to_compare_with_is_shipped():
+    """A scenario's comments name only scenario files that exist (summit_held.yaml did not)."""
+    named = []
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        for line in path.read_text().splitlines():
+            if line.startswith("#"):
+                named += [(path.name, n) for n in re.findall(r"([\w/]+\.yaml)", line)]
+    assert named
+    missing = [(f, n) for f, n in named
+               if not (ROOT / n).is_file() and not (SCENARIOS / n).is_file()]
+    assert not missing, f"named in a scenario's comments but not shipped: {missing}"
+
+
+def test_summit_held_is_summit_cancelled_without_the_cancellation():
+    held = yaml.safe_load((SCENARIOS / "summit_held.yaml").read_text())
+    cancelled = yaml.safe_load((SCENARIOS / "summit_cancelled.yaml").read_text())
+    kept = [e for e in cancelled["events"] if e["kind"] != "summit_cancelled"]
+    assert len(kept) == len(cancelled["events"]) - 1
+    strip = [{k: v for k, v in e.items() if k != "note"} for e in kept]
+    assert strip == [{k: v for k, v in e.items() if k != "note"} for e in held["events"]]
+    assert held["extends"] == cancelled["extends"]
+    assert set(held) == set(cancelled)

@@ -181,12 +181,15 @@ def test_run_figure_shows_stability_and_the_events_that_fired():
     assert len(twins) == 2  # a stability axis per state
     np.testing.assert_allclose(twins[1].get_lines()[0].get_ydata(),
                                recording.stability[:, 0, 1], rtol=1e-6)
-    # the visit (beta, 2025Q3) and the accord (alpha, 2025Q4) as labelled markers
+    # the visit (beta, 2025Q3) and the accord (alpha, 2025Q4) as numbered markers, in order
+    # of time, named in the key under the panels
     step = {q: t for t, q in enumerate(recording.quarters)}
     texts = {ax.get_title(): [(t.get_position()[0], t.get_text()) for t in ax.texts]
              for ax in panels}
-    assert texts["Alpha"] == [(step["2025Q4"], " accord")]
-    assert texts["Beta"] == [(step["2025Q3"], " Japan visit")]
+    assert texts["Alpha"] == [(step["2025Q4"], "2")]
+    assert texts["Beta"] == [(step["2025Q3"], "1")]
+    key = " ".join(t.get_text() for t in fig.texts)
+    assert "Events: 1 Japan visit (2025Q3) · 2 accord (2025Q4)" in key
     assert event_markers(recording) == [(step["2025Q3"], "Japan visit", {1}),
                                         (step["2025Q4"], "accord", {0})]
 

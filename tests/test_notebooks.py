@@ -97,7 +97,7 @@ def test_what_if_sliders_redraw(executed):
     notebook = executed["02_what_if.ipynb"]
     text = text_of(notebook)
     assert "China's sensitivity to Japan: 2.0 -> 8.0" in text
-    assert "largest change in any share, any quarter: 0.0000" in text  # below the threshold
+    assert "largest change in any share, any quarter: 0.00 pp" in text  # below the threshold
     assert "Japan's visibility: 0.3 -> 0.9" in text
     assert "border_accord" in text  # the events table of the accord run
     widgets = [o for o in outputs(notebook)
@@ -113,6 +113,57 @@ def test_what_if_sliders_redraw(executed):
     caption = "".join(o["text"] for o in areas[0] if o.get("output_type") == "stream")
     assert caption.startswith(
         "Japan invests 480 at visibility 0.30, China's sensitivity 2.0: Japan's mean share")
+    assert "%" in caption
+
+
+def test_what_if_compares_what_differs_by_one_thing(executed):
+    """Section 5 compares china_hard_reaction with the scenario it extends, and finds a cost."""
+    text = text_of(executed["02_what_if.ipynb"])
+    assert "china_hard_reaction minus border_accord" in text
+    assert "china_hard_reaction minus baseline" not in text
+    kazakhstan = [line for line in text.splitlines()
+                  if line.strip().startswith("kazakhstan") and " pp" in line]
+    assert len(kazakhstan) == 2  # seeds only, then seeds and parameter draws
+    for line in kazakhstan:
+        assert line.split()[1].startswith("-") and line.split()[2] == "pp", line
+
+
+def test_section_five_pair_differs_in_china_reaction_only():
+    """The pair notebook 02 compares differs by China's reaction to Japan and nothing else."""
+    from sim.scenario import load_scenario
+
+    root = NOTEBOOKS.parent / "scenarios"
+    accord = load_scenario(root / "border_accord.yaml").model_dump(mode="json")
+    hard = load_scenario(root / "china_hard_reaction.yaml").model_dump(mode="json")
+
+    def leaves(data, prefix=""):
+        if isinstance(data, dict):
+            for key, value in data.items():
+                yield from leaves(value, f"{prefix}{key}.")
+        elif isinstance(data, list):
+            for index, value in enumerate(data):
+                yield from leaves(value, f"{prefix}{index}.")
+        else:
+            yield prefix.rstrip("."), data
+
+    a, h = dict(leaves(accord)), dict(leaves(hard))
+    differing = {k for k in a.keys() | h.keys() if a.get(k) != h.get(k)}
+    differing -= {"name", "question"}
+    assert differing, "the two scenarios do not differ at all"
+    assert all(k.startswith("powers.china.reaction.japan.") for k in differing), differing
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_prints_shares_in_percent(executed, name):
+    """What the notebooks print for a reader gives shares in % or pp, never as 0.0166."""
+    import re
+
+    printed = "".join(o["text"] for o in outputs(executed[name])
+                      if o.get("output_type") == "stream" and o["name"] == "stdout")
+    # Stability is an index from 0 to 1, not a share: its lines say so.
+    printed = "\n".join(line for line in printed.splitlines() if "(index 0-1)" not in line)
+    fractions = re.findall(r"(?<![\d.])[+-]?0\.\d{3,}(?![\d%]| ?pp)", printed)
+    assert fractions == [], f"{name} prints fractions: {fractions[:5]}"
 
 
 @pytest.mark.notebook
@@ -121,6 +172,6 @@ def test_reaction_sensitivity_sweeps_and_replays(executed):
     text = text_of(notebook)
     assert "25 samples x 4 seeds = 100 runs" in text
     assert "Japan's regional share ranges from" in text
-    assert "largest total index: powers." in text  # the Sobol table was computed
+    assert "largest total index: Japan's risk tolerance" in text  # the Sobol table, plain names
     assert "S1_conf" in text and "ST_conf" in text
     assert "identical: True" in text  # a run replayed alone equals the sweep's

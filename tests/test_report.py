@@ -95,7 +95,7 @@ def test_run_report_is_valid_and_complete(run_folder):
     assert "Powers" in text and "States" in text and "Events" in text  # the parameters
     assert "Influence shares in 2027Q4" in text  # the table
     assert "Border accord: Alpha resolve all open disputes" in text  # the chronicle
-    assert len(checker.images) == 1
+    assert len(checker.images) == 2  # influence.png and spending.png
     assert build_report(run_folder) == page  # deterministic
 
 
@@ -106,7 +106,7 @@ def test_comparison_report(tmp_path):
     assert main(["report", str(folder)]) == 0
     checker = check_page((folder / "report.html").read_text(encoding="utf-8"))
     text = " ".join(checker.text)
-    assert len(checker.images) == 2  # one figure per state
+    assert len(checker.images) == 3  # one figure per state, and spending.png
     assert "What differs" in text and "Events in some scenarios only" in text
     # the added accord, in words, and no event-field minutiae
     assert "2025Q4: border accord, Alpha" in text, text

@@ -88,7 +88,9 @@ def convergence_figure(found: Search):
                 label="best in the population")
         ax.plot(frame["runs"], frame[f"{o.column}_median"] * scale, color=OKABE_ITO[1],
                 linestyle="--", label="population median")
-        ax.set_ylabel(f"{o.column}\n({unit})", fontsize=8)
+        ax.set_ylabel(textwrap.fill(f"{objective_text(found.plan, o)} ({unit})", 40),
+                      fontsize=8)
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, frameon=False)
     from matplotlib.ticker import FuncFormatter
@@ -101,8 +103,17 @@ def convergence_figure(found: Search):
     return fig
 
 
+COLLAPSED_SPAN = 0.01
+"""A front whose span in an objective is below this (in the shown unit: points of share, or
+USD m per quarter) has collapsed to one policy in that objective: there is no trade-off."""
+
+
 def pareto_figure(found: Search):
-    """The final front of two objectives, the chosen policy circled."""
+    """The final front of two objectives, the chosen policy circled.
+
+    A front that spans less than :data:`COLLAPSED_SPAN` in an objective is said to have
+    collapsed (title and a note), rather than drawn as a trade-off across rounding noise.
+    """
     from sim.outputs.plots import OKABE_ITO, plt
 
     a, b = found.plan.spec.objectives
@@ -118,8 +129,20 @@ def pareto_figure(found: Search):
         unit = "% share" if o.measure == "influence" else "USD m per quarter"
         setter(textwrap.fill(f"{objective_text(found.plan, o)} ({unit})", 60), fontsize=8)
     ax.ticklabel_format(useOffset=False, style="plain")
-    ax.set_title(f"{found.plan.name}: trade-off on {found.plan.spec.draws} draws "
-                 f"({len(f)} non-dominated policies)", fontsize=10)
+    spans = [float(np.ptp(f[:, k] * scale[k])) if len(f) else 0.0 for k in (0, 1)]
+    collapsed = [o for o, span in zip((a, b), spans, strict=True) if span < COLLAPSED_SPAN]
+    if collapsed:
+        what = " and ".join(objective_text(found.plan, o) for o in collapsed)
+        ax.set_title(textwrap.fill(
+            f"{found.plan.name}: the front collapsed ({len(f)} non-dominated policies within "
+            f"{COLLAPSED_SPAN:g} of each other in {what}): no trade-off to choose", 70),
+            fontsize=9)
+        ax.text(0.5, 0.02, "spans: " + ", ".join(f"{s:.4f}" for s in spans)
+                + " (shown units); differences this small are rounding, not a trade-off",
+                transform=ax.transAxes, ha="center", va="bottom", fontsize=7, color="#555555")
+    else:
+        ax.set_title(f"{found.plan.name}: trade-off on {found.plan.spec.draws} draws "
+                     f"({len(f)} non-dominated policies)", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
@@ -262,9 +285,13 @@ def format_report(found: Search, folder: Path) -> str:
     lines.append(f"  best policy (USD m per quarter{', visibility' if n < len(found.best) else ''}"
                  "):")
     for i, state in enumerate(plan.states):
-        cells = [f"{k} {v:,.0f}" for (s, k), v in zip(plan.cells, found.best[:n], strict=True)
-                 if s == state]
-        vis = f"; visibility {found.best[n + i]:.2f}" if n + i < len(found.best) else ""
+        amounts = [(k, v) for (s, k), v in zip(plan.cells, found.best[:n], strict=True)
+                   if s == state]
+        cells = [f"{k} {v:,.0f}" for k, v in amounts]
+        spends = any(round(v) > 0 for _, v in amounts)
+        # A visibility where the policy spends nothing is meaningless: nothing is seen.
+        vis = (f"; visibility {found.best[n + i]:.2f}" if spends else "; nothing spent"
+               ) if n + i < len(found.best) else ""
         lines.append(f"    {state:<14} {', '.join(cells)}{vis}")
     summary = evaluation_summary(found)
     lines.append(f"  on {plan.spec.evaluation_draws} fresh draws (mean [10th, 90th "
@@ -276,7 +303,10 @@ def format_report(found: Search, folder: Path) -> str:
             if column.endswith("_share"):
                 cells.append(f"{row.policy} {row.mean:.1%} [{row.p10:.1%}, {row.p90:.1%}]")
             else:
-                cells.append(f"{row.policy} {row.mean:,.0f} [{row.p10:,.0f}, {row.p90:,.0f}]")
+                # One decimal below 10 (0.1 [0.0, 0.2], not 0 [0, 0]), none above.
+                digits = 1 if max(abs(row.mean), abs(row.p10), abs(row.p90)) < 10 else 0
+                cells.append(f"{row.policy} {row.mean:,.{digits}f} [{row.p10:,.{digits}f}, "
+                             f"{row.p90:,.{digits}f}]")
         lines.append(f"    {column}: " + "; ".join(cells))
     lines.append(f"results: {folder}")
     return "\n".join(lines)

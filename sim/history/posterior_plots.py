@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
+
+from sim.outputs.names import plain_name
 
 MAX_POINTS = 1000
 """Most particles a pairs panel draws (resampled by weight, with a fixed seed)."""
 
 
+HISTORY_NAMES = {
+    "history:events.0.factor": "China's 2015-2019 investment budget, share of 2024's",
+    "history:events.1.factor": "Russia's 2015-2019 investment budget, share of 2024's",
+    "history:events.2.factor": "China's investment budget from 2020, factor on 2015-2019's",
+    "history:events.3.factor": "Russia's investment budget from 2020, factor on 2015-2019's",
+}
+"""What the history scenario's fitted inputs are (events 0-3 of scenarios/history/2015.yaml,
+the budget changes its comments describe)."""
+
+
 def _short(name: str) -> str:
-    """A field path without its ``rules.`` prefix, for axis labels."""
-    return name.removeprefix("rules.")
+    """What a fitted parameter is, in words (its field path if no plain name is known)."""
+    return HISTORY_NAMES.get(name) or plain_name(name)
 
 
 def marginals_figure(particles: np.ndarray, weights: np.ndarray, names: tuple[str, ...],
@@ -43,7 +57,7 @@ def marginals_figure(particles: np.ndarray, weights: np.ndarray, names: tuple[st
         ax.axvline(mean, color="black", linewidth=1, label="mean")
         if truth is not None:
             ax.axvline(truth[j], color="#c44e52", linewidth=1.5, label="true value")
-        ax.set_title(_short(name), fontsize=9)
+        ax.set_title(textwrap.fill(_short(name), 42), fontsize=9)
         ax.set_xlim(low, high)
     for ax in flat[len(names):]:
         ax.set_visible(False)
@@ -57,13 +71,14 @@ def pairs_figure(particles: np.ndarray, weights: np.ndarray, names: tuple[str, .
                  bounds: list[tuple[float, float]]):
     """Scatter plots of every pair of parameters, from a weighted resample of the particles."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     d = len(names)
     rng = np.random.default_rng(0)
     pick = rng.choice(len(particles), size=min(MAX_POINTS, len(particles)), p=weights)
     sample = particles[pick]
     fig, axes = plt.subplots(d, d, figsize=(1.6 * d, 1.6 * d), squeeze=False)
-    fig.subplots_adjust(left=0.09, right=0.99, bottom=0.09, top=0.95, wspace=0.08, hspace=0.08)
+    fig.subplots_adjust(left=0.12, right=0.99, bottom=0.12, top=0.95, wspace=0.08, hspace=0.08)
     for i in range(d):
         for j in range(d):
             ax = axes[i, j]
@@ -80,13 +95,16 @@ def pairs_figure(particles: np.ndarray, weights: np.ndarray, names: tuple[str, .
                 ax.set_ylim(*bounds[i])
             ax.set_xlim(*bounds[j])
             ax.tick_params(labelsize=5, length=2)
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+            if i != j:
+                ax.yaxis.set_major_locator(MaxNLocator(3))
             if i < d - 1:
                 ax.set_xticklabels([])
             else:
-                ax.set_xlabel(_short(names[j]), fontsize=6)
+                ax.set_xlabel(textwrap.fill(_short(names[j]), 22), fontsize=6)
             if j > 0:
                 ax.set_yticklabels([])
             elif i > 0:
-                ax.set_ylabel(_short(names[i]), fontsize=6)
+                ax.set_ylabel(textwrap.fill(_short(names[i]), 22), fontsize=6)
     fig.suptitle("Posterior pairs (a weighted resample)", fontsize=9)
     return fig

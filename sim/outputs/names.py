@@ -35,6 +35,8 @@ CHANNEL_NAMES = {m.name: m.noun for m in MOVES}
 
 _RULES = {
     ("hedging",): "Hedging strength",
+    ("hedging_max_premium",): "Hedging premium cap",
+    ("reaction", "leverage"): "Reaction leverage",
     ("blocked_investment_to_soft_power",): "Blocked investment moved to soft power",
     ("decay",): "Decay of {0}",
     ("weights",): "Weight of {0} in influence",
@@ -142,6 +144,10 @@ def _state_name(parts: list[str]) -> str | None:
 def _rule_name(parts: list[str]) -> str | None:
     if tuple(parts) in _RULES:
         return _RULES[tuple(parts)]
+    if len(parts) == 3 and parts[0] == "dependence" and parts[1] in ("decay", "weights"):
+        what = _words(parts[2])
+        return (f"Decay of structural {what} dependence" if parts[1] == "decay"
+                else f"Weight of structural {what} dependence in influence")
     if len(parts) == 2 and (parts[0],) in _RULES:
         return _RULES[(parts[0],)].format(_words(parts[1]))
     return None

@@ -1,8 +1,10 @@
 """Figures: each power's influence share over time, one panel per state.
 
 Each panel also shows the state's stability (grey, right axis) and the events that fired in it
-(vertical markers with short labels). Colours are the Okabe-Ito palette (distinguishable with
-the common colour-vision deficiencies); line styles differ too, so the figure also reads in grey.
+(dashed vertical lines with a number; a key under the panels names each number). Every panel
+has the same y-limits, so the states compare at a glance. Colours are the Okabe-Ito palette
+(distinguishable with the common colour-vision deficiencies); line styles differ too, so the
+figure also reads in grey.
 Units and axis labels come from :mod:`sim.outputs.units`.
 """
 
@@ -91,10 +93,14 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
         if s % axes.shape[1] == 0:
             ax.set_ylabel(shown.axis, fontsize=8)
         quarter_ticks(ax, quarters)
+    share_y_limits(axes.flat[:structure.n_states])
+    numbered = number_events(markers)
+    for s in range(structure.n_states):
+        ax = axes.flat[s]
         _stability(ax, recording.stability[:, :, s].astype(np.float64), steps,
                    last_column=s % axes.shape[1] == axes.shape[1] - 1 or
                    s == structure.n_states - 1)
-        _events(ax, [m for m in markers if m[2] is None or s in m[2]])
+        draw_event_numbers(ax, [m for m in numbered if m[2] is None or s in m[2]], len(steps))
     handles, labels = axes.flat[0].get_legend_handles_labels()
     handles.append(plt.Line2D([], [], color=STABILITY_COLOUR, linewidth=1.2, linestyle=":"))
     labels.append(QUANTITIES["stability"].axis + " (right axis)")
@@ -102,8 +108,14 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
     scenario = recording.scenario.name if recording.scenario is not None else ""
     fig.suptitle(f"{title or scenario}: {shown.name.lower()}, stability and events by state"
                  f"{band}", fontsize=11)
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    key = event_key(numbered, quarters, width=60 * axes.shape[1])
+    key_height = (0.16 * (key.count("\n") + 1) if key else 0.0) / fig.get_figheight()
+    legend_bottom = 0.02 + key_height
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), frameon=False, fontsize=8,
+               bbox_to_anchor=(0.5, legend_bottom))
+    if key:
+        fig.text(0.01, 0.02, key, ha="left", va="bottom", fontsize=7, color="#333333")
+    fig.tight_layout(rect=(0, legend_bottom + 0.05, 1, 0.95))
     if runs > 1:
         from sim.outputs.run import band_text
 
@@ -124,16 +136,70 @@ def _stability(ax: plt.Axes, stability: np.ndarray, steps: np.ndarray,
         right.set_ylabel("stability (0-1)", fontsize=8, color=STABILITY_COLOUR)
 
 
-def _events(ax: plt.Axes, markers: list[tuple[int, str, set | None]]) -> None:
-    """Draw each event as a vertical line with its short label along it (one line a quarter)."""
-    by_step: dict[int, list[str]] = {}
-    for step, label, _ in markers:
-        by_step.setdefault(step, []).append(label)
-    for step, labels in by_step.items():
-        label = ", ".join(labels)
+def share_y_limits(axes) -> None:
+    """Give every panel the same y-limits (the widest), so panels compare at a glance."""
+    axes = [ax for ax in axes if ax.get_visible()]
+    if not axes:
+        return
+    low = min(ax.get_ylim()[0] for ax in axes)
+    high = max(ax.get_ylim()[1] for ax in axes)
+    for ax in axes:
+        ax.set_ylim(low, high)
+
+
+def number_events(markers: list[tuple[int, str, set | None]],
+                  ) -> list[tuple[int, str, set | None, int]]:
+    """Number the events in order of time: (step, label, states, number from 1).
+
+    Events with the same step and label (one per scenario of a comparison, say) share a
+    number; the panels show the numbers and :func:`event_key` says what each one is, so
+    labels of events a quarter apart never print over each other.
+    """
+    numbers: dict[tuple[int, str], int] = {}
+    for step, label, _ in sorted(markers, key=lambda m: (m[0], m[1])):
+        numbers.setdefault((step, label), len(numbers) + 1)
+    return [(step, label, where, numbers[(step, label)]) for step, label, where in markers]
+
+
+def event_key(numbered: list[tuple[int, str, set | None, int]], quarters: list[str] | None = None,
+              width: int = 180) -> str:
+    """The footnote that names each numbered event: ``1 accord · 2 Japan visit ...``."""
+    import textwrap
+
+    seen: dict[int, tuple[int, str]] = {}
+    for step, label, _, number in numbered:
+        seen.setdefault(number, (step, label))
+    if not seen:
+        return ""
+    parts = [f"{n} {label}" + (f" ({quarters[step]})" if quarters else "")
+             for n, (step, label) in sorted(seen.items())]
+    return "\n".join(textwrap.wrap("Events: " + " · ".join(parts), width=width))
+
+
+def draw_event_numbers(ax: plt.Axes, numbered: list[tuple[int, str, set | None, int]],
+                       n_steps: int) -> None:
+    """Draw each event as a dashed vertical line with its number at the top of the panel.
+
+    Numbers of events close in time are stacked in rows, so they never print over each other.
+    """
+    by_step: dict[int, list[int]] = {}
+    for step, _, _, number in numbered:
+        if number not in by_step.setdefault(step, []):
+            by_step[step].append(number)
+    rows: list[float] = []  # the right end (in steps) of the last number in each row
+    per_character = 0.013 * n_steps  # a 6-point character in steps, at the panels' width
+    for step in sorted(by_step):
+        text = ",".join(str(n) for n in sorted(by_step[step]))
         ax.axvline(step, color="black", linewidth=0.7, alpha=0.5, linestyle="--")
-        ax.text(step, 0.98, f" {label}", transform=ax.get_xaxis_transform(), rotation=90,
-                va="top", ha="left", fontsize=6, color="#333333")
+        left = step - 0.5 * per_character * len(text)
+        row = next((r for r, end in enumerate(rows) if left > end), len(rows))
+        if row == len(rows):
+            rows.append(0.0)
+        rows[row] = step + 0.5 * per_character * (len(text) + 1)
+        ax.text(step, 0.985 - 0.075 * row, text, transform=ax.get_xaxis_transform(),
+                va="top", ha="center", fontsize=6, color="#222222",
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none",
+                      "alpha": 0.8})
 
 
 def event_markers(recording) -> list[tuple[int, str, set | None]]:

@@ -173,8 +173,10 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
         write_json(manifest(scenario, seeds, extra), tmp / "manifest.json")
         if plot:
             from sim.outputs.plots import influence_figure, save
+            from sim.outputs.spending import spending_figure
 
             save(influence_figure(recording), tmp / "influence.png")
+            save(spending_figure(recording), tmp / "spending.png")
     return destination
 
 

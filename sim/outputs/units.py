@@ -161,6 +161,9 @@ def difference_label(name: str) -> str:
 # ----------------------------------------------------------------------------------------------
 
 ROW_UNIT = "the row's unit (its unit column)"
+
+SOBOL_UNIT = "dimensionless (share of the output's variance, 0-1)"
+"""The unit of a Sobol index: none, whatever the output's unit."""
 """The unit of a long table's value columns: each row's ``unit`` column says it."""
 
 PARAMETER_UNIT = "the field's own unit, as in the scenario file (docs/ODD.md, section 7.10)"
@@ -204,7 +207,7 @@ COLUMN_UNITS = {
                      "model_mean", "model_p5", "model_p95", "observed", "mae_model",
                      "mae_persistence", "mae_trend", "mu", "mu_star", "mu_star_conf", "sigma"),
                     ROW_UNIT),
-    **dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf"), "fraction of the output's variance (0-1)"),
+    **dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf"), SOBOL_UNIT),
     "mase": "ratio (the model's mean absolute error over persistence's)",
     "log_error": "natural log of model mean over observed",
     # counts, flags, fractions

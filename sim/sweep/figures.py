@@ -29,13 +29,22 @@ def _levels(values: pd.Series) -> pd.Series:
     return values.groupby(bins, observed=True).transform("mean")
 
 
+SAMPLED_DESIGNS = ("random", "latin", "sobol", "morris")
+"""Designs whose samples scatter over the space: every sample has its own x value, and the
+other parameters vary from sample to sample."""
+
+
 def response_figure(summary: pd.DataFrame, output: str, x: str, y: str | None = None,
-                    title: str = "") -> plt.Figure:
+                    title: str = "", design: str | None = None) -> plt.Figure:
     """Plot an output against one swept parameter (line with a band) or two (heat map).
 
-    The line is the mean over seeds, averaged over the samples that share the x value (the
-    other parameters vary among them); the band is the 5th to 95th percentile over seeds,
-    averaged the same way. The heat map shows the mean over seeds.
+    For a grid, the line is the mean over seeds, averaged over the samples that share the x
+    value; the band is the 5th to 95th percentile over seeds, averaged the same way. For a
+    sampled design (random, Latin hypercube, Sobol, Morris) each sample is a point (its mean
+    over seeds), with the mean of the points in each of 10 bins of x and its 95% interval
+    (mean +- 1.96 standard errors over the bin's samples); the title says that the other
+    parameters vary, since they, not only x, spread the points. The heat map shows the mean
+    over seeds.
 
     Args:
         summary: The sweep's summary table (one row per sample).
@@ -43,9 +52,12 @@ def response_figure(summary: pd.DataFrame, output: str, x: str, y: str | None = 
         x: Parameter on the x axis.
         y: Optional second parameter (heat map).
         title: Figure title.
+        design: The sweep's design (``grid``, ``random``, ``latin``, ``sobol``, ``morris``).
 
     """
     name, shown = output_quantity(output)
+    if y is None and design in SAMPLED_DESIGNS:
+        return _scatter_figure(summary, output, x, title or name)
     frame = pd.DataFrame({"x": _levels(summary[x])})
     for stat in ("mean", "p5", "p95"):
         frame[stat] = summary[f"{output}_{stat}"].to_numpy() * shown.scale
@@ -82,6 +94,45 @@ def response_figure(summary: pd.DataFrame, output: str, x: str, y: str | None = 
     return fig
 
 
+SCATTER_BINS = 10
+"""Bins of x (equal counts) of a sampled design's binned mean."""
+
+
+def _scatter_figure(summary: pd.DataFrame, output: str, x: str, title: str) -> plt.Figure:
+    """Each sample's mean over seeds against x, with a binned mean and its 95% interval."""
+    _, shown = output_quantity(output)
+    xs = summary[x].to_numpy(dtype=np.float64)
+    ys = summary[f"{output}_mean"].to_numpy(dtype=np.float64) * shown.scale
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    ax.scatter(xs, ys, s=6, alpha=0.35, color=OKABE_ITO[1], linewidths=0,
+               label=f"each sample (mean over seeds), {len(xs):,} samples")
+    bins = pd.qcut(pd.Series(xs), SCATTER_BINS, duplicates="drop")
+    groups = pd.DataFrame({"x": xs, "y": ys}).groupby(bins.to_numpy(), observed=True)
+    stats = groups.agg(x=("x", "mean"), mean=("y", "mean"), sd=("y", "std"), n=("y", "size"))
+    half = 1.96 * stats["sd"].fillna(0.0) / np.sqrt(stats["n"])
+    ax.fill_between(stats["x"], stats["mean"] - half, stats["mean"] + half,
+                    color=OKABE_ITO[4], alpha=0.25, linewidth=0,
+                    label="95% interval of the bin mean")
+    ax.plot(stats["x"], stats["mean"], color=OKABE_ITO[4], linewidth=1.8, marker="o",
+            markersize=3, label=f"mean of the samples in each of {len(stats)} bins")
+    others = [c for c in _swept_columns(summary) if c != x]
+    ax.set_xlabel(plain_name(x), fontsize=8)
+    ax.set_ylabel(output_axis(output), fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, frameon=False)
+    vary = (f"the other {len(others)} swept parameters vary too" if len(others) > 1 else
+            f"{plain_name(others[0])} varies too" if others else "")
+    ax.set_title(textwrap.fill(title, 70) + (f"\n({vary}: they spread the points)" if vary
+                                             else ""), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _swept_columns(summary: pd.DataFrame) -> list[str]:
+    """The swept parameters of a summary table: its field-path columns."""
+    return [c for c in summary.columns if "." in c]
+
+
 def sensitivity_figure(table: pd.DataFrame, output: str, design: str,
                        title: str = "") -> plt.Figure:
     """Bar chart of one output's indices: S1 and ST (Sobol) or mu* and sigma (Morris).
@@ -96,7 +147,7 @@ def sensitivity_figure(table: pd.DataFrame, output: str, design: str,
     fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(names) + 2), 4.2))
     if design == "sobol":
         bars = [("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST")]
-        ylabel = "Sobol index"
+        ylabel = "Sobol index (dimensionless, 0-1)"
     else:
         bars = [("mu_star", "mu_star_conf", "mu* (mean |effect|)"), ("sigma", None, "sigma")]
         unit = "percentage points" if shown.unit == "%" else shown.unit or "output units"
@@ -108,7 +159,9 @@ def sensitivity_figure(table: pd.DataFrame, output: str, design: str,
         ax.bar(pos + (i - 0.5) * width, rows[col].to_numpy() * scale, width, yerr=err,
                capsize=3, color=OKABE_ITO[i * 3], label=label)
     ax.set_xticks(pos)
-    ax.set_xticklabels([textwrap.fill(plain_name(n), 18) for n in names], fontsize=7)
+    # Break at spaces only: a field path without a plain name stays whole, never cut mid-word.
+    ax.set_xticklabels([textwrap.fill(plain_name(n), 18, break_long_words=False,
+                                      break_on_hyphens=False) for n in names], fontsize=7)
     ax.set_ylabel(ylabel, fontsize=8)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.grid(axis="y", alpha=0.3)

@@ -315,7 +315,7 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
 
     """
     from sim.outputs.names import output_quantity
-    from sim.outputs.units import column_unit, folder_units, with_unit_column
+    from sim.outputs.units import SOBOL_UNIT, column_unit, folder_units, with_unit_column
     from sim.sweep.figures import response_figure, sensitivity_figure
     from sim.sweep.store import save_figure as save
 
@@ -334,7 +334,9 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
     table = analyse(plan, summary, values)
     skipped: list[str] = []
     if table is not None:
-        units = {o: column_unit(o) for o in plan.outputs}
+        # Morris effects are in the output's unit; Sobol indices are shares of its variance.
+        units = {o: SOBOL_UNIT if spec.design == "sobol" else column_unit(o)
+                 for o in plan.outputs}
         table = with_unit_column(table, "output", units)
         write_text(table.to_csv(index=False, lineterminator="\n"), folder / "sensitivity.csv")
         files.append("sensitivity.csv")
@@ -346,7 +348,7 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
             files.append("sensitivity.png")
     x = spec.plot.x or plan.paths[0]
     save(response_figure(summary, output, x, spec.plot.y,
-                         f"{plan.name}: {output_quantity(output)[0]}"),
+                         f"{plan.name}: {output_quantity(output)[0]}", design=spec.design),
          folder / "response.png")
     files.append("response.png")
     n_diverged = int(summary["n_diverged"].sum())

@@ -390,6 +390,8 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
                 name = f"{stem}.png"
                 save(comparison_figure(comparison, s), tmp / name)
                 figures.append(name)
+            save(comparison_spending_figure(comparison), tmp / "spending.png")
+            figures.append("spending.png")
         (tmp / "runs").mkdir()
         for label, sub, recording in zip(comparison.labels, run_folders, comparison.recordings,
                                          strict=True):
@@ -431,6 +433,18 @@ def _uncertainty_entry(comparison: Comparison) -> dict:
     return entry
 
 
+def comparison_spending_figure(comparison: Comparison):
+    """Spending by power and kind of move in each state: each scenario's change vs the first.
+
+    See :func:`sim.outputs.spending.spending_change_figure`.
+    """
+    from sim.outputs.spending import spending_change_figure
+
+    names = {key: comparison.label_of(key) for key in [*comparison.states, *comparison.powers]}
+    return spending_change_figure(comparison.recordings, comparison.labels, comparison.states,
+                                  comparison.powers, names, comparison.band)
+
+
 def comparison_figure(comparison: Comparison, state: int):
     """One state's figure: every scenario's trajectories with bands, and their difference.
 
@@ -449,7 +463,13 @@ def comparison_figure(comparison: Comparison, state: int):
     """
     import matplotlib.pyplot as plt
 
-    from sim.outputs.plots import OKABE_ITO, quarter_ticks
+    from sim.outputs.plots import (
+        OKABE_ITO,
+        draw_event_numbers,
+        event_key,
+        number_events,
+        quarter_ticks,
+    )
 
     styles = ["-", "--", ":", "-."]
     shown = quantity(comparison.metric)
@@ -484,14 +504,47 @@ def comparison_figure(comparison: Comparison, state: int):
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
         quarter_ticks(ax, quarters)
-    top.legend(fontsize=7, ncol=2, frameon=False)
+    numbered = number_events(_state_events(comparison, state))
+    for ax in (top, bottom):
+        draw_event_numbers(ax, numbered, len(steps))
+    handles, labels = top.get_legend_handles_labels()
+    key = event_key(numbered, quarters, width=110)
+    key_lines = key.count("\n") + 1 if key else 0
+    legend_rows = -(-len(labels) // 2)
+    bottom_margin = (0.2 + 0.14 * (legend_rows + key_lines)) / fig.get_figheight()
+    # Below the panels, so it covers no line or band.
+    fig.legend(handles, labels, loc="lower center", ncol=2, frameon=False, fontsize=7,
+               bbox_to_anchor=(0.5, 0.02 + 0.14 * key_lines / fig.get_figheight()))
+    if key:
+        fig.text(0.01, 0.025, key, ha="left", va="bottom", fontsize=7, color="#333333")
     runs = len(comparison.seeds)
     top.set_title(f"{comparison.label_of(comparison.states[state])}: {shown.name.lower()}"
                   f" (mean of {runs} runs, band: 5th-{high_q:.0f}th percentile)", fontsize=10)
     bottom.set_title(f"paired difference with {comparison.labels[0]} "
                      f"(band: {low_q:.0f}th-{high_q:.0f}th percentile of the differences)",
                      fontsize=9)
-    fig.tight_layout(rect=(0, 0.025, 1, 1))
+    fig.tight_layout(rect=(0, bottom_margin, 1, 1))
     fig.text(0.995, 0.005, f"bands and intervals {comparison.band}", ha="right", va="bottom",
              fontsize=7, color="#555555")
     return fig
+
+
+def _state_events(comparison: Comparison, state: int) -> list[tuple[int, str, None]]:
+    """The events that fired in one state in any compared scenario, as influence.png marks them.
+
+    An event that fired in only some of the scenarios says in which.
+    """
+    from sim.outputs.plots import event_markers
+
+    key = comparison.states[state]
+    seen: dict[tuple[int, str], list[str]] = {}
+    for label, recording in zip(comparison.labels, comparison.recordings, strict=True):
+        index = recording.structure.states.index(key)
+        for step, text, where in event_markers(recording):
+            if where is None or index in where:
+                scenarios = seen.setdefault((step, text), [])
+                if label not in scenarios:
+                    scenarios.append(label)
+    everywhere = len(comparison.labels)
+    return [(step, text if len(where) == everywhere else f"{text} [{', '.join(where)}]", None)
+            for (step, text), where in seen.items()]

@@ -1,0 +1,153 @@
+"""Every `sim ...` example in the README and docs/*.md runs as written.
+
+The examples are read from the documents' code blocks (indented or fenced; a line continued
+with a backslash is one command; a trailing ``# comment`` is dropped), and run one document at
+a time, in the document's order, with ``python -m sim`` in a temporary copy of the project's
+scenarios/ and data/ (so ``results/`` is the temporary folder's, never the repository's).
+
+What is not run, and why, is listed here and checked to still exist in the documents, so an
+example can only leave the test by being written into one of these lists:
+
+* templates, whose words a reader replaces (``FILE``, ``HOST``, ``<run id>``, ``A.yaml``...);
+* servers (``sim dashboard``: tests/test_dashboard_browser.py serves and drives it);
+* what takes minutes (calibration, the policy search and what reads their results): marked
+  ``slow``, run by ``pytest -m slow``.
+
+An example that reads a results folder made by another document's example gets it made
+first (:data:`PRODUCERS`).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+from clihelp import ROOT, run_sim
+
+DOCUMENTS = ["README.md", *sorted(p.relative_to(ROOT).as_posix()
+                                  for p in (ROOT / "docs").glob("*.md"))]
+
+TEMPLATE = re.compile(r"<[^>]+>|\bFILE\b|\bHOST\b|\bRUN_DIR\b|\b[ABC]\.yaml\b|\[--|my\.yaml")
+"""Words a reader replaces: such a line shows a command's form, not a command to run."""
+
+SERVERS = ("sim dashboard",)
+"""Commands that serve until stopped."""
+
+SLOW = ("sim calibrate", "sim optimise", "sim hindcast scenarios/history/2015.yaml",
+        "results/optimise/")
+"""Prefixes (or parts) of examples that take minutes on two cores."""
+
+PRODUCERS = {
+    "results/china_reaction": "sim sweep scenarios/sweeps/china_reaction.yaml --workers 2",
+    "results/reaction_sobol": "sim sweep scenarios/sweeps/reaction_sobol.yaml --workers 2",
+    "results/baseline/": "sim run scenarios/baseline.yaml",
+    "results/russia_destabilises/": "sim run scenarios/russia_destabilises.yaml",
+    "results/compare/baseline-vs-border_accord-":
+        "sim compare scenarios/baseline.yaml scenarios/border_accord.yaml",
+    "results/optimise/japan_allocation": "sim optimise scenarios/optimise/japan_allocation.yaml"
+                                         " --workers 2",
+}
+"""The example that makes each results folder an example reads."""
+
+
+def examples(text: str) -> list[str]:
+    """The ``sim ...`` commands in a Markdown text's code blocks, in order."""
+    found = []
+    fenced = False
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip().startswith("```"):
+            fenced = not fenced
+            i += 1
+            continue
+        in_code = fenced or (line.startswith("    ") and not line.lstrip().startswith(("-", "*",
+                                                                                      "|")))
+        command = line.strip().removeprefix("$ ")
+        while in_code and command.endswith("\\") and i + 1 < len(lines):
+            i += 1
+            command = command[:-1].rstrip() + " " + lines[i].strip()
+        if in_code:
+            for part in command.split("&&"):
+                part = re.sub(r"\s+#\s.*$", "", part.strip())
+                # "sim run: ..." is a message a command printed, "sim run x (wall" a table row.
+                if re.match(r"sim [a-z]+( |$)", part) and "(wall" not in part:
+                    found.append(part)
+        i += 1
+    return found
+
+
+REFUSED = {
+    "sim compare scenarios/baseline.yaml scenarios/border_accord.yaml --at 2040Q1":
+        "outside the run",
+}
+"""Examples of a refusal (the document shows the message): exit status 2 and that message."""
+
+
+def _kind(command: str) -> str:
+    if TEMPLATE.search(command):
+        return "template"
+    if command.startswith(SERVERS):
+        return "server"
+    if command.startswith(SLOW) or any(part in command for part in SLOW if "/" in part):
+        return "slow"
+    return "run"
+
+
+def _workspace(tmp_path: Path) -> Path:
+    for folder in ("scenarios", "data"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+def _run(command: str, where: Path, done: list[str]) -> None:
+    """Run one example in ``where`` (making the results it reads first); fail with its output."""
+    for prefix, producer in PRODUCERS.items():
+        if prefix in command and producer != command and producer not in done:
+            _run(producer, where, done)
+    args = shlex.split(command)
+    assert args[0] == "sim"
+    result = run_sim(*args[1:], cwd=where, timeout=1800)
+    done.append(command)
+    if command in REFUSED:
+        assert result.returncode == 2 and REFUSED[command] in result.stderr, result.stderr
+        return
+    assert result.returncode == 0, (
+        f"`{command}` exited {result.returncode}:\n{result.stderr[-3000:]}")
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+
+
+def test_examples_are_found():
+    every = {doc: examples((ROOT / doc).read_text()) for doc in DOCUMENTS}
+    assert "sim run scenarios/baseline.yaml" in every["README.md"]
+    assert any(c.startswith("sim discover") for c in every["docs/DISCOVER.md"])
+    kinds = {_kind(c) for commands in every.values() for c in commands}
+    assert kinds == {"template", "server", "slow", "run"}
+
+
+def _documents_with(kind: str) -> list[str]:
+    return [doc for doc in DOCUMENTS
+            if any(_kind(c) == kind for c in examples((ROOT / doc).read_text()))]
+
+
+@pytest.mark.parametrize("document", _documents_with("run"))
+def test_every_example_runs_as_written(document, tmp_path):
+    commands = [c for c in examples((ROOT / document).read_text()) if _kind(c) == "run"]
+    where = _workspace(tmp_path)
+    done: list[str] = []
+    for command in commands:
+        _run(command, where, done)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("document", _documents_with("slow"))
+def test_every_slow_example_runs_as_written(document, tmp_path):
+    commands = [c for c in examples((ROOT / document).read_text()) if _kind(c) == "slow"]
+    where = _workspace(tmp_path)
+    done: list[str] = []
+    for command in commands:
+        _run(command, where, done)
