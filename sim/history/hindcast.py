@@ -449,7 +449,9 @@ def manifest_extra(result: HindcastResult, folder: Path) -> dict[str, Any]:
         "uncertainty": plan.draws.manifest(plan.n_draws),
         "observed": {"folder": plan.observed_folder, "sha256": plan.observed_sha256,
                      "rows": len(plan.observed)},
-        "pooled_mase": {r.observable: r.mase for r in pooled.itertuples()},
+        "pooled_rel_mae": {r.observable: {"rel_mae": r.rel_mae, "p5": r.rel_mae_p5,
+                                          "p95": r.rel_mae_p95, "n_test": r.n_test,
+                                          "verdict": r.verdict} for r in pooled.itertuples()},
         "skipped": result.skipped.to_dict("records"),
         "unmodelled": result.unmodelled.to_dict("records"),
     }
