@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,14 @@ import yaml
 from clihelp import DATA, files_under, run_sim
 
 from sim.cli.main import main as sim_main
-from sim.history.hindcast import OBSERVABLES_COLUMNS, plan_hindcast, run_hindcast, write_hindcast
+from sim.history.hindcast import (
+    OBSERVABLES_COLUMNS,
+    SHIPPED_POSTERIORS,
+    plan_hindcast,
+    posterior_cutoff,
+    run_hindcast,
+    write_hindcast,
+)
 from sim.history.skill import SKILL_COLUMNS, series_errors, skill_table
 
 SCENARIO = DATA / "history_small.yaml"
@@ -24,26 +32,33 @@ YEARS = list(range(2014, 2025))
 MODELLED = ("trade_share", "trade_usd_bn", "remittances_gdp")
 
 
+def write_posterior(path: Path, frame: pd.DataFrame, cutoff: int | None = 2016) -> Path:
+    """A posterior file and, unless ``cutoff`` is None, the manifest recording its cut-off."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path)
+    if cutoff is not None:
+        (path.parent / "manifest.json").write_text(json.dumps(
+            {"kind": "calibration", "calibration": {"cutoff": cutoff}}), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def posterior(tmp_path):
-    """A tiny weighted posterior over two fields of the scenario."""
-    path = tmp_path / "posterior" / "posterior.parquet"
-    path.parent.mkdir()
-    pd.DataFrame({INVEST: [600.0, 2000.0, 4000.0, 1200.0],
-                  HEDGING: [0.1, 0.2, 0.3, 0.25],
-                  "weight": [1.0, 2.0, 1.0, 0.0]}).to_parquet(path)
-    return path
+    """A tiny weighted posterior over two fields of the scenario (fitted through 2016)."""
+    return write_posterior(tmp_path / "posterior" / "posterior.parquet", pd.DataFrame(
+        {INVEST: [600.0, 2000.0, 4000.0, 1200.0], HEDGING: [0.1, 0.2, 0.3, 0.25],
+         "weight": [1.0, 2.0, 1.0, 0.0]}))
 
 
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory):
     """One real ``sim hindcast`` with a posterior, through the command line."""
     tmp = tmp_path_factory.mktemp("cli")
-    path = tmp / "posterior.parquet"
-    pd.DataFrame({INVEST: [800.0, 3000.0], "weight": [1.0, 1.0]}).to_parquet(path)
+    path = write_posterior(tmp / "posterior.parquet",
+                           pd.DataFrame({INVEST: [800.0, 3000.0], "weight": [1.0, 1.0]}))
     out = tmp / "out"
     result = run_sim("hindcast", SCENARIO, "--posterior", path, "--draws", "12", "--workers",
-                     "1", "--out", out)
+                     "1", "--cutoff", "2019", "--out", out)
     assert result.returncode == 0, result.stderr
     (folder,) = (out / "hindcast").iterdir()
     return result, folder
@@ -233,7 +248,7 @@ def test_the_printout_and_report_say_what_the_bands_include(cli_run):
 
 def test_no_posterior_runs_the_scenario_as_written_and_says_so(tmp_path, capsys, posterior):
     status = sim_main(["hindcast", str(SCENARIO), "--posterior", "none", "--draws", "6",
-                       "--workers", "1", "--no-plot", "--out", str(tmp_path)])
+                       "--cutoff", "2019", "--workers", "1", "--no-plot", "--out", str(tmp_path)])
     assert status == 0
     out = capsys.readouterr().out
     assert "over 6 seeds only (parameters as written)" in out
@@ -316,18 +331,67 @@ def test_a_missing_posterior_is_refused(tmp_path, capsys):
 
 
 def test_a_posterior_column_that_is_not_a_field_is_refused(tmp_path, capsys):
-    path = tmp_path / "posterior.parquet"
-    pd.DataFrame({"powers.china.budget.investt": [1.0], "weight": [1.0]}).to_parquet(path)
+    path = write_posterior(tmp_path / "posterior.parquet",
+                           pd.DataFrame({"powers.china.budget.investt": [1.0], "weight": [1.0]}))
     err = _refused(capsys, tmp_path, str(SCENARIO), "--posterior", str(path))
     assert "powers.china.budget.investt" in err and "not a numeric field" in err
     assert f"did you mean {INVEST}" in err
 
 
 def test_posterior_values_the_scenario_refuses_are_refused(tmp_path, capsys):
-    path = tmp_path / "posterior.parquet"
-    pd.DataFrame({INVEST: [-5.0, 100.0], "weight": [1.0, 1.0]}).to_parquet(path)
+    path = write_posterior(tmp_path / "posterior.parquet",
+                           pd.DataFrame({INVEST: [-5.0, 100.0], "weight": [1.0, 1.0]}))
     err = _refused(capsys, tmp_path, str(SCENARIO), "--posterior", str(path))
     assert INVEST in err and "-5" in err
+
+
+def test_a_posterior_fitted_past_the_cutoff_is_refused(tmp_path, capsys):
+    path = write_posterior(tmp_path / "fit" / "posterior.parquet",
+                           pd.DataFrame({INVEST: [800.0], "weight": [1.0]}), cutoff=2019)
+    err = _refused(capsys, tmp_path, str(SCENARIO), "--posterior", str(path), "--cutoff", "2017")
+    assert "fitted on observations through 2019" in err and "--cutoff 2017" in err
+    assert "2018-2019" in err and "sim calibrate --cutoff 2017" in err
+    # Fitted through the cut-off itself, or earlier: accepted.
+    plan = plan_hindcast(SCENARIO, posterior=path, cutoff=2019, draws=2)
+    assert plan.posterior_cutoff == 2019
+
+
+def test_a_posterior_without_its_recorded_cutoff_is_refused(tmp_path, capsys):
+    path = write_posterior(tmp_path / "bare" / "posterior.parquet",
+                           pd.DataFrame({INVEST: [800.0], "weight": [1.0]}), cutoff=None)
+    err = _refused(capsys, tmp_path, str(SCENARIO), "--posterior", str(path), "--cutoff", "2019")
+    assert "no manifest.json beside it" in err and "unknown" in err
+    (path.parent / "manifest.json").write_text('{"kind": "calibration"}', encoding="utf-8")
+    err = _refused(capsys, tmp_path, str(SCENARIO), "--posterior", str(path), "--cutoff", "2019")
+    assert "records no calibration.cutoff" in err
+
+
+def test_the_shipped_posteriors_record_their_cutoffs():
+    for cutoff, path in SHIPPED_POSTERIORS.items():
+        if path.is_file():
+            assert posterior_cutoff(path) == cutoff, path
+
+
+def test_a_cutoff_without_a_shipped_posterior_is_refused(tmp_path, capsys):
+    err = _refused(capsys, tmp_path, str(SCENARIO), "--cutoff", "2018")
+    assert "no shipped posterior is fitted through 2018" in err
+    assert "sim calibrate --cutoff 2018" in err
+
+
+def test_two_cutoffs_give_two_folders_and_a_rolling_origin_table(tmp_path, capsys, posterior):
+    out = tmp_path / "out"
+    status = sim_main(["hindcast", str(SCENARIO), "--posterior", str(posterior), "--cutoff",
+                       "2017", "2019", "--draws", "4", "--workers", "1", "--no-plot",
+                       "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert status == 0
+    folders = sorted(p.name for p in (out / "hindcast").iterdir())
+    assert sorted(f[-5:] for f in folders) == ["c2017", "c2019"]
+    assert "rolling origin (each cut-off with its own fit)" in printed
+    for folder in (out / "hindcast").iterdir():
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert manifest["posterior_cutoff"] == 2016
+        assert manifest["cutoff"] == int(folder.name[-4:])
 
 
 @pytest.mark.parametrize("cutoff", ["2013", "2024", "2031"])
@@ -357,7 +421,7 @@ def test_a_diverging_replicate_stops_with_status_3_and_writes_nothing(tmp_path, 
                              "max_spend_multiplier": None, "initial_effort": 1}}}))
     out = tmp_path / "out"
     status = sim_main(["hindcast", str(scenario), "--posterior", "none", "--draws", "2",
-                       "--workers", "1", "--quiet", "--out", str(out)])
+                       "--cutoff", "2019", "--workers", "1", "--quiet", "--out", str(out)])
     err = capsys.readouterr().err
     assert status == 3, err
     assert "diverged at step" in err and "seed 2015" in err and "Traceback" not in err
@@ -371,8 +435,8 @@ def test_history_only_columns_are_applied_to_the_history_scenario(tmp_path):
         "extends": str(SCENARIO), "name": "budgets",
         "events": [{"kind": "budget_change", "at": "2015Q1", "power": "china",
                     "channel": "invest", "factor": 1.0}]}))
-    path = tmp_path / "posterior.parquet"
-    pd.DataFrame({"history:events.0.factor": [0.2, 0.25], "weight": [1.0, 1.0]}).to_parquet(path)
+    path = write_posterior(tmp_path / "posterior.parquet", pd.DataFrame(
+        {"history:events.0.factor": [0.2, 0.25], "weight": [1.0, 1.0]}))
     plan = plan_hindcast(scenario, posterior=path, draws=6)
     assert list(plan.draws.values) == ["events.0.factor"]
     assert set(plan.draws.values["events.0.factor"]) <= {0.2, 0.25}

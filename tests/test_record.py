@@ -160,7 +160,8 @@ def shipped(tmp_path_factory) -> Path:
         pytest.skip("the shipped hindcast needs the history scenario and the calibrated "
                     f"posterior (issue 11 items 2-3), not there yet: {absent}")
     out = tmp_path_factory.mktemp("shipped")
-    result = run_sim("hindcast", "--workers", "2", "--quiet", "--out", out, timeout=600)
+    result = run_sim("hindcast", "--cutoff", "2019", "--workers", "2", "--quiet", "--out", out,
+                     timeout=600)
     assert result.returncode == 0, result.stderr
     (folder,) = (out / "hindcast").iterdir()
     return folder

@@ -109,6 +109,40 @@ def verdicts(result: HindcastResult) -> list[str]:
     return lines
 
 
+def rolling_origin(results: list[HindcastResult]) -> pd.DataFrame:
+    """The pooled skill of each observable at each cut-off (a rolling origin), one row each.
+
+    Returns:
+        Columns cutoff, posterior_cutoff, observable, n_test, rel_mae, rel_mae_p5,
+        rel_mae_p95, verdict.
+
+    """
+    rows = []
+    for result in results:
+        pooled = result.skill[result.skill["state"] == POOLED]
+        for r in pooled.itertuples(index=False):
+            rows.append({"cutoff": result.plan.cutoff,
+                         "posterior_cutoff": result.plan.posterior_cutoff,
+                         "observable": r.observable, "n_test": r.n_test, "rel_mae": r.rel_mae,
+                         "rel_mae_p5": r.rel_mae_p5, "rel_mae_p95": r.rel_mae_p95,
+                         "verdict": r.verdict})
+    return pd.DataFrame(rows)
+
+
+def rolling_origin_text(results: list[HindcastResult]) -> str:
+    """The printed rolling-origin table: pooled relative MAE by cut-off and observable."""
+    table = rolling_origin(results)
+    shown = pd.DataFrame({
+        "cut-off": table["cutoff"], "fitted through": table["posterior_cutoff"].map(
+            lambda c: "as written" if pd.isna(c) else str(int(c))),
+        "observable": table["observable"], "test points": table["n_test"],
+        "rel. MAE": table["rel_mae"].map(lambda v: f"{v:.2f}"),
+        "90% interval": [interval(a, b) for a, b in zip(table["rel_mae_p5"],
+                                                         table["rel_mae_p95"], strict=True)],
+        "verdict": table["verdict"]})
+    return "\nrolling origin (each cut-off with its own fit):\n" + shown.to_string(index=False)
+
+
 def summary_text(result: HindcastResult) -> str:
     """The tables ``sim hindcast`` prints."""
     plan = result.plan
