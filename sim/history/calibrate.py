@@ -89,8 +89,11 @@ CANDIDATES: dict[str, Uniform] = {
 }
 """Parameters screened by the sensitivity analysis (:func:`screen`)."""
 
-OBSERVABLES = ("trade_share", "trade_usd_bn", "remittances_gdp", "remittances_usd_bn")
-"""Observed series the model produces (gas purchases in bcm it does not)."""
+OBSERVABLES = ("trade_share", "trade_usd_bn", "remittances_gdp", "remittances_usd_bn",
+               "leadership_approval")
+"""Observed series the model produces (gas purchases in bcm and favourable views it does
+not); ``leadership_approval`` counts only for the states Gallup surveys, not the region."""
+
 
 EXCLUDED_CONVENTIONS = ("chinese_customs",)
 """Series left out of the fit: the model's trade follows the host states' statistics, which
@@ -165,6 +168,8 @@ def select_targets(observed: pd.DataFrame, scenario: Scenario, cutoff: int) -> T
     sent = [row.state != "region" and scenario.states[row.state].dependence.remittances
             .get(row.partner, 0.0) > 0 for row in table.itertuples()]
     table = table[~remit | np.array(sent, dtype=bool)].reset_index(drop=True)
+    table = table[(table["observable"] != "leadership_approval")
+                  | (table["state"] != "region")].reset_index(drop=True)
     if table.empty:
         raise CalibrationError(f"no observation to fit between {first} and the cut-off {cutoff} "
                                f"(observables {', '.join(OBSERVABLES)}, conventions other than "
@@ -212,7 +217,8 @@ class HistorySimulator:
                            record_reactions=False)
         S, P, Y = self.structure.n_states, self.structure.n_powers, len(self.targets.years)
         sums = {"trade": np.zeros((Y, n, S, P)), "other_trade": np.zeros((Y, n, S)),
-                "remittances": np.zeros((Y, n, S, P)), "gdp": np.zeros((Y, n, S))}
+                "remittances": np.zeros((Y, n, S, P)), "gdp": np.zeros((Y, n, S)),
+                "soft_share": np.zeros((Y, n, S, P))}
 
         def observe(state) -> None:
             y = self.step_year[state.step]
@@ -223,7 +229,8 @@ class HistorySimulator:
 
         final = simulate(batch, steps=self.steps, observe=observe, on_divergence="flag")
         annual = observables.annual_observables(sums["trade"], sums["other_trade"],
-                                                sums["remittances"], sums["gdp"])
+                                                sums["remittances"], sums["gdp"],
+                                                sums["soft_share"])
         t = self.targets
         out = np.empty((n, len(t.year)))
         for o, name in enumerate(OBSERVABLES):
@@ -494,7 +501,8 @@ def install(folder: Path, destination: Path | None = None) -> Path:
 
 
 GROUPS = {"trade shares": ("trade_share",), "trade in USD": ("trade_usd_bn",),
-          "remittances": ("remittances_gdp", "remittances_usd_bn")}
+          "remittances": ("remittances_gdp", "remittances_usd_bn"),
+          "approval": ("leadership_approval",)}
 """Parts of the distance the screening reports separately."""
 
 
