@@ -168,20 +168,27 @@ def shipped(tmp_path_factory) -> Path:
 
 
 FAILED_ON_THE_RECORD = {
+    china_outgrows_russia: (
+        "fails once no test-window figure sets an input (issue 18): region trade x1.13 with "
+        "China against x1.47 with Russia over 2014-2024; it held (x1.47 against x1.37) only "
+        "with China's budget stepping to its 2024 level in 2020Q1, a rerouting share of 0.1 "
+        "from Kazakhstan's 2022 figure and half of the rerouted goods from China"),
     china_overtakes_russia_in_kazakhstan: (
         "the model does not reproduce it: China 18.6% vs Russia 19.0% of Kazakhstan's trade in "
-        "2014, 20.9% vs 26.5% in 2023; Russia's investment stock in Kazakhstan grows by about "
-        "70% to its sourced 2024 level and trade follows the tie one for one, while China's "
-        "2021-2023 rise came from goods without investment ties, which the model carries only "
-        "as its share of the goods rerouted to Russia"),
+        "2014, 17.5% vs 29.6% in 2023 (observed 21.3% vs 18.6%); Russia's investment stock in "
+        "Kazakhstan grows and trade follows the tie one for one, the sanctions' rerouting "
+        "(the model's default 0.3) adds to Russia's trade, while China's 2021-2023 rise came "
+        "from goods without investment ties"),
     turkmenistan_tied_to_china: (
-        "the model does not reproduce it in full: China's share of Turkmen trade 27-36% "
-        "(below 30% in 2016 and 2020, when the gas price fell) against 55% observed in 2024; "
-        "Turkmenistan's other trade does not fall with the gas price"),
+        "the model does not reproduce it in full: China's share of Turkmen trade 27.1-35.7% "
+        "(below 30% in 2016, 2020 and 2021, when the gas price fell) against 55% observed in "
+        "2024; Turkmenistan's other trade does not fall with the gas price"),
     beats_persistence: (
-        "the model beats persistence on trade shares (pooled MASE 0.97) and trade in USD (0.66) "
-        "after 2019, but not on remittances, as a share of GDP (1.22: GDP grows steadily in "
-        "dollars in the model) or in USD (2.54, one observation)"),
+        "after 2019, on the 90% bootstrap interval of the pooled relative MAE: trade in USD "
+        "beats persistence (0.80, 0.68-0.99, 23 points); trade shares are worse (1.52, "
+        "1.14-2.26, 15 points); remittances as a share of GDP cannot tell (1.22, 0.65-2.67, "
+        "5 points); remittances in USD (1 point) and leadership approval (2 points, 0.93) have "
+        "too few points for a verdict"),
 }
 """Facts the shipped hindcast fails, measured: strict, so a fix that makes one hold fails the
 test until its entry is removed here (and the README and docs/HINDCAST.md say so)."""

@@ -65,17 +65,15 @@ PARAMETERS: dict[str, Uniform] = {
 """The fitted parameters and their (uniform) priors; docs/CALIBRATION.md defends the choice
 with the screening of :data:`CANDIDATES`. A name starting with ``history:``
 (:data:`sim.whatif.uncertainty.HISTORY_PREFIX`) is a history-only input, the field path after
-the prefix: here China's and Russia's 2015-2019 investment budgets as a factor of 2024's
-(events 0 and 1 of the history scenario). The hindcast applies them; ``--uncertainty
-posterior`` never draws them into another scenario."""
+the prefix: here China's and Russia's investment budgets from 2015 as a factor of 2024's
+(events 0 and 1 of the history scenario; they persist through 2024). The hindcast applies
+them; ``--uncertainty posterior`` never draws them into another scenario."""
 
-TIED: dict[str, str] = {
-    "history:events.2.factor": "history:events.0.factor",
-    "history:events.3.factor": "history:events.1.factor",
-}
-"""Columns computed from a fitted one as its reciprocal: the 2020Q1 events that put the
-investment budgets back to 2024's. They are set in every simulated run and written to the
-posterior beside the fitted columns, so the hindcast applies them like any other."""
+TIED: dict[str, str] = {}
+"""Columns computed from a fitted one as its reciprocal, set in every simulated run and written
+to the posterior beside the fitted columns (the hindcast applies them like any other). None
+now: the 2020Q1 events that put the investment budgets back to 2024's (1 / the fitted factor)
+set an input from test-window figures and were removed (issue 18; docs/HINDCAST.md)."""
 
 CANDIDATES: dict[str, Uniform] = {
     **PARAMETERS,
@@ -93,7 +91,6 @@ OBSERVABLES = ("trade_share", "trade_usd_bn", "remittances_gdp", "remittances_us
                "leadership_approval")
 """Observed series the model produces (gas purchases in bcm and favourable views it does
 not); ``leadership_approval`` counts only for the states Gallup surveys, not the region."""
-
 
 EXCLUDED_CONVENTIONS = ("chinese_customs",)
 """Series left out of the fit: the model's trade follows the host states' statistics, which
