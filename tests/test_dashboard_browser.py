@@ -1,7 +1,10 @@
 """End to end: `sim dashboard` in real headless Chromium (Debian's, driven by Playwright).
 
-The page loads, a slider moves, Reset applies it, a step is taken, the plots change, and a
-screenshot is saved. CI installs Chromium with .ci/install-browser.sh.
+The page loads and draws the what-if; a slider moves by keyboard, its value shows beside it,
+the busy sign comes and goes, and the plotted numbers change; Step clicks made in a burst all
+count; the figure's fonts are at least 11 px on the page; and the page asks nothing of any
+machine but this one (every request is recorded). A screenshot is saved. CI installs
+Chromium with .ci/install-browser.sh.
 
 Without Chromium at /usr/bin/chromium (or $SIM_CHROMIUM), or without Playwright, the test is
 skipped with the reason, so the README's test command passes on a machine without a browser.
@@ -16,16 +19,21 @@ import socket
 import subprocess
 import sys
 import time
+from importlib.metadata import files
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
+from sim import app
 from sim.scenario import load_scenario
 
 try:
     from playwright.sync_api import Page, expect, sync_playwright
 except ImportError:  # reported by the _browser fixture below
     sync_playwright = None
+
+pytestmark = pytest.mark.browser  # the browser tier (pyproject.toml's markers)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
@@ -34,6 +42,7 @@ REQUIRED = os.environ.get("SIM_REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 START_TIMEOUT_S = 90
+WAIT_MS = 90_000  # a what-if takes about a second; a loaded CI machine may take much longer
 
 
 def missing_browser() -> str | None:
@@ -99,76 +108,129 @@ def dashboard_url(tmp_path_factory):
                 process.wait(timeout=5)
 
 
+def local_assets() -> set[str]:
+    """The packages solara-assets ships for solara's /_solara/cdn/ (served from disk)."""
+    shipped = set()
+    for f in files("solara-assets") or []:
+        parts = Path(f).parts
+        if "cdn" in parts:
+            rest = parts[parts.index("cdn") + 1:]
+            if len(rest) > 1:
+                shipped.add("/".join(rest[:2]) if rest[0].startswith("@") else rest[0])
+    return shipped
+
+
 @pytest.fixture(scope="module")
 def browser_page(dashboard_url):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.requests = []
+            page.on("request", lambda request: page.requests.append(request.url))
             page.goto(dashboard_url, timeout=60_000)
             yield page
         finally:
             browser.close()
 
 
-def plot_pixels(page: Page) -> list[bytes]:
-    """Screenshots (PNG bytes) of the areas of the two plot images.
+def host(url: str) -> str | None:
+    """The machine a request goes to (a blob: URL is memory of the page that made it)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "blob":
+        return urlparse(parsed.path).hostname
+    return "127.0.0.1" if parsed.scheme == "data" else parsed.hostname
 
-    The page is clipped to each image's box (rather than screenshotting the element, which
-    waits for the element to be "stable" and timed out on a busy machine).
-    """
-    plots = page.locator(".vue-grid-item img")
-    expect(plots).to_have_count(2)
-    shots = []
-    for i in range(2):
-        box = plots.nth(i).bounding_box()
-        assert box is not None and box["width"] > 100 and box["height"] > 100
-        shots.append(page.screenshot(clip=box))
-    return shots
+
+def end_cell(page: Page, state: str, power: str):
+    return page.locator(f'td[data-state="{state}"][data-power="{power}"][data-at="end"]')
 
 
 def test_dashboard_in_chromium(browser_page: Page, tmp_path):
     page = browser_page
-    expect(page.get_by_text("Step: 0")).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("Influence in Central Asia: baseline")).to_be_visible()
-    settings = page.locator(".solara-markdown").filter(has_text="regional share")
-    expect(settings).to_contain_text("step 0 of 40")
-    before = plot_pixels(page)
+    expect(page.get_by_text("Influence in Central Asia: baseline")).to_be_visible(
+        timeout=60_000)
+    japan_end = end_cell(page, "kazakhstan", "japan")
+    expect(japan_end).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator(".whatif-busy")).to_have_count(0, timeout=WAIT_MS)
+    before = float(japan_end.get_attribute("data-mean"))
+    figure = page.locator("img.whatif-figure")
+    expect(figure).to_have_count(1)
+    shot_before = page.screenshot(clip=figure.bounding_box())
 
-    # Move a slider with the keyboard: three steps (USD m per quarter) to the right.
-    from sim import app
-
+    # Each slider's value is on the page beside it, not only on a dragged thumb.
     start = load_scenario(SCENARIO).powers["japan"].budget.invest
     _, step = app._nice_max(start, 100.0)
-    values = [f"{start + k * step:g}" for k in (1, 2, 3)]
+    value = page.locator('[data-slider="japan_invest_budget"]')
+    expect(value).to_have_text(f"{start:g} USD m")
+    expect(page.locator('[data-slider="china_risk_tolerance"]')).to_be_visible()
+
+    # Move Japan's investment budget three steps with the keyboard: the value shown follows,
+    # the what-if reruns (busy sign, then gone), and the plotted numbers change.
     slider = page.get_by_role("slider", name="Japan: invest (USD m / quarter)")
     expect(slider).to_have_attribute("aria-valuenow", f"{start:g}")
     slider.focus()
-    for value in values:
+    for _ in range(3):
         slider.press("ArrowRight")
-        expect(slider).to_have_attribute("aria-valuenow", value)
-        page.wait_for_timeout(400)  # let the value reach the server before the next key
-    page.wait_for_timeout(500)
-    expect(slider).to_have_attribute("aria-valuenow", values[-1])
-
-    # Reset builds a new model from the sliders; the settings table shows Japan's new budget.
-    page.get_by_role("button", name="Reset").click()
-    japan = settings.locator("tr", has_text="Japan").first
-    expect(japan.locator("td").nth(1)).to_have_text(values[-1], timeout=30_000)
-
-    # A step advances one quarter and redraws both plots.
-    page.get_by_role("button", name="Step").click()
-    expect(page.get_by_text("Step: 1")).to_be_visible(timeout=30_000)
-    expect(settings).to_contain_text("step 1 of 40")
+    moved = f"{start + 3 * step:g}"
+    expect(slider).to_have_attribute("aria-valuenow", moved)
+    expect(value).to_have_text(f"{moved} USD m", timeout=WAIT_MS)
+    expect(japan_end).not_to_have_attribute("data-mean", f"{before:.6f}", timeout=WAIT_MS)
+    expect(page.locator(".whatif-busy")).to_have_count(0, timeout=WAIT_MS)
+    after = float(japan_end.get_attribute("data-mean"))
+    assert after > before + 0.001, (before, after)  # more money, more influence
+    expected = app.recompute(SCENARIO, japan_invest_budget=float(moved)).band()[0][-1, 0, 0]
+    assert after == pytest.approx(expected, abs=1e-6)  # the page shows the engine's numbers
     deadline = time.monotonic() + 30
-    after = plot_pixels(page)
-    while (after[0] == before[0] or after[1] == before[1]) and time.monotonic() < deadline:
+    while page.screenshot(clip=figure.bounding_box()) == shot_before:
+        assert time.monotonic() < deadline, "the figure was not redrawn"
         page.wait_for_timeout(250)
-        after = plot_pixels(page)
-    assert after[0] != before[0], "the shares-by-state plot did not change after a step"
-    assert after[1] != before[1], "the regional-total plot did not change after a step"
+
+    # A burst of Step clicks: every one counts (none is lost while the page is busy).
+    page.get_by_role("button", name="Start").click()
+    cursor = page.locator(".whatif-cursor")
+    expect(cursor).to_have_attribute("data-cursor", "0", timeout=WAIT_MS)
+    for _ in range(12):
+        page.get_by_role("button", name="Step").click()
+    expect(cursor).to_have_attribute("data-cursor", "12", timeout=WAIT_MS)
+    page.wait_for_timeout(1000)
+    expect(cursor).to_have_attribute("data-cursor", "12")
+    expect(cursor).to_have_text("2027Q4: step 12 of 40")
+
+    # Play moves the cursor on by itself; Pause stops it.
+    def at() -> int:
+        return int(cursor.get_attribute("data-cursor"))
+
+    page.get_by_role("button", name="Play").click()
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while at() < 15:
+        assert time.monotonic() < deadline, f"Play did not move the cursor (at {at()})"
+        page.wait_for_timeout(200)
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible(timeout=WAIT_MS)
+    page.wait_for_timeout(1000)
+    paused = at()
+    page.wait_for_timeout(1500)
+    assert at() == paused < 40
+
+    # Fonts: the figure's smallest text (ticks, FONT_PT - 1 points at 100 dpi) as shown.
+    natural, shown = figure.evaluate("img => [img.naturalWidth, img.clientWidth]")
+    tick_px = (app.FONT_PT - 1) * 100 / 72 * shown / natural
+    assert tick_px >= 11, f"tick labels {tick_px:.1f} px on the page ({shown} of {natural} px)"
 
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
     print(f"screenshot: {shot}")
+
+    # Nothing left the machine: every request went to 127.0.0.1, and every asset came from
+    # what solara-assets installed (no KaTeX, nothing a CDN would have to send).
+    assert page.requests, "no requests recorded"
+    outside = sorted({u for u in page.requests if host(u) != "127.0.0.1"})
+    assert not outside, f"requests outside this machine: {outside}"
+    shipped = local_assets()
+    cdn = "/_solara/cdn/"
+    asked = {urlparse(u).path.split(cdn, 1)[1] for u in page.requests if cdn in u}
+    missing = sorted(p for p in asked if not any(p.startswith(f"{s}/") for s in shipped))
+    assert not missing, f"assets solara-assets does not ship (fetched from a CDN): {missing}"
+    assert not any("katex" in u.lower() for u in page.requests)

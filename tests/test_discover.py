@@ -116,13 +116,13 @@ def test_the_command_prints_no_library_noise_and_help_stays_light(sweep):
 
 
 @pytest.mark.parametrize("outcome,options,fragment", [
-    ("influence_end_japan >", [], "does not parse"),
+    ("influence_end_japan >", [], "expected a number, a column or '(', found end"),
     ("influence_end_japn > 0.01", [], "did you mean influence_end_japan"),
-    ("influence_end_japan + 1", [], "gives float64 values, not true or false"),
+    ("influence_end_japan + 1", [], "gives numbers, not true or false"),
     ("influence_end_japan > 5", [], "holds for no run"),
     ("influence_end_japan > -1", [], "holds for every run"),
-    ("@outcome > 0", [], "refers to a Python variable"),
-    ("influence_end_japan.sum()", [], "does not give a value per run"),
+    ("@outcome > 0", [], "Python variables (@name) are not allowed at character 1"),
+    ("influence_end_japan.sum()", [], "attribute access is not allowed"),
     ("influence_end_japan > 0", ["--alpha", "0.7"], "--alpha 0.7 is outside (0, 0.5)"),
     ("influence_end_japan > 0", ["--min-coverage", "1.5"], "--min-coverage 1.5 is outside"),
     ("influence_end_japan > 0", ["--threshold", "0"], "--threshold 0 is outside (0, 1]"),
@@ -206,3 +206,53 @@ def test_without_ema_workbench_the_command_says_what_to_install(sweep, capsys, m
     assert main(["discover", str(sweep), "--outcome", median_outcome(sweep), "--alpha",
                  "0.2"]) == 2
     assert "pip install -e '.[decide]'" in capsys.readouterr().err
+
+
+VALID_OUTCOMES = [
+    "influence_end_japan > 0.03",
+    "influence_end_japan > 3e-2 and spend_total_japan < 7500",
+    "influence_end_japan < 0.025 or `powers.japan.risk_tolerance` < 0.2",
+    "not (influence_end_japan > 0.03) and `powers.japan.visibility` >= 0.5",
+    "(influence_end_japan > 0.03) & (`powers.japan.visibility` <= 0.5) | ~(seed == 1)",
+    "influence_end_japan * 2 - influence_end_china / 4 > -influence_end_russia + 1e-3",
+    "0.02 < influence_end_japan < 0.05",
+    "diverged_step >= 0 or influence_end_japan != 0.04",
+]
+
+
+@pytest.mark.parametrize("outcome", VALID_OUTCOMES)
+def test_the_outcome_grammar_gives_the_mask_pandas_query_gave(sweep, outcome):
+    """On a real sweep table, each outcome the docs show selects the runs pandas selected."""
+    from sim.decide.discover import evaluate_outcome
+
+    runs = pd.read_parquet(sweep / "runs.parquet")
+    before = runs.eval(outcome).fillna(False).to_numpy(dtype=bool)  # the old evaluator
+    mask = evaluate_outcome(runs, outcome, "runs.parquet")
+    assert mask.dtype == bool and len(mask) == len(runs)
+    assert np.array_equal(mask, before)
+
+
+ATTACKS = [
+    "__import__('os').system('touch {x}')",
+    "__import__(\"os\").system(\"touch {x}\") > 0",
+    "@pd.io.common.os.system('touch {x}')",
+    "influence_end_japan.__class__.__init__.__globals__['os'].system('touch {x}')",
+    "influence_end_japan.to_csv('{x}')",
+    "open('{x}', 'w')",
+    "(lambda: __import__('os').system('touch {x}'))()",
+    "seed[0] > 0 or __import__('pathlib').Path('{x}').touch()",
+    "`influence_end_japan`.to_csv('{x}') > 0",
+    "exec('open(\"{x}\", \"w\")')",
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_an_outcome_never_runs_python(sweep, tmp_path, capsys, attack):
+    """Code in an outcome is refused before anything is evaluated: the sentinel never appears."""
+    sentinel = tmp_path / "SENTINEL"
+    assert main(["discover", str(sweep), "--outcome", attack.format(x=sentinel),
+                 "--no-plot"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sim discover: --outcome ") and "Traceback" not in err
+    assert "not allowed" in err and "allowed: column names" in err
+    assert not sentinel.exists()

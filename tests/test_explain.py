@@ -10,11 +10,12 @@ import pytest
 
 from sim.cli import main
 from sim.outputs.run import run_scenario, write_run
-from sim.outputs.units import format_usd_m_per_quarter
+from sim.outputs.units import format_usd_m
 from sim.scenario import load_scenario
 from sim.whatif.explain import ExplainError, chronicle
 
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +44,12 @@ def test_chronicle_tells_events_moves_and_reactions(accord_run):
     reactions = moves[(moves["type"] == "reaction") & (moves["quarter"] == "2026Q1")]
     top = reactions.loc[reactions["response"].abs().idxmax()]
     who = top["power"].title()
-    expected = (f"{who} raised its reactive spending in {top['state'].title()} by "
-                f"{format_usd_m_per_quarter(top['response'])} after seeing "
-                f"{top['toward'].title()}'s perceived share at {100 * top['signal']:.1f}%")
-    assert any(s.startswith(expected) for s in quarters["2026Q1"]), quarters["2026Q1"]
+    expected = (f"{who}'s reactive spending in {top['state'].title()} rose from USD ")
+    told = [s for s in quarters["2026Q1"] if s.startswith(expected)]
+    assert len(told) == 1, quarters["2026Q1"]
+    assert (f"to USD {top['effort_after']:,.1f} m per quarter: reacting to "
+            f"{top['toward'].title()}'s perceived share of {100 * top['signal']:.1f}%") in told[0]
+    assert f"added {format_usd_m(top['response'])}" in told[0]
     text = story.text()
     assert text.startswith("small_accord, seed 5: 2024Q4 to 2027Q4")
     assert "Outcome" in text
@@ -172,3 +175,76 @@ def test_cli_explain(accord_run, capsys):
     assert main(["explain", str(accord_run), "--power", "france"]) == 2
     err = capsys.readouterr().err
     assert "--power 'france'" in err and "Traceback" not in err
+
+
+def _reaction_lines(story):
+    return [(q, s) for q, sentences in story.quarters for s in sentences
+            if "reactive spending in" in s]
+
+
+def test_a_reaction_tells_the_net_change_with_restraint(tmp_path):
+    """The chronicle says what the reaction added and what restraint took back, so the
+    quarter's figure follows from the one before (issue: "raised by 0.55 m ... it is now
+    2.2 m" after a quarter at 2.3 m)."""
+    run = write_run(run_scenario(load_scenario(ROOT / "scenarios" / "border_accord.yaml")),
+                    out=tmp_path, plot=False)
+    story = chronicle(run, power="japan", state="turkmenistan", limit=3)
+    traj = pd.read_csv(run / "trajectories.csv")
+    japan = traj[(traj["power"] == "japan") & (traj["state"] == "turkmenistan")]
+    effort = japan.set_index("quarter")["effort"]
+    moves = pd.read_csv(run / "moves.csv")
+    mine = moves[(moves["type"] == "reaction") & (moves["power"] == "japan")
+                 & (moves["state"] == "turkmenistan")].set_index("quarter")
+    single = [(q, s) for q, s in _reaction_lines(story) if " to " not in q]
+    assert single, story.text()
+    for quarter, sentence in single:
+        quarters = list(effort.index)
+        before = effort[quarters[quarters.index(quarter) - 1]]
+        after = effort[quarter]
+        added = mine.loc[quarter, "response"]
+        assert f"from {format_usd_m(before)} to {format_usd_m(after)} per quarter" in sentence \
+            or f"at about {format_usd_m(after)}" in sentence, sentence
+        assert f"added {format_usd_m(added)}" in sentence, sentence
+        if before > 0:
+            taken = 0.25 * before  # Japan's restraint in the baseline
+            assert f"restraint took back {format_usd_m(taken)}" in sentence, sentence
+            assert after == pytest.approx(before + added - taken, abs=1e-6)
+
+
+def test_perceived_share_is_explained_once_with_the_actual_share(tmp_path):
+    run = write_run(run_scenario(load_scenario(ROOT / "scenarios" / "border_accord.yaml")),
+                    out=tmp_path, plot=False)
+    story = chronicle(run)
+    lines = [s for _, s in _reaction_lines(story) if "China's perceived share" in s
+             and "in Turkmenistan" in s]
+    explained = [s for s in lines if "as Japan sees it" in s]
+    assert len(explained) == 1 and lines[0] == explained[0], lines[:3]
+    traj = pd.read_csv(run / "trajectories.csv")
+    first = traj[(traj["step"] == 1) & (traj["state"] == "turkmenistan")
+                 & (traj["power"] == "china")]["share"].iloc[0]
+    assert f"its actual share, {100 * first:.1f}%, looks" in explained[0], explained[0]
+    assert all("(actual " in s for s in lines[1:]), lines[1:3]
+
+
+def test_repeated_quarters_are_folded_into_a_span(tmp_path):
+    run = write_run(run_scenario(load_scenario(ROOT / "scenarios" / "border_accord.yaml")),
+                    out=tmp_path, plot=False)
+    story = chronicle(run)
+    spans = [q for q, _ in story.quarters if " to " in q]
+    assert spans, [q for q, _ in story.quarters]
+    for span in spans:
+        first, rest = span.split(" to ")
+        last, count = rest.split(" (")
+        steps = pd.read_csv(run / "trajectories.csv").drop_duplicates("quarter")
+        quarters = list(steps["quarter"])
+        assert int(count.split()[0]) == quarters.index(last) - quarters.index(first) + 1 >= 3
+    # every quarter is told at most once
+    told = []
+    for q, _ in story.quarters:
+        if " to " in q:
+            first, last = q.split(" (")[0].split(" to ")
+            told += quarters[quarters.index(first):quarters.index(last) + 1]
+        else:
+            told.append(q)
+    assert len(told) == len(set(told))
+    assert len(story.quarters) < 20  # 40 quarters, most of them one repeated reaction

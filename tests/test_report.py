@@ -107,7 +107,10 @@ def test_comparison_report(tmp_path):
     checker = check_page((folder / "report.html").read_text(encoding="utf-8"))
     text = " ".join(checker.text)
     assert len(checker.images) == 2  # one figure per state
-    assert "What differs" in text and "events.1.kind" in text  # the added accord
+    assert "What differs" in text and "Events in some scenarios only" in text
+    # the added accord, in words, and no event-field minutiae
+    assert "2025Q4: border accord, Alpha" in text, text
+    assert "events.1" not in text and "probability: None" not in text and "None" not in text
     assert "Influence share in 2027Q4" in text and "90% interval" in text
     assert "Chronicles (first seed)" in text and "Border accord" in text
     # the table is in % and percentage points, from the comparison's own numbers
@@ -156,3 +159,32 @@ def test_report_errors(tmp_path, capsys):
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "Traceback" not in capsys.readouterr().err
     assert not (tmp_path / "report.html").exists()
+
+
+def test_what_differs_lists_what_a_strategist_changed(tmp_path):
+    """Only the changed settings, in plain words and units, and the events in one scenario and
+    not the other (not the 35 rows of event fields of each event's position in the file)."""
+    from sim.whatif.report import _differences, html_page
+
+    base = {"powers": {"china": {"reaction": {"japan": {"rule": "threshold", "sensitivity": 2.0,
+                                                        "threshold": 0.05}}}},
+            "events": [{"kind": "summit", "at": "2026Q2", "power": "china", "states": "all",
+                        "diplomatic_gain": 80.0, "goodwill_gain": 0.0, "probability": None}]}
+    hard = {"powers": {"china": {"reaction": {"japan": {"rule": "threshold", "sensitivity": 8.0,
+                                                        "threshold": 0.01}}}},
+            "events": [{"kind": "border_accord", "at": "2025Q1", "states": "all",
+                        "stability_gain": 0.03, "probability": None}] + base["events"]}
+    page = _differences(["baseline", "hard"], [base, hard])
+    checker = Checker()
+    checker.feed(html_page("differences", [page]))
+    checker.close()
+    assert checker.errors == [] and checker.stack == []
+    text = " ".join(checker.text)
+    assert "China's reaction sensitivity to Japan" in text and "China's reaction threshold for" \
+        " Japan" in text
+    assert "5.0%" in text and "1.0%" in text  # a threshold is a share
+    assert "2025Q1: border accord, all states (stability gain 0.03)" in text
+    # the summit is in both (at another position in the file): not a difference
+    assert "summit" not in text
+    assert "None" not in text and "events." not in text
+    assert _differences(["a", "b"], [base, base]).startswith("<p>The scenarios have identical")

@@ -5,6 +5,7 @@ import pytest
 
 from sim.engine import rules
 from sim.engine.state import influence_shares
+from sim.scenario import CHANNELS
 
 A = np.array
 
@@ -41,10 +42,10 @@ def test_spend_splits_reactive_spending_gates_and_redirects():
     # half of the blocked 78 moves to soft power
     assert pressure[0, 0, 0] == pytest.approx(10.0)
     assert spent[0, :, 0, 0] == pytest.approx([52.0, 10.0 + 39.0, 4.0, 0.0])
-    scale[0, 0, rules.DIPLOMACY] = 0.5
+    scale[0, 0, CHANNELS.index("diplomacy")] = 0.5
     halved, none = rules.spend(budget_allocation, scale, np.zeros((1, 1, 1)), gate, redirect,
                                pressure_share)
-    assert halved[0, rules.DIPLOMACY, 0, 0] == pytest.approx(2.0)
+    assert halved[0, CHANNELS.index("diplomacy"), 0, 0] == pytest.approx(2.0)
     assert none[0, 0, 0] == 0.0
 
 

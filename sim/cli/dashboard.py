@@ -1,4 +1,4 @@
-"""``sim dashboard``: serve the browser dashboard (Mesa's SolaraViz, sim/app.py) locally."""
+"""``sim dashboard``: serve the browser dashboard (a Solara page, sim/app.py) locally."""
 
 from __future__ import annotations
 
@@ -29,12 +29,13 @@ class DashboardError(SimError):
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim dashboard`` to the command line."""
     parser = sub.add_parser(
-        "dashboard", help="open the browser dashboard (sliders, step, play, plots)",
+        "dashboard", help="open the browser dashboard (a live what-if: sliders, step, play)",
         description="Serve the dashboard on this machine with `solara run sim/app.py` and print "
                     "its address. Sliders set each power's budgets, risk tolerance, visibility "
-                    "and reaction sensitivity, the border accord and the seed; Reset applies "
-                    "them. Stop it with Ctrl+C. Needs the 'dashboard' extra: "
-                    "pip install -e '.[dashboard]'.",
+                    "and reaction sensitivity, the border accord and the seed; each change "
+                    "reruns the whole scenario for 16 seeds and redraws it (mean and 90% band). "
+                    "Step and Play move a quarter cursor through the run. Stop it with Ctrl+C. "
+                    "Needs the 'dashboard' extra: pip install -e '.[dashboard]'.",
     )
     parser.add_argument("scenario", nargs="?", default=None,
                         help="scenario YAML file the sliders start from "

@@ -20,8 +20,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("sweep", metavar="SWEEP_DIR",
                         help="a finished sweep's results folder, e.g. results/china_reaction")
     parser.add_argument("--outcome", required=True, metavar="EXPR",
-                        help="a condition on runs.parquet's columns in pandas query syntax, "
-                             "e.g. \"influence_end_japan > 0.08\"; field paths in backticks")
+                        help="a condition on runs.parquet's columns: names, numbers, + - * /, "
+                             "< <= > >= == !=, and/or/not, parentheses, e.g. "
+                             "\"influence_end_japan > 0.08\"; field paths in backticks")
     parser.add_argument("--min-coverage", type=float, default=0.5, metavar="C",
                         help="the chosen box holds at least this share of the runs with the "
                              "outcome (0-1, default 0.5)")

@@ -30,11 +30,9 @@ Typical use::
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import logging
-import re
 import shlex
 import sys
 import warnings
@@ -44,6 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.decide.outcome import OutcomeError, evaluate_columns, parse_outcome
 from sim.errors import SimError
 from sim.outputs.folders import git_commit, read_json_file, versions
 
@@ -64,8 +63,8 @@ class Discovery:
     """What to discover: the outcome and PRIM's options.
 
     Attributes:
-        outcome: A condition on the runs table, in pandas ``DataFrame.query`` syntax, e.g.
-            ``influence_end_japan > 0.08``; field paths go in backticks
+        outcome: A condition on the runs table in the grammar of :mod:`sim.decide.outcome`,
+            e.g. ``influence_end_japan > 0.08``; field paths go in backticks
             (```powers.japan.risk_tolerance` < 0.3``).
         min_coverage: The chosen box holds at least this share of the runs with the outcome.
         threshold: PRIM's density threshold: a box is kept only if its density reaches it.
@@ -201,13 +200,38 @@ def parameter_labels(plan: dict) -> dict[str, str]:
     return {p: str((specs.get(p) or {}).get("label") or p) for p in plan["paths"]}
 
 
+class _Columns(dict):
+    """The runs table's columns as numpy arrays, converted when an outcome first uses them."""
+
+    def __init__(self, runs: pd.DataFrame, source: str):
+        super().__init__()
+        self.runs, self.source = runs, source
+
+    def __missing__(self, name: str) -> np.ndarray:
+        column = self.runs[name]
+        if pd.api.types.is_bool_dtype(column.dtype) or not pd.api.types.is_numeric_dtype(
+                column.dtype):
+            raise DiscoverError(f"--outcome: column {name!r} of {self.source} holds "
+                                f"{column.dtype} values, not numbers; compare number columns")
+        if isinstance(column.dtype, np.dtype):
+            values = column.to_numpy()
+        else:  # a nullable pandas type: missing values become NaN
+            values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        self[name] = values
+        return values
+
+
 def evaluate_outcome(runs: pd.DataFrame, outcome: str, source: str) -> np.ndarray:
     """Evaluate the outcome condition on each run.
 
+    The outcome is parsed by :mod:`sim.decide.outcome` (a grammar of its own: columns, numbers,
+    comparisons, arithmetic, and/or/not, parentheses) and evaluated on numpy columns; no Python
+    is evaluated.
+
     Args:
         runs: The runs table.
-        outcome: A pandas ``query`` expression; it must give true or false for each run.
-            Comparisons with NaN (a diverged run's outputs) are false.
+        outcome: A condition; it must give true or false for each run. Comparisons with NaN
+            (a diverged run's outputs) are false.
         source: The runs file, for messages.
 
     Returns:
@@ -218,32 +242,11 @@ def evaluate_outcome(runs: pd.DataFrame, outcome: str, source: str) -> np.ndarra
             condition.
 
     """
-    hint = ("write a condition on the columns of runs.parquet in pandas query syntax, e.g. "
-            "'influence_end_japan > 0.08'; put field paths in backticks")
     try:
-        result = runs.eval(outcome, local_dict={}, global_dict={})
-    except pd.errors.UndefinedVariableError as exc:
-        if str(exc).startswith("local variable"):
-            raise DiscoverError(f"--outcome {outcome!r} refers to a Python variable (@name); "
-                                f"only the columns of {source} can be used") from None
-        match = re.search(r"'([^']+)'", str(exc))
-        name = match.group(1) if match else outcome
-        close = difflib.get_close_matches(name, [str(c) for c in runs.columns], n=3)
-        suggestion = f"; did you mean {', '.join(close)}?" if close else ""
-        raise DiscoverError(f"--outcome {outcome!r}: {source} has no column {name!r}"
-                            f"{suggestion} (columns: the swept parameters, run_id, sample_id, "
-                            "seed, diverged_step and the outputs such as "
-                            "influence_end_<power>)") from None
-    except SyntaxError as exc:
-        raise DiscoverError(f"--outcome {outcome!r} does not parse ({exc.msg}); {hint}") from None
-    except Exception as exc:  # noqa: BLE001 - pandas raises many types for a bad expression
-        raise DiscoverError(f"--outcome {outcome!r} cannot be evaluated ({exc}); {hint}") from None
-    if not isinstance(result, pd.Series) or len(result) != len(runs):
-        raise DiscoverError(f"--outcome {outcome!r} does not give a value per run; {hint}")
-    if not pd.api.types.is_bool_dtype(result.dtype):
-        raise DiscoverError(f"--outcome {outcome!r} gives {result.dtype} values, not true or "
-                            f"false for each run; {hint}")
-    return result.fillna(False).to_numpy(dtype=bool)
+        node = parse_outcome(outcome, runs.columns, "--outcome", source)
+    except OutcomeError as exc:
+        raise DiscoverError(str(exc)) from None
+    return evaluate_columns(node, _Columns(runs, source), len(runs))
 
 
 def _prim_module():

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.decide.policy_runs import Engine, PolicyResult
 from sim.errors import ScenarioError
-from sim.scenario import CHANNELS, Scenario
+from sim.scenario import CHANNELS, MOVES, Scenario
 
 MEASURES = ("influence", "provoked_reaction")
 """What an objective measures: the power's influence share (maximised) or the reactive
@@ -71,8 +71,8 @@ class Decision(_Strict):
 
     total: Annotated[float, Field(gt=0.0, le=1e6)]
     states: Literal["all"] | list[str] = "all"
-    kinds: list[Literal["invest", "soft_power", "diplomacy", "destabilise"]] = [
-        "invest", "soft_power", "diplomacy"]
+    kinds: list[Literal[CHANNELS]] = [  # type: ignore[valid-type]
+        m.name for m in MOVES if m.stock is not None]
     visibility: bool = True
     visibility_range: tuple[Annotated[float, Field(ge=0.0, le=1.0)],
                             Annotated[float, Field(ge=0.0, le=1.0)]] = (0.0, 1.0)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.event_kinds import EVENT_EFFECTS
 from sim.scenario import CHANNELS, DEPENDENCE, EVENT_KINDS, RULES, Scenario
 
 STOCKS = ("footprint", "goodwill", "diplomatic")
@@ -85,8 +86,8 @@ class Structure:
 class Params:
     """Every number a run depends on; each array has a leading run axis R.
 
-    Shapes use R runs, S states, P powers, K resource sectors, C = 4 channels
-    (invest, soft_power, diplomacy, destabilise) and E events. Units are given per field.
+    Shapes use R runs, S states, P powers, K resource sectors, C channels
+    (the kinds of move, ``sim.scenario.MOVES``) and E events. Units are given per field.
     """
 
     budget: np.ndarray  # (R, P, C) USD millions per quarter at zero reactive effort
@@ -173,20 +174,22 @@ class _Compiler:
             sectors += [k for k in power.resource_interest if k not in sectors]
         self.sectors = sectors
         P, S, K, E = len(self.powers), len(self.states), len(sectors), len(scenario.events)
+        C = len(CHANNELS)
         shapes = {
-            "budget": (P, 4), "risk_tolerance": (P,), "visibility": (P,), "restraint": (P,),
+            "budget": (P, C), "risk_tolerance": (P,), "visibility": (P,), "restraint": (P,),
             "visibility_by_state": (S, P),
             "initial_effort": (P,), "max_spend_multiplier": (P,), "allocation": (P, S),
-            "budget_by_state": (S, P, 4),
+            "budget_by_state": (S, P, C),
             "resource_interest": (P, K), "sensitivity": (P, P), "threshold": (P, P),
             "grievance": (P, P), "stability": (S,), "stability_target": (S,),
             "border_disputes": (S,), "openness": (S,), "autonomy": (S,), "resources": (S, K),
             "footprint": (S, P), "goodwill": (S, P), "diplomatic": (S, P), "decay": (3,),
             "weights": (3,), "event_step": (E,), "event_probability": (E,), "event_a": (E,),
             "event_b": (E,), "event_c": (E,), "event_supply": (E, P),
-            "dependence": (S, P, 4), "capacity": (S,),
+            "dependence": (S, P, len(DEPENDENCE)), "capacity": (S,),
             "gdp": (S,), "gdp_growth": (S,), "trade_total": (S,), "trade_growth": (S,),
-            "trade_with": (S, P), "dependence_weights": (4,), "dependence_decay": (4,),
+            "trade_with": (S, P), "dependence_weights": (len(DEPENDENCE),),
+            "dependence_decay": (len(DEPENDENCE),),
         }
         self.arrays: dict[str, np.ndarray] = {}
         for name in _array_fields():
@@ -347,7 +350,7 @@ class _Compiler:
                 self.put(f"{base}.supplied_by.{name}", "event_supply",
                          (e, self.powers.index(name)), value)
             for slot, name in zip(("event_a", "event_b", "event_c"),
-                                  _EVENT_MAGNITUDES[event.kind], strict=True):
+                                  EVENT_EFFECTS[event.kind].slots, strict=True):
                 if name:
                     value = getattr(event, name)
                     self.put(f"{base}.{name}", slot, (e,), -1.0 if value is None else value)
@@ -361,25 +364,6 @@ class _Compiler:
             event_kind=kind, event_power=power, event_states=mask, event_channel=channel,
             event_random=random, event_notes=tuple(notes),
         )
-
-
-_EVENT_MAGNITUDES: dict[str, tuple[str | None, str | None, str | None]] = {
-    "border_accord": ("stability_gain", "disputes_resolved", None),
-    "visit": ("diplomatic_gain", "goodwill_gain", None),
-    "summit": ("diplomatic_gain", "goodwill_gain", None),
-    "summit_cancelled": ("delay", None, None),
-    "budget_change": ("factor", None, None),
-    "destabilisation_campaign": ("intensity", "duration", None),
-    "stability_shock": ("delta", None, None),
-    "remittance_shock": ("change", "quarters", None),
-    "sanctions": ("trade_friction", "rerouting", "quarters"),
-    "energy_purchase": ("change", None, None),
-    "platform_summit": ("reception_gain", "quarters", None),
-    "opening": ("openness_change", None, None),
-    "energy_price": ("factor", None, None),
-}
-"""Which event fields fill ``event_a``, ``event_b`` and ``event_c`` (-1 stands for "none":
-all, never)."""
 
 
 def compile_scenario(scenario: Scenario) -> tuple[Structure, Params]:

@@ -1,20 +1,31 @@
 """The model's rules, one pure function each, vectorised over the run axis.
 
 Each function's docstring gives its equation as coded; docs/ODD.md ("Submodels") explains them.
-Shapes: R runs, S states, P powers (the reacting power p and the rival q), C = 4 channels
-(invest, soft_power, diplomacy, destabilise), K resource sectors.
+Shapes: R runs, S states, P powers (the reacting power p and the rival q), C channels (the
+kinds of move of ``sim.scenario.MOVES``), K resource sectors.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import RULES
+from sim.scenario import CHANNELS, DESTABILISATION, FALLBACK, INVESTMENT, MOVES, RULES
 
 LINEAR, THRESHOLD, TIT_FOR_TAT = RULES.index("linear"), RULES.index("threshold"), RULES.index(
     "tit_for_tat"
 )
-INVEST, SOFT_POWER, DIPLOMACY, DESTABILISE = range(4)
+INVEST = CHANNELS.index(INVESTMENT)
+"""The investment channel: reactive spending, resource pull, visible diplomatic gain, capacity."""
+SOFT_POWER = CHANNELS.index(FALLBACK)
+"""The channel that takes part of the risk-gated spending the gate blocks."""
+DESTABILISE = CHANNELS.index(DESTABILISATION)
+"""The channel whose spend lowers stability."""
+GATED = tuple(c for c, m in enumerate(MOVES) if m.risk_gated)
+"""The channels gated by risk."""
+STOCK_ORDER = ("footprint", "goodwill", "diplomatic")
+"""The stocks, in the order of the decay and weight axes."""
+BUILDS = tuple(tuple(c for c, m in enumerate(MOVES) if m.stock == stock) for stock in STOCK_ORDER)
+"""For each stock, the channels whose spend builds it."""
 
 
 def sum_powers(values: np.ndarray) -> np.ndarray:
@@ -75,7 +86,7 @@ def channel_allocation(
         return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
 
     other = normalise(base)
-    out = np.repeat(other[:, None], 4, axis=1)
+    out = np.repeat(other[:, None], len(CHANNELS), axis=1)
     out[:, INVEST] = normalise(invest)
     return out
 
@@ -110,10 +121,11 @@ def spend(
     share = pressure_share[:, None, None]
     pressure = share * effort
     planned[:, INVEST] += effort - pressure
-    invest = planned[:, INVEST] * gate
-    blocked = planned[:, INVEST] - invest
-    planned[:, INVEST] = invest
-    planned[:, SOFT_POWER] += blocked_to_soft_power[:, None, None] * blocked
+    for c in GATED:
+        gated = planned[:, c] * gate
+        blocked = planned[:, c] - gated
+        planned[:, c] = gated
+        planned[:, SOFT_POWER] += blocked_to_soft_power[:, None, None] * blocked
     return planned, pressure
 
 
@@ -228,7 +240,8 @@ def update_stocks(
 
     E' = (1 - d_E) E + eff x invest;  G' = (1 - d_G) G + eff x soft_power;
     D' = (1 - d_D) D + eff x (diplomacy + k_v x v_p x invest), where k_v is the diplomatic
-    gain of visible investment and v_p the power's visibility.
+    gain of visible investment and v_p the power's visibility. In general each stock gains
+    eff x the spend of every kind of move whose ``stock`` is it (``sim.scenario.MOVES``).
 
     Args:
         footprint: (R, S, P) economic footprint, USD millions.
@@ -240,16 +253,21 @@ def update_stocks(
         visible_diplomatic_gain: (R, S, P) k_v x v_p.
     """
     keep = 1.0 - decay[:, None, None, :]
-    dipl = visible_diplomatic_gain * spend[:, INVEST]
-    dipl += spend[:, DIPLOMACY]
-    dipl *= effectiveness
-    new_footprint = keep[..., 0] * footprint
-    new_footprint += effectiveness * spend[:, INVEST]
-    new_goodwill = keep[..., 1] * goodwill
-    new_goodwill += effectiveness * spend[:, SOFT_POWER]
-    new_diplomatic = keep[..., 2] * diplomatic
-    new_diplomatic += dipl
-    return new_footprint, new_goodwill, new_diplomatic
+    old = (footprint, goodwill, diplomatic)
+    new = []
+    for i, channels in enumerate(BUILDS):
+        stock = keep[..., i] * old[i]
+        if STOCK_ORDER[i] == "diplomatic":  # visible investment buys diplomatic capital too
+            inflow = visible_diplomatic_gain * spend[:, INVEST]
+            for c in channels:
+                inflow += spend[:, c]
+            inflow *= effectiveness
+            stock += inflow
+        else:
+            for c in channels:
+                stock += effectiveness * spend[:, c]
+        new.append(stock)
+    return new[0], new[1], new[2]
 
 
 def update_stability(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine.params import Params, Structure
-from sim.scenario import EVENT_KINDS
+from sim.scenario import CHANNELS, EVENT_KINDS
 
 SUMMIT = EVENT_KINDS.index("summit")
 REMITTANCES = 1
@@ -18,7 +18,7 @@ REMITTANCES = 1
 class WorldState:
     """The state of R runs after ``step`` quarters.
 
-    Shapes use R runs, S states, P powers, C = 4 channels and E events.
+    Shapes use R runs, S states, P powers, C channels (kinds of move) and E events.
 
     Attributes:
         step: Quarters simulated so far (0 = initial state).
@@ -238,11 +238,11 @@ def initial_state(structure: Structure, params: Params,
         sanction_supply=np.zeros((R, P, P), dtype=dtype),
         leverage_share=leverage_share,
         share_history=np.repeat(share[:, None], H, axis=1),
-        budget_scale=np.ones((R, P, 4), dtype=dtype),
+        budget_scale=np.ones((R, P, len(CHANNELS)), dtype=dtype),
         campaign_left=np.zeros((R, S, P), dtype=dtype),
         campaign_intensity=np.zeros((R, S, P), dtype=dtype),
         summit_due=summit_due,
-        spend=np.zeros((R, 4, S, P), dtype=dtype),
+        spend=np.zeros((R, len(CHANNELS), S, P), dtype=dtype),
         signal=np.zeros((R, S, P, P), dtype=dtype),
         response=np.zeros((R, S, P, P), dtype=dtype),
         fired=np.zeros((R, E), dtype=bool),

@@ -9,6 +9,7 @@ hidden, only less pretty.
 from __future__ import annotations
 
 from sim.outputs.units import Quantity, quantity
+from sim.scenario.moves import MOVES
 
 _POWER_FIELDS = {
     "risk_tolerance": "risk tolerance",
@@ -28,12 +29,7 @@ _PER_STATE = {
     "allocation": "share of its budget for {state}",
 }
 
-CHANNEL_NAMES = {
-    "invest": "investment",
-    "soft_power": "soft power",
-    "diplomacy": "diplomacy",
-    "destabilise": "destabilisation",
-}
+CHANNEL_NAMES = {m.name: m.noun for m in MOVES}
 """Each kind of move (the engine's channels) in words."""
 
 _RULES = {

@@ -18,6 +18,15 @@ from sim.scenario.files import (
     set_path,
 )
 from sim.scenario.load import load_scenario
+from sim.scenario.moves import (
+    DESTABILISATION,
+    FALLBACK,
+    INVESTMENT,
+    MOVE_BY_NAME,
+    MOVES,
+    MoveKind,
+    move,
+)
 from sim.scenario.schema import (
     CHANNELS,
     DEPENDENCE,
@@ -31,14 +40,21 @@ from sim.scenario.schema import (
 __all__ = [
     "CHANNELS",
     "DEPENDENCE",
+    "DESTABILISATION",
     "EVENT_KINDS",
+    "FALLBACK",
+    "INVESTMENT",
     "MAX_FILE_BYTES",
+    "MOVES",
+    "MOVE_BY_NAME",
     "RULES",
     "Event",
+    "MoveKind",
     "Scenario",
     "deep_merge",
     "extend",
     "load_scenario",
+    "move",
     "parse_set",
     "read_yaml",
     "resolve_file",

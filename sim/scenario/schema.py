@@ -18,13 +18,19 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from sim.errors import ScenarioError
 from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
-
-CHANNELS = ("invest", "soft_power", "diplomacy", "destabilise")
-"""The four kinds of move, in the order of the engine's channel axis."""
+from sim.scenario.moves import CHANNELS, MOVES
 
 DEPENDENCE = ("energy", "remittances", "security", "debt")
 """Structural dependence channels, in the order of the engine's dependence axis."""
@@ -46,20 +52,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
-class Budget(_Strict):
-    """A power's baseline spend per quarter, by kind of move, in USD millions.
-
-    Attributes:
-        invest: Investment (builds economic footprint; gated by risk).
-        soft_power: Grants, public-goods loans, scholarships (builds goodwill).
-        diplomacy: Visits, summits, platforms (builds diplomatic capital).
-        destabilise: Spend on lowering states' stability (zero for most powers).
-    """
-
-    invest: NonNegative = 0.0
-    soft_power: NonNegative = 0.0
-    diplomacy: NonNegative = 0.0
-    destabilise: NonNegative = 0.0
+Budget = create_model(
+    "Budget",
+    __base__=_Strict,
+    __doc__=("A power's baseline spend per quarter, by kind of move, in USD millions.\n\n"
+             "Attributes (one per kind in sim/scenario/moves.py):\n"
+             + "\n".join(f"    {m.name}: {m.description}" for m in MOVES)),
+    **{m.name: (NonNegative, 0.0) for m in MOVES},
+)
+"""A power's spend per quarter by kind of move (a field per kind in ``MOVES``)."""
 
 
 class Reaction(_Strict):
@@ -408,7 +409,7 @@ class BudgetChange(_EventBase):
 
     kind: Literal["budget_change"]
     power: str
-    channel: Literal["invest", "soft_power", "diplomacy", "destabilise", "all"] = "all"
+    channel: Literal[(*CHANNELS, "all")] = "all"  # type: ignore[valid-type]
     factor: Annotated[float, Field(ge=0.0, le=100.0)]
 
 

@@ -40,6 +40,7 @@ from sim.outputs.units import (
     format_usd_m,
     format_usd_m_per_quarter,
 )
+from sim.scenario.moves import MOVE_BY_NAME
 
 MOVE_CHANGE = 0.10
 """A move is notable when it changed by at least this fraction of the previous quarter's..."""
@@ -48,8 +49,11 @@ MOVE_CHANGE_USD_M = 1.0
 """...and by at least this many USD millions (or started, or stopped)."""
 
 REACTION_MIN = 0.5
-"""Reactions whose change in reactive spending is smaller than this (USD m per quarter) are
+"""Reactions that add (or change reactive spending by) less than this, USD m per quarter, are
 not told."""
+
+FOLD_QUARTERS = 3
+"""This many consecutive quarters or more with only the same reactions are told as one span."""
 
 WHY_QUARTERS = 4
 """The "why" section looks at the quarter of a fall or rise and this many quarters before it."""
@@ -198,12 +202,9 @@ def _pick(name: str | None, known: list[str], run: RunFolder, kind: str) -> str 
 
 def _spend_phrase(kind: str, amount: float, state: str) -> str:
     money = format_usd_m_per_quarter(amount)
-    return {
-        "invest": f"invested {money} in {state}",
-        "soft_power": f"spent {money} on soft power in {state}",
-        "diplomacy": f"spent {money} on diplomacy in {state}",
-        "destabilise": f"spent {money} destabilising {state}",
-    }.get(kind, f"spent {money} on {kind} in {state}")
+    if kind in MOVE_BY_NAME:
+        return MOVE_BY_NAME[kind].phrase.format(money=money, state=state)
+    return f"spent {money} on {kind} in {state}"
 
 
 def _join(names: list[str]) -> str:
@@ -290,38 +291,173 @@ def _move_sentences(run: RunFolder, moves: pd.DataFrame, step: int, previous: di
     return sentences, max(0, len(notable) - limit)
 
 
-def _reaction_sentences(run: RunFolder, reactions: pd.DataFrame, effort_before: dict,
-                        limit: int) -> tuple[list[str], int]:
-    """Sentences for one quarter's reactions, largest effort change first."""
+@dataclass(frozen=True)
+class _Reaction:
+    """One power's change of reactive spending in one state, in one quarter, and its causes.
+
+    Attributes:
+        key: (power, state, rivals watched): reactions with the same key fold together.
+        before: Reactive spending at the end of the quarter before (USD m per quarter).
+        after: Reactive spending at the end of the quarter (USD m per quarter).
+        added: What the rules added this quarter, summed over the rivals watched (USD m).
+        restraint: What restraint took back, the power's restraint x ``before`` (USD m).
+        triggers: Per rival watched: (rival, rule, signal seen, actual value or None).
+    """
+
+    key: tuple
+    before: float
+    after: float
+    added: float
+    restraint: float
+    triggers: tuple
+
+
+def _reactions_of_quarter(run: RunFolder, reactions: pd.DataFrame, effort_before: dict,
+                          share_now: dict) -> list[_Reaction]:
+    """The quarter's reactions, one per (power, state), largest change first."""
     items = []
-    for r in reactions.itertuples():
-        if r.kind == "tit_for_tat":
-            size = float(r.effort_after) - effort_before.get((r.power, r.state), 0.0)
+    powers = run.scenario.get("powers", {})
+    for (power, state), group in reactions.groupby(["power", "state"], sort=True):
+        before = effort_before.get((power, state), 0.0)
+        after = float(group["effort_after"].iloc[0])
+        added = float(group.loc[group["kind"] != "tit_for_tat", "response"].sum())
+        restraint = float(powers.get(power, {}).get("restraint", 0.0)) * before
+        triggers = []
+        for r in group.sort_values("toward").itertuples():
+            actual = share_now.get((state, r.toward)) if r.kind == "threshold" else None
+            triggers.append((r.toward, r.kind, float(r.signal), actual))
+        size = max(abs(added), abs(after - before))
+        if size >= REACTION_MIN:
+            items.append((size, _Reaction((power, state, tuple(t[0] for t in triggers)),
+                                          before, after, added, restraint, tuple(triggers))))
+    items.sort(key=lambda item: (-item[0], item[1].key))
+    return [item for _, item in items]
+
+
+def _trigger_phrase(run: RunFolder, power: str, state: str, trigger: tuple, explained: set,
+                    last: tuple | None = None) -> str:
+    """What the power reacted to: the rival's perceived share (with its actual share), spend...
+
+    The first time a rival's perceived share in a state is quoted, the phrase says what
+    perceived means (the actual share scaled by how loud the rival's moves look there);
+    ``last`` (a later trigger of the same rival) turns the phrase into a span, "from ... to".
+    """
+    rival, kind, signal, actual = trigger
+    name = run.label(rival)
+    spec = run.scenario.get("powers", {}).get(power, {}).get("reaction", {}).get(rival, {})
+    if kind == "threshold":
+        gain = spec.get("signal") == "gain"
+        what = "perceived gain in share" if gain else "perceived share"
+        limit = spec.get("threshold")
+        width = spec.get("width") or 0.0
+        limit_text = ""
+        if limit is not None:
+            limit_text = f"; threshold {format_share(limit)}"
+            if width:
+                limit_text += f", reacting gradually over {format_share_points(width)[1:]}"
+        seen = _span(format_share(signal), format_share(last[2]) if last else None,
+                     last is not None and last[2] < signal)
+        real = ""
+        if actual and not gain:
+            end = last[3] if last is not None and last[3] is not None else None
+            actual_text = _span(format_share(actual), format_share(end) if end else None,
+                                end is not None and end < actual)
+            if (rival, state) in explained:
+                real = f" (actual {actual_text}{limit_text})"
+            else:
+                explained.add((rival, state))
+                loud = signal / actual
+                how = "loudly" if loud >= 1 else "quietly"
+                real = (f" (as {run.label(power)} sees it: {name} acts {how} there, so its "
+                        f"actual share, {actual_text}, looks {loud:.2f} times as large"
+                        f"{limit_text})")
         else:
-            size = float(r.response)
-        if abs(size) >= REACTION_MIN:
-            items.append((abs(size), size, r))
-    items.sort(key=lambda item: (-item[0], item[2].power, item[2].state, item[2].toward))
-    sentences = []
-    for _, size, r in items[:limit]:
-        who, rival, where = run.label(r.power), run.label(r.toward), run.label(r.state)
-        verb = "raised" if size > 0 else "lowered"
-        head = (f"{who} {verb} its reactive spending in {where} by "
-                f"{format_usd_m_per_quarter(abs(size))}")
-        if r.kind == "threshold":
-            spec = run.scenario.get("powers", {}).get(r.power, {}).get("reaction", {})
-            threshold = spec.get(r.toward, {}).get("threshold")
-            limit_text = f" (threshold {format_share(threshold)})" if threshold is not None else ""
-            why = f" after seeing {rival}'s perceived share at {format_share(r.signal)}{limit_text}"
-        elif r.kind == "linear":
-            why = (f" in answer to {rival}'s reactive spending, seen at "
-                   f"{format_usd_m_per_quarter(r.signal)}")
-        elif r.kind == "tit_for_tat":
-            why = f" to match {rival}'s visible spend of {format_usd_m_per_quarter(r.signal)}"
-        else:
-            why = f" (standing grievance toward {rival})"
-        sentences.append(f"{head}{why}; it is now {format_usd_m_per_quarter(r.effort_after)}.")
-    return sentences, max(0, len(items) - limit)
+            real = f" ({limit_text[2:]})" if limit_text else ""
+        return f"{name}'s {what} of {seen}{real}"
+    if kind == "linear":
+        return f"{name}'s reactive spending there, seen at {format_usd_m_per_quarter(signal)}"
+    if kind == "tit_for_tat":
+        return f"{name}'s visible spend there of {format_usd_m_per_quarter(signal)}"
+    return f"a standing grievance toward {name}"
+
+
+def _span(first: str, last: str | None, falling: bool) -> str:
+    """``first``, or a span from ``first`` to ``last`` ("65.5% falling to 63.4%")."""
+    if last is None:
+        return first
+    if last == first:
+        return f"about {first}"
+    return f"{first} {'falling' if falling else 'rising'} to {last}"
+
+
+def _reaction_sentence(run: RunFolder, items: list[_Reaction], explained: set,
+                       quarters: list[str] | None = None) -> str:
+    """One sentence for one quarter's reaction, or for a run of quarters (``quarters``)."""
+    first, last = items[0], items[-1]
+    power, state, _ = first.key
+    who, where = run.label(power), run.label(state)
+    before, after = first.before, last.after
+    was, now = format_usd_m(before), format_usd_m(after)
+    verb = "held" if was == now else "rose" if after > before else "fell"
+    amounts = f"from {was} to {now} per quarter"
+    if verb == "held":
+        amounts = f"at about {now} per quarter"
+    head = f"{who}'s reactive spending in {where} {verb} {amounts}"
+    if quarters:
+        peak = max(items, key=lambda item: item.after)
+        if peak.after > max(before, after) + 0.005:
+            head += f" (highest {format_usd_m(peak.after)}, {quarters[items.index(peak)]})"
+    triggers = [
+        _trigger_phrase(run, power, state, t, explained,
+                        last.triggers[i] if quarters else None)
+        for i, t in enumerate(first.triggers)
+    ]
+    added = sum(item.added for item in items)
+    taken = sum(item.restraint for item in items)
+    if quarters:
+        text = (f"{head}: each quarter it reacted to {_join(triggers)}, adding "
+                f"{format_usd_m(added)} in all, while restraint took back {format_usd_m(taken)}")
+    else:
+        text = f"{head}: reacting to {_join(triggers)} added {format_usd_m(added)}"
+        if taken >= 0.005:
+            text += f", and restraint took back {format_usd_m(taken)}"
+    expected = before + added - taken if not quarters else None
+    if expected is not None and after < expected - 0.01:
+        text += " (the rest was over its ceiling there)"
+    return text + "."
+
+
+def _fold(quarters: list[tuple[str, list[str], list[_Reaction], list[str]]],
+          run: RunFolder) -> list[tuple[str, list[str]]]:
+    """Quarters with their sentences, runs of quiet quarters told once.
+
+    :data:`FOLD_QUARTERS` or more consecutive quarters holding only reactions of the same
+    powers in the same states are told as one span ("2025Q3 to 2028Q4 (14 quarters)").
+    Each quarter is ``(label, sentences, reactions, tail)``; the tail follows the reactions.
+    """
+    told: list[tuple[str, list[str]]] = []
+    explained: set = set()
+    i = 0
+    while i < len(quarters):
+        label, sentences, reactions, tail = quarters[i]
+        j = i + 1
+        keys = {r.key for r in reactions}
+        if not sentences and not tail and reactions:
+            while (j < len(quarters) and not quarters[j][1] and not quarters[j][3]
+                   and {r.key for r in quarters[j][2]} == keys):
+                j += 1
+        if j - i >= FOLD_QUARTERS:
+            span = [q[0] for q in quarters[i:j]]
+            by_key = [{r.key: r for r in q[2]} for q in quarters[i:j]]
+            text = [_reaction_sentence(run, [q[r.key] for q in by_key], explained, span)
+                    for r in reactions]
+            told.append((f"{span[0]} to {span[-1]} ({len(span)} quarters)", text))
+            i = j
+            continue
+        told.append((label, sentences + [_reaction_sentence(run, [r], explained)
+                                         for r in reactions] + tail))
+        i += 1
+    return told
 
 
 def chronicle(folder: str | Path, power: str | None = None, state: str | None = None,
@@ -372,7 +508,11 @@ def chronicle(folder: str | Path, power: str | None = None, state: str | None = 
 
     traj = run.trajectories
     quarter_of = dict(zip(traj["step"], traj["quarter"], strict=False))
-    effort = {(int(r.step), r.power, r.state): float(r.effort) for r in traj.itertuples()}
+    effort: dict[int, dict] = {}
+    share: dict[int, dict] = {}
+    for r in traj.itertuples():
+        effort.setdefault(int(r.step), {})[(r.power, r.state)] = float(r.effort)
+        share.setdefault(int(r.step), {})[(r.state, r.power)] = float(r.share)
     steps = sorted(int(s) for s in traj["step"].unique() if s > 0)
 
     filters = [f"power: {run.label(power)}" if power else "", f"state: {run.label(state)}"
@@ -388,6 +528,7 @@ def chronicle(folder: str | Path, power: str | None = None, state: str | None = 
     by_step_reactions = {int(k): g for k, g in reactions.groupby("step")}
     by_step_events = {int(k): g for k, g in events.groupby("step")}
     previous: dict = {}
+    pending: list[tuple[str, list[str], list[_Reaction], list[str]]] = []
     empty = spend.iloc[0:0]
     for t in steps:
         now = by_step_spend.get(t, empty)
@@ -405,15 +546,16 @@ def chronicle(folder: str | Path, power: str | None = None, state: str | None = 
         if cut_moves and t > 1:
             sentences.append(f"... and {cut_moves} smaller change{'s' * (cut_moves != 1)} "
                              "in spending.")
-        before = {(p, s): v for (step, p, s), v in effort.items() if step == t - 1}
-        reacted, cut = _reaction_sentences(run, by_step_reactions.get(t, reactions.iloc[0:0]),
-                                           before, limit)
-        sentences += reacted
-        if cut:
-            sentences.append(f"... and {cut} smaller reaction{'s' * (cut != 1)}.")
+        told = _reactions_of_quarter(run, by_step_reactions.get(t, reactions.iloc[0:0]),
+                                     effort.get(t - 1, {}), share.get(t, {}))
+        tail = []
+        if len(told) > limit:
+            cut = len(told) - limit
+            tail.append(f"... and {cut} smaller reaction{'s' * (cut != 1)}.")
         previous = {(r.power, r.state, r.kind): float(r.amount_usd_m) for r in now.itertuples()}
-        if sentences:
-            story.quarters.append((quarter_of.get(t, str(t)), sentences))
+        if sentences or told:
+            pending.append((quarter_of.get(t, str(t)), sentences, told[:limit], tail))
+    story.quarters = _fold(pending, run)
     if power is not None:
         story.why = _why(run, power, [s for s in states if state in (None, s)], run.events,
                          limit)

@@ -29,10 +29,19 @@ from sim.outputs.folders import output_failure, read_manifest
 from sim.outputs.names import plain_name
 from sim.outputs.readers import TRAJECTORY_COLUMNS, check_run_manifest, read_table
 from sim.outputs.units import USD_M_PER_BN, difference_label, format_share, quantity
+from sim.scenario import MOVES
 from sim.scenario.calendar import step_at
+from sim.scenario.moves import MOVE_BY_NAME
 from sim.whatif.explain import Chronicle, ExplainError, chronicle
 
 REPORT_NAME = "report.html"
+
+INITIAL_STOCKS = {"footprint": "investment stock", "goodwill": "goodwill",
+                  "diplomatic": "diplomatic capital"}
+"""The initial stocks a state block gives per power, and how the report names them."""
+
+SHARE_FIELDS = ("threshold", "width")
+"""Scenario fields (the last part of a path) that hold shares: the report shows them in %."""
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto;
@@ -100,46 +109,42 @@ def parameter_tables(scenario: dict) -> str:
         )
         powers.append({
             "power": _label(scenario, "powers", key),
-            "invest (USD m per quarter)": float(budget.get("invest", 0.0)),
-            "soft power (USD m per quarter)": float(budget.get("soft_power", 0.0)),
-            "diplomacy (USD m per quarter)": float(budget.get("diplomacy", 0.0)),
-            "destabilise (USD m per quarter)": float(budget.get("destabilise", 0.0)),
+            **{f"{m.label} ({m.unit})": float(budget.get(m.name, 0.0)) for m in MOVES},
             "risk tolerance": float(p.get("risk_tolerance", 0.0)),
             "visibility": float(p.get("visibility", 0.0)),
             "restraint": float(p.get("restraint", 0.0)),
             "reactions": reactions or "none",
         })
-    states = []
+    states, stocks = [], []
     power_keys = list(scenario.get("powers", {}))
     for key, s in scenario.get("states", {}).items():
-        row = {
+        states.append({
             "state": _label(scenario, "states", key),
             "stability": float(s.get("stability", 0.0)),
             "border disputes": str(s.get("border_disputes", 0)),
             "openness": float(s.get("openness", 0.0)),
             "autonomy (USD bn)": float(s.get("autonomy", 0.0)) / USD_M_PER_BN,
-        }
+        })
         initial = s.get("initial", {})
         for p in power_keys:
-            stocks = [float(initial.get(c, {}).get(p, 0.0))
-                      for c in ("footprint", "goodwill", "diplomatic")]
-            row[f"{_label(scenario, 'powers', p)} E/G/D (USD bn)"] = "/".join(
-                f"{v / USD_M_PER_BN:,.2f}" for v in stocks)
-        states.append(row)
+            stocks.append({
+                "state": _label(scenario, "states", key),
+                "power": _label(scenario, "powers", p),
+                **{f"{name} (USD bn)": float(initial.get(stock, {}).get(p, 0.0)) / USD_M_PER_BN
+                   for stock, name in INITIAL_STOCKS.items()},
+            })
     parts = ["<h3>Powers</h3>", html_table(pd.DataFrame(powers), 2),
              "<h3>States</h3>", html_table(pd.DataFrame(states), 2)]
+    if stocks:
+        parts += ["<h3>Initial stocks</h3>", html_table(pd.DataFrame(stocks), 2)]
     rules = _flatten(scenario.get("rules", {}), "rules")
     if rules:
         frame = pd.DataFrame({"rule": list(rules), "value": [str(v) for v in rules.values()]})
         parts += ["<details><summary>Rules</summary>", html_table(frame), "</details>"]
     events = scenario.get("events", [])
     if events:
-        rows = [{"when": str(e.get("at") if e.get("at") is not None
-                             else f"p = {e.get('probability')} per quarter"),
-                 "kind": e.get("kind", ""),
-                 "details": "; ".join(f"{k}={v}" for k, v in e.items()
-                                      if k not in ("kind", "at", "probability", "note")),
-                 "note": e.get("note", "")} for e in events]
+        rows = [{"event": event_summary(scenario, e), "note": e.get("note") or ""}
+                for e in events]
         parts += ["<h3>Events</h3>", html_table(pd.DataFrame(rows))]
     branch = scenario.get("branch")
     if branch:
@@ -337,23 +342,96 @@ def uncertainty_html(manifest: dict) -> str:
     return text + "</p>"
 
 
+def _setting_value(key: str, value: object) -> str:
+    """A scenario field's value as a strategist reads it (shares in %, nothing for unset)."""
+    if value is None or value == "":
+        return "not set"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        if key.rsplit(".", 1)[-1] in SHARE_FIELDS:
+            return format_share(float(value))
+        return f"{value:g}"
+    return str(value)
+
+
+def event_summary(scenario: dict, event: dict) -> str:
+    """One event of a scenario file in words: when, what, who, where and how much.
+
+    For example "2025Q1: border accord, all states (stability gain 0.03)".
+    """
+    when = (str(event["at"]) if event.get("at") is not None
+            else f"each quarter with probability {event.get('probability'):g}")
+    what = str(event.get("kind", "event")).replace("_", " ")
+    who = event.get("power")
+    where = event.get("states", event.get("state"))
+    if isinstance(where, list):
+        where = ", ".join(_label(scenario, "states", w) for w in where)
+    elif isinstance(where, str) and where != "all":
+        where = _label(scenario, "states", where)
+    elif where == "all":
+        where = "all states"
+    head = f"{when}: {what}"
+    if who:
+        head += f" by {_label(scenario, 'powers', who)}"
+    if where:
+        head += f", {where}"
+    skip = {"kind", "at", "probability", "power", "states", "state", "note", "id", "info"}
+    details = []
+    for k, v in event.items():
+        if k in skip or v is None or v == "" or v == [] or v == 0:
+            continue
+        if k == "channel" and v in MOVE_BY_NAME:
+            details.append(f"{MOVE_BY_NAME[v].noun} budget")
+        elif k == "factor" and isinstance(v, int | float):
+            details.append(f"x{v:g}")
+        elif k.removesuffix("_gain") in INITIAL_STOCKS and isinstance(v, int | float):
+            details.append(f"{INITIAL_STOCKS[k.removesuffix('_gain')]} +USD {v:g} m")
+        else:
+            details.append(f"{k.replace('_', ' ')} {_setting_value(k, v)}")
+    return head + (f" ({'; '.join(details)})" if details else "")
+
+
 def _differences(labels: list[str], scenarios: list[dict]) -> str:
-    """Render a table of the scenario fields whose values differ from the first scenario's."""
-    ignore = ("name", "question", "description", "seed")
-    flats = [{k: v for k, v in _flatten(s).items() if k.split(".")[0] not in ignore}
-             for s in scenarios]
+    """What a strategist changed between the scenarios, in words and units.
+
+    Two tables: the settings (powers, states, rules) whose values differ from the first
+    scenario's, named in plain words with their units; and the events that are not in every
+    scenario, one line each (an event present in all of them is not listed, whatever its
+    position in the file). Unset and absent fields count as the same.
+    """
+    ignore = ("name", "question", "description", "seed", "events", "branch")
+    flats = [{k: v for k, v in _flatten(s).items()
+              if k.split(".")[0] not in ignore and v is not None} for s in scenarios]
     keys = sorted({k for f in flats for k in f})
     rows = []
     for key in keys:
-        values = [f.get(key, "") for f in flats]
+        values = [f.get(key) for f in flats]
         if any(v != values[0] for v in values[1:]):
-            name = plain_name(key)
-            field = key if name == key else f"{name} ({key})"
-            rows.append({"field": field, **{label: str(v) for label, v in
-                                          zip(labels, values, strict=False)}})
-    if not rows:
-        return "<p>The scenarios have identical parameters.</p>"
-    return html_table(pd.DataFrame(rows))
+            rows.append({"setting": plain_name(key), **{
+                label: _setting_value(key, v) for label, v in zip(labels, values, strict=False)}})
+    parts = []
+    if rows:
+        parts.append(html_table(pd.DataFrame(rows)))
+    described = [[event_summary(s, e) for e in s.get("events", [])] for s in scenarios]
+    everywhere = set.intersection(*(set(d) for d in described)) if described else set()
+    events = []
+    for text in dict.fromkeys(t for d in described for t in d):
+        if text not in everywhere:
+            events.append({"event": text, **{label: "yes" if text in d else "no"
+                                             for label, d in zip(labels, described,
+                                                                 strict=False)}})
+    if events:
+        parts += ["<h3>Events in some scenarios only</h3>", html_table(pd.DataFrame(events))]
+    for label, scenario in zip(labels, scenarios, strict=False):
+        branch = scenario.get("branch")
+        if branch:
+            parts.append(f"<p><b>{html.escape(label)}</b> branches from "
+                         f"{html.escape(str(branch.get('from', '')))} at "
+                         f"{html.escape(str(branch.get('at', '')))}.</p>")
+    if not parts:
+        return "<p>The scenarios have identical parameters and events.</p>"
+    return "\n".join(parts)
 
 
 def build_report(folder: str | Path, at: str | None = None) -> str:
