@@ -82,11 +82,13 @@ def test_sanctions_lower_the_sanctioned_powers_reception_and_reroute_trade():
     assert np.all(np.abs(lost[1:, :, CHINA]) < 0.2 * lost[1:, :, RUSSIA])
     trade = sanctioned.flows["trade"][:, 0, NORTH, RUSSIA]
     base = calm.flows["trade"][:, 0, NORTH, RUSSIA]
-    # Trade follows the tie (here the investment stock), times 1 + rerouting while it lasts.
-    tie = sanctioned.footprint[:, 0, NORTH, RUSSIA] / calm.footprint[:, 0, NORTH, RUSSIA]
-    assert trade[1] / base[1] == pytest.approx(1.5 * tie[1])
-    assert trade[4] / base[4] == pytest.approx(1.5 * tie[4])
-    assert trade[5] / base[5] == pytest.approx(tie[5])  # four quarters, then over
+    # Trade is goods (1,500 observed less 0.1 x the 300 stock, no growth here) plus 0.1 x the
+    # investment stock a year (ODD 7.11), times 1 + rerouting while it lasts.
+    unrouted = (1470.0 + 0.1 * sanctioned.footprint[:, 0, NORTH, RUSSIA]) / 4.0
+    assert trade[1] == pytest.approx(1.5 * unrouted[1])
+    assert trade[4] == pytest.approx(1.5 * unrouted[4])
+    assert trade[5] == pytest.approx(unrouted[5])  # four quarters, then over
+    assert base[5] == pytest.approx((1470.0 + 0.1 * calm.footprint[5, 0, NORTH, RUSSIA]) / 4)
 
 
 def test_sanctions_suppliers_trade_what_is_rerouted_to_the_sanctioned_power():

@@ -449,4 +449,6 @@ def test_history_only_columns_are_applied_to_the_history_scenario(tmp_path):
                     & (table["observable"] == "trade_usd_bn") & (table["year"] == 2019)]
         return float(row["model_mean"].iloc[0])
 
-    assert china(scaled) < 0.97 * china(written)
+    # Investment reaches trade as 0.1 of the stock a year beside the goods (ODD 7.11): a fifth
+    # of China's 2015-2019 investment leaves its 2019 regional trade about 2% lower.
+    assert china(scaled) < 0.99 * china(written)

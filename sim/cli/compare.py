@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.run import add_at_option, add_scenario_options, add_uncertainty_option
+from sim.cli.run import (
+    add_at_option,
+    add_scenario_options,
+    add_uncertainty_option,
+    add_weighting_option,
+    weighted_region,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -30,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--out", default="results", help="results root folder (default: results)")
     parser.add_argument("--no-plot", action="store_true", help="skip the figures")
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
+    add_weighting_option(parser)
     return parser
 
 
@@ -53,6 +60,10 @@ def main(args: argparse.Namespace) -> int:
     if args.at is not None:  # a bad quarter fails before anything runs
         step_at(quarter_labels(scenarios[0].start, scenarios[0].steps), args.at)
     labels = distinct_labels(scenarios, args.scenarios)
+    if args.weighting is not None:  # a bad weighting fails before anything runs
+        from sim.decide.weighting import check_option
+
+        check_option(scenarios[0], args.weighting)
     uncertainty = resolve(args.uncertainty, args.replicates)
     draws = None
     if uncertainty.kind != "none":
@@ -64,5 +75,9 @@ def main(args: argparse.Namespace) -> int:
     folder = write_comparison(comparison, out=args.out, plot=not args.no_plot)
     if not args.quiet:
         print(format_table(comparison, at=args.at))
+        lines = weighted_region(args, comparison.scenarios, comparison.recordings,
+                                comparison.labels)
+        if lines:
+            print("\n" + "\n".join(lines))
     print(f"results: {folder}")
     return 0

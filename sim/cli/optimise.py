@@ -27,6 +27,13 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="first seed (default: the FILE's, else the scenario's)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress bar; print only the results folder")
+    parser.add_argument("--weightings", default=None, metavar="W1,W2,...",
+                        help="search once per weighting of regional influence (equal, gdp, "
+                             "population, resources) and write OUT/optimise/<name>_weightings/ "
+                             "with each answer's score and regret under the others "
+                             "(docs/OPTIMISE.md)")
+    parser.add_argument("--generations", type=int, default=None, metavar="N",
+                        help="override the FILE's optimiser.generations (for trying things)")
     return parser
 
 
@@ -36,10 +43,44 @@ def main(args: argparse.Namespace) -> int:
     from sim.decide.optimise_files import format_report, write_search
 
     plan = load_plan(args.file, seed=args.seed)
+    if args.generations is not None:
+        plan = _with_generations(plan, args.generations)
+    if args.weightings is not None:
+        return _weightings(plan, args)
     found = search(plan, workers=args.workers, scheduler=args.scheduler, quiet=args.quiet)
     folder = write_search(found, args.out)
     if args.quiet:
         print(f"results: {folder}")
     else:
         print(format_report(found, folder))
+    return 0
+
+
+def _with_generations(plan, generations: int):
+    """The plan with its optimiser's generation count overridden (checked like the FILE's)."""
+    from dataclasses import replace
+
+    from sim.decide.optimise import OptimiseFileError
+
+    if not 1 <= generations <= 100_000:
+        raise OptimiseFileError(plan.source, [f"--generations: {generations} is not allowed: "
+                                              "1 to 100000"])
+    optimiser = plan.spec.optimiser.model_copy(update={"generations": generations})
+    return replace(plan, spec=plan.spec.model_copy(update={"optimiser": optimiser}))
+
+
+def _weightings(plan, args: argparse.Namespace) -> int:
+    """``--weightings``: the search under each weighting and the regret table."""
+    from sim.decide.optimise import OptimiseFileError
+    from sim.decide.weighting_regret import compare_weightings, format_regret, parse_weightings
+
+    try:
+        weightings = parse_weightings(args.weightings)
+    except ValueError as exc:
+        raise OptimiseFileError(plan.source, [str(exc)]) from None
+    _, table, answers, folder = compare_weightings(plan, weightings, args.out, args.workers,
+                                                   args.scheduler, args.quiet)
+    if not args.quiet:
+        print(format_regret(table, answers, plan))
+    print(f"results: {folder}")
     return 0

@@ -58,7 +58,35 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_at_option(parser, "the printed table")
     parser.add_argument("--no-plot", action="store_true", help="skip influence.png")
     parser.add_argument("--quiet", action="store_true", help="print only the results folder")
+    add_weighting_option(parser)
     return parser
+
+
+def add_weighting_option(parser: argparse.ArgumentParser) -> None:
+    """``--weighting NAME``: also print each power's weighted regional share."""
+    parser.add_argument("--weighting", default=None, metavar="NAME",
+                        help="also print each power's regional influence with the states "
+                             "weighted: equal, gdp, population or resources (docs/OPTIMISE.md)")
+
+
+def weighted_region(args: argparse.Namespace, scenarios: list, recordings: list,
+                    labels: list[str]) -> list[str]:
+    """The ``--weighting`` lines (empty without the option), checked against the scenarios."""
+    from sim.decide.weighting import check_option, region_lines
+    from sim.errors import ScenarioError
+    from sim.scenario.calendar import step_at
+
+    if getattr(args, "weighting", None) is None:
+        return []
+    weights = check_option(scenarios[0], args.weighting)
+    structure = recordings[0].structure
+    if any(r.structure.states != structure.states for r in recordings):
+        raise ScenarioError("--weighting", ["the scenarios' states differ; a weighted region "
+                                            "needs the same states in each"])
+    quarters = recordings[0].quarters
+    return region_lines(labels, [r.share for r in recordings],
+                        [structure.labels[p] for p in structure.powers], weights,
+                        args.weighting, step_at(quarters, args.at), quarters)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -85,6 +113,10 @@ def main(args: argparse.Namespace) -> int:
     if uncertainty.kind != "none":
         draws = plan_draws(uncertainty, [scenario], [args.scenario], args.replicates,
                            args.overrides)[0]
+    if args.weighting is not None:  # a bad weighting fails before anything runs
+        from sim.decide.weighting import check_option
+
+        check_option(scenario, args.weighting)
     recording = run_scenario(scenario, replicates=args.replicates, draws=draws)
     folder = write_run(recording, out=args.out, plot=not args.no_plot)
     if not args.quiet:
@@ -92,6 +124,8 @@ def main(args: argparse.Namespace) -> int:
         what = f"seed {scenario.seed}" if runs == 1 else f"{runs} seeds from {scenario.seed}"
         print(f"{scenario.name}: {scenario.steps} quarters, {what}")
         print(share_table(recording, run=0 if runs == 1 else None, at=args.at))
+        for line in weighted_region(args, [scenario], [recording], [scenario.name]):
+            print(line)
         if runs > 1:
             print(f"mean {band_text(recording)}")
         elif draws is not None and draws.values:

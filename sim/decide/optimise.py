@@ -30,6 +30,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.decide.policy_runs import Engine, PolicyResult
+from sim.decide.weighting import state_weights, weighted_share, weighting_name, weighting_problems
 from sim.errors import ScenarioError
 from sim.scenario import CHANNELS, MOVES, Scenario
 
@@ -98,11 +99,14 @@ class Objective(_Strict):
             90th of a reaction) or ``regret`` (the largest shortfall, over the draws, from the
             best candidate evaluated on the same draw).
         states: For influence: the states it is averaged over (``all``: regional influence).
+        weighting: For influence: how the states count, ``equal``, ``gdp``, ``population``,
+            ``resources`` or a mapping state -> weight (:mod:`sim.decide.weighting`).
     """
 
     measure: Literal["influence", "provoked_reaction"] = "influence"
     robustness: Literal["mean", "p10", "regret"] = "mean"
     states: Literal["all"] | list[str] = "all"
+    weighting: str | dict[str, float] = "equal"
 
     @property
     def maximise(self) -> bool:
@@ -112,8 +116,15 @@ class Objective(_Strict):
     @property
     def column(self) -> str:
         """Its column name in the CSV files."""
+        return f"{self.measure}{self.where}_{self.robustness}"
+
+    @property
+    def where(self) -> str:
+        """The states and the weighting in a column name (empty: all states, equal)."""
         where = "" if self.states == "all" else "_" + "_".join(self.states)
-        return f"{self.measure}{where}_{self.robustness}"
+        if self.weighting != "equal":
+            where += "_" + weighting_name(self.weighting)
+        return where
 
 
 class Optimiser(_Strict):
@@ -331,6 +342,13 @@ def load_plan(path: str | Path, seed: int | None = None) -> Plan:
                                 "states")
             for s in objective.states:
                 known(f"objectives.{i}.states", s, states, "state")
+        if objective.measure != "influence" and objective.weighting != "equal":
+            problems.append(f"objectives.{i}.weighting: only an influence objective is "
+                            "weighted over states")
+        elif objective.states == "all" or all(s in states for s in objective.states):
+            counted = states if objective.states == "all" else objective.states
+            problems += weighting_problems(scenario, objective.weighting, counted,
+                                           f"objectives.{i}.weighting")
     at = spec.at or quarter_of_step(scenario.start, scenario.steps)
     try:
         steps = step_of_quarter(scenario.start, at)
@@ -463,7 +481,8 @@ def measure_values(plan: Plan, objective: Objective, result: PolicyResult) -> np
     if objective.measure == "influence":
         names = plan.scenario.state_names
         chosen = names if objective.states == "all" else objective.states
-        values = result.share[:, :, [names.index(s) for s in chosen]].mean(axis=2)
+        weights = state_weights(plan.scenario, objective.weighting, chosen)
+        values = weighted_share(result.share[:, :, [names.index(s) for s in chosen]], weights)
         return np.nan_to_num(values, nan=0.0)
     return np.nan_to_num(result.reaction, nan=np.inf)
 
@@ -731,9 +750,8 @@ def evaluation_measures(plan: Plan) -> dict[str, Objective]:
     measures: dict[str, Objective] = {}
     for o in [*plan.spec.objectives, Objective(measure="influence")] + (
             [Objective(measure="provoked_reaction")] if plan.reactors else []):
-        where = "" if o.states == "all" else "_" + "_".join(o.states)
         unit = "share" if o.measure == "influence" else "usd_m_per_quarter"
-        measures.setdefault(f"{o.measure}{where}_{unit}", o)
+        measures.setdefault(f"{o.measure}{o.where}_{unit}", o)
     return measures
 
 

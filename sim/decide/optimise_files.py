@@ -54,6 +54,9 @@ def best_policy_document(found: Search, folder: Path) -> str:
 def objective_text(plan: Plan, o: Objective) -> str:
     """An objective in words: its goal, measure, quarter and robustness."""
     where = "regional" if o.states == "all" else "in " + ", ".join(o.states)
+    if o.measure == "influence" and o.weighting != "equal":
+        where = (f"{o.weighting}-weighted " if isinstance(o.weighting, str)
+                 else "custom-weighted ") + where
     what = (f"{plan.power}'s {where} influence at {plan.at}" if o.measure == "influence"
             else f"the reactive spending {plan.power} provokes to {plan.at}")
     how = {"mean": "mean over the draws", "p10": "worst decile over the draws",

@@ -3,13 +3,12 @@
 Influence is latent; trade and remittances are measured. Each quarter the model maps its stocks
 to flows (docs/ODD.md, "Observables"), all in USD millions per quarter:
 
-- trade with power p: trade[s, p] = 1000 x trade_with[s, p] / 4 x tie[s, p] / tie0[s, p] x
-  G(t) x (1 + rerouting[p] while p is sanctioned) + sum over sanctioned q of supply[q, p] x
-  rerouting[q] x (q's trade before rerouting), where the economic tie is the investment
-  stock plus energy dependence, tie = E + dep_energy (tie0 at step 0; a tie that starts at 0
-  keeps its trade at the observed start), and G(t) = (1 + trade_growth)^(t / 4) is nominal
-  growth;
-- trade with everyone else: other[s] = 1000 x (trade_usd_bn - sum_p trade_with) / 4 x G(t);
+- trade with power p: the goods channel plus the investment and energy ties
+  (:func:`sim.engine.goods.trade_with_powers`, all flows) x (1 + rerouting[p] while p is
+  sanctioned) + sum over sanctioned q of supply[q, p] x rerouting[q] x (q's trade before
+  rerouting);
+- trade with everyone else: other[s] = 1000 x (trade_usd_bn - sum_p trade_with) / 4 x
+  demand[s](t), the state's import demand (1 + trade_growth)^(t / 4 x demand_elasticity);
 - remittances from p: remit[s, p] = dep_remittances[s, p] x remittance factor / 4;
 - GDP: gdp[s] = 1000 x gdp_usd_bn / 4 x (1 + gdp_growth)^(t / 4).
 
@@ -24,11 +23,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.engine import approval
+from sim.engine import approval, goods
 from sim.engine.params import Params, Structure
 from sim.engine.state import REMITTANCES, WorldState
 
-ENERGY = 0
 QUARTERLY = ("trade", "other_trade", "remittances", "gdp", "soft_share")
 """The quarterly flows recorded per step (``soft_share``: a fraction, averaged by year)."""
 
@@ -40,22 +38,17 @@ def quarterly(state: WorldState, params: Params) -> dict[str, np.ndarray]:
         ``trade`` (R, S, P), ``other_trade`` (R, S), ``remittances`` (R, S, P), ``gdp`` (R, S),
         and ``soft_share`` (R, S, P), a fraction (:func:`sim.engine.approval.soft_share`).
     """
-    t = state.step
-    years = t / 4.0
-    trade_growth = (1.0 + params.trade_growth.astype(np.float64)) ** years
+    years = state.step / 4.0
     gdp_growth = (1.0 + params.gdp_growth.astype(np.float64)) ** years
-    tie = state.footprint + state.dependence_now(ENERGY)
-    tie0 = params.footprint + params.dependence[..., ENERGY]
-    ratio = np.divide(tie, tie0, out=np.ones_like(tie), where=tie0 > 0)
-    with_powers = 250.0 * params.trade_with
-    trade = with_powers * ratio * trade_growth[:, :, None]
+    trade = goods.trade_with_powers(state, params)
     rerouting = np.where(state.sanction_left > 0, state.sanction_rerouting, 0.0)
     before = trade
     trade = trade * (1.0 + rerouting[:, None, :])
     if state.sanction_supply.any():  # the suppliers of the rerouted goods trade more too
         rerouted = before * rerouting[:, None, :]  # (R, S, P sanctioned)
         trade = trade + np.einsum("rsp,rpq->rsq", rerouted, state.sanction_supply)
-    other = 250.0 * (params.trade_total - params.trade_with.sum(axis=2)) * trade_growth
+    other = (250.0 * (params.trade_total - params.trade_with.sum(axis=2))
+             * goods.demand_growth(params, state.step))
     remittances = state.dependence_now(REMITTANCES) * state.remittance_factor / 4.0
     gdp = 250.0 * params.gdp * gdp_growth
     return {"trade": trade, "other_trade": other, "remittances": remittances, "gdp": gdp,

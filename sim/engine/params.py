@@ -143,6 +143,12 @@ class Params:
     event_b: np.ndarray  # (R, E) second magnitude
     event_c: np.ndarray  # (R, E) third magnitude
     event_supply: np.ndarray  # (R, E, P) sanctions: share of the rerouted trade a power supplies
+    goods_on: np.ndarray  # (R,) 1: trade has a goods channel, 0: the mutant without it
+    supply_elasticity: np.ndarray  # (R,) goods trade per unit of the partner's export supply
+    demand_elasticity: np.ndarray  # (R,) goods trade per unit of the state's import demand
+    investment_trade: np.ndarray  # (R,) trade per year per USD of investment stock
+    export_growth: np.ndarray  # (R, P) per year, each power's merchandise exports
+    world_export_growth: np.ndarray  # (R,) per year, world merchandise exports
     paths: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict, compare=False)
 
     @property
@@ -190,6 +196,7 @@ class _Compiler:
             "gdp": (S,), "gdp_growth": (S,), "trade_total": (S,), "trade_growth": (S,),
             "trade_with": (S, P), "dependence_weights": (len(DEPENDENCE),),
             "dependence_decay": (len(DEPENDENCE),),
+            "export_growth": (P,),
         }
         self.arrays: dict[str, np.ndarray] = {}
         for name in _array_fields():
@@ -306,6 +313,7 @@ class _Compiler:
         }
         for path, (name, value) in scalar_rules.items():
             self.put(path, name, (), value)
+        self._compile_goods(rules.goods)
         structure = self._compile_events(rule, gain_signal, window)
         dtype = np.dtype(sc.precision)
         arrays = {
@@ -314,6 +322,16 @@ class _Compiler:
         }
         params = Params(**arrays, paths=self.paths)
         return structure, params
+
+    def _compile_goods(self, goods: Any) -> None:
+        """The goods channel's rules (an unlisted power's exports grow as the world's)."""
+        self.arrays["goods_on"][0] = float(goods.enabled)
+        for name in ("supply_elasticity", "demand_elasticity", "investment_trade",
+                     "world_export_growth"):
+            self.put(f"rules.goods.{name}", name, (), getattr(goods, name))
+        for p, power in enumerate(self.powers):
+            self.put(f"rules.goods.export_growth.{power}", "export_growth", (p,),
+                     goods.export_growth.get(power, goods.world_export_growth))
 
     def _compile_events(self, rule: np.ndarray, gain_signal: np.ndarray,
                         window: np.ndarray) -> Structure:

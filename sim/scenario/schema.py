@@ -162,6 +162,10 @@ class Economy(_Strict):
         trade_growth: Nominal growth per year of trade that the model's ties do not drive.
         trade_with: Trade turnover with each power in the year before the start, USD billions
             (the same convention as ``trade_usd_bn``).
+        population_m: Population in the year before the start, millions (for the ``population``
+            weighting of regional influence; docs/OPTIMISE.md).
+        resources_usd_bn: Natural-resource rents a year, USD billions (oil, gas, coal, mineral
+            and forest rents, World Bank definition), for the ``resources`` weighting.
     """
 
     gdp_usd_bn: Annotated[float, Field(gt=0.0)] = 10.0
@@ -169,6 +173,8 @@ class Economy(_Strict):
     trade_usd_bn: Annotated[float, Field(gt=0.0)] = 10.0
     trade_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.0
     trade_with: dict[str, NonNegative] = {}
+    population_m: Annotated[float, Field(gt=0.0)] | None = None
+    resources_usd_bn: NonNegative | None = None
 
 
 class State(_Strict):
@@ -309,6 +315,29 @@ class ReactionRules(_Strict):
     leverage: Annotated[float, Field(ge=0.0, le=100.0)] = 4.0
 
 
+class GoodsRules(_Strict):
+    """The goods channel of the trade observables (docs/ODD.md section 7.11).
+
+    Attributes:
+        enabled: Whether trade with the powers has a goods channel; ``false`` (the mutant)
+            attributes all of the observed start to the investment and energy ties.
+        supply_elasticity: Elasticity of goods trade to the partner's export supply.
+        demand_elasticity: Elasticity of goods trade to the state's import demand.
+        investment_trade: Trade a year that a USD of the partner's investment stock carries
+            (equipment, inputs, output shipped home), per year.
+        export_growth: Nominal growth per year of each power's merchandise exports (an unlisted
+            power grows as the world).
+        world_export_growth: Nominal growth per year of world merchandise exports.
+    """
+
+    enabled: bool = True
+    supply_elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    demand_elasticity: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    investment_trade: Annotated[float, Field(ge=0.0, le=5.0)] = 0.1
+    export_growth: dict[str, Annotated[float, Field(ge=-0.5, le=1.0)]] = {}
+    world_export_growth: Annotated[float, Field(ge=-0.5, le=1.0)] = 0.025
+
+
 class Rules(_Strict):
     """Model-wide rule parameters (documented in docs/ODD.md)."""
 
@@ -323,6 +352,7 @@ class Rules(_Strict):
     visibility: VisibilityRules = VisibilityRules()
     stability: StabilityRules = StabilityRules()
     noise: NoiseRules = NoiseRules()
+    goods: GoodsRules = GoodsRules()
 
 
 class InputInfo(_Strict):
@@ -682,6 +712,8 @@ def _cross_check(scenario: Scenario) -> list[str]:
         if sum(state.economy.trade_with.values()) > state.economy.trade_usd_bn:
             problems.append(f"states.{key}.economy.trade_with: the trade with the powers sums to "
                             f"more than trade_usd_bn ({state.economy.trade_usd_bn:g})")
+    for name in scenario.rules.goods.export_growth:
+        actor(f"rules.goods.export_growth.{name}", name, powers, "power")
     problems += _check_sectors(scenario)
     if scenario.precision == "float32":
         dumped = scenario.model_dump(mode="python")
