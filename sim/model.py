@@ -154,7 +154,8 @@ class InfluenceModel(mesa.Model):
         self.scenario = scenario
         self.structure, self.params = compile_scenario(scenario)
         self.batch = make_batch(self.structure, self.params, [scenario.seed])
-        self.state = initial_state(self.structure, self.params, self.batch.ceiling)
+        self.state = initial_state(self.structure, self.params, self.batch.ceiling,
+                                   self.batch.reserve)
         self.powers = {k: PowerAgent(self, k, i) for i, k in enumerate(self.structure.powers)}
         self.states = {k: StateAgent(self, k, i) for i, k in enumerate(self.structure.states)}
         reporters: dict[str, Any] = {"quarter": "quarter"}

@@ -11,9 +11,16 @@ import pytest
 
 from sim.cli import main
 from sim.scenario import load_scenario
-from sim.whatif.compare import CompareError, compare_scenarios, distinct_labels, write_comparison
+from sim.whatif.compare import (
+    CompareError,
+    compare_scenarios,
+    distinct_labels,
+    format_table,
+    write_comparison,
+)
 
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def share(attraction: dict[str, float], autonomy: float) -> dict[str, float]:
@@ -64,8 +71,10 @@ def test_known_difference_in_goodwill_metric():
 
 
 def test_seeds_are_paired_and_unchanged_states_differ_by_zero():
-    small = load_scenario(DATA / "small.yaml")
-    accord = load_scenario(DATA / "small_accord.yaml", seed=999)  # a different seed is replaced
+    # Without reserves: a reserve shared over states would carry the accord's reaction to beta.
+    unbounded = [("powers.japan.reserve", None), ("powers.china.reserve", None)]
+    small = load_scenario(DATA / "small.yaml", unbounded)
+    accord = load_scenario(DATA / "small_accord.yaml", unbounded, seed=999)  # seed replaced
     comparison = compare_scenarios([small, accord], replicates=6)
     assert comparison.seeds == [5, 6, 7, 8, 9, 10]
     for recording in comparison.recordings:
@@ -185,3 +194,24 @@ def test_cli_compare_refuses_bad_input(tmp_path, capsys):
     assert main(["compare", str(DATA / "small.yaml"), str(DATA / "small.yaml"),
                  "--replicates", "0", "--out", str(tmp_path)]) == 2
     assert not (tmp_path / "compare").exists()
+
+
+def test_a_changed_reaction_that_never_triggered_is_named_with_its_peak(tmp_path, capsys):
+    base = load_scenario(ROOT / "scenarios" / "baseline.yaml",
+                         [("powers.china.reaction.japan.width", 0.0)], steps=8)
+    doubled = load_scenario(ROOT / "scenarios" / "baseline.yaml",
+                            [("powers.china.reaction.japan.width", 0.0),
+                             ("powers.china.reaction.japan.sensitivity", 4.0)], steps=8)
+    comparison = compare_scenarios([base, doubled], replicates=2, labels=["step", "doubled"])
+    notes = comparison.notes()
+    assert any("China's reaction toward Japan never triggered: perceived share peaked at 4.7"
+               in n and "threshold 5.00%" in n for n in notes), notes
+    assert any("changed no output in any run" in n for n in notes), notes
+    assert "Notes" in format_table(comparison)
+    folder = write_comparison(comparison, out=tmp_path, plot=False)
+    assert json.loads((folder / "manifest.json").read_text())["notes"] == notes
+    # With the shipped ramp the same doubling acts: no note.
+    ramp = load_scenario(ROOT / "scenarios" / "baseline.yaml", steps=8)
+    doubled_ramp = load_scenario(ROOT / "scenarios" / "baseline.yaml",
+                                 [("powers.china.reaction.japan.sensitivity", 4.0)], steps=8)
+    assert compare_scenarios([ramp, doubled_ramp], replicates=2).notes() == []

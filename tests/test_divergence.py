@@ -27,7 +27,7 @@ EXTREME = [
     "powers.japan.reaction.china.rule=linear", "powers.japan.reaction.china.sensitivity=100",
     "powers.china.restraint=0", "powers.japan.restraint=0",
     # No spending ceiling: reactive spending may grow without bound, as in Richardson's race.
-    "powers.china.max_spend_multiplier=null", "powers.japan.max_spend_multiplier=null",
+    "powers.china.reserve=null", "powers.japan.reserve=null",
 ]
 MESSAGE = re.compile(
     r"diverged at step (\d+) \(run 0, seed \d+\): reactive effort of (japan|china) in (\w+) "

@@ -67,7 +67,7 @@ def test_invariants_hold_at_every_step_over_random_parameters(precision):
     })
     batch = make_batch(structure, params, np.arange(n))
     tol = 1e-5 if precision == "float32" else 1e-12
-    ceiling = (params.budget * params.max_spend_multiplier[:, :, None]).astype(np.float64)
+    reserve = batch.reserve.astype(np.float64)  # (R, P) reactive spending over the states
 
     def check(state):
         assert np.all(state.share >= 0) and np.all(state.share <= 1)
@@ -77,9 +77,9 @@ def test_invariants_hold_at_every_step_over_random_parameters(precision):
             assert np.all(stock >= 0) and np.all(np.isfinite(stock))
         assert np.all((state.stability >= 0) & (state.stability <= 1))
         # Total spend per power (blocked investment may move to soft power, so the check is
-        # on the total over channels) never exceeds budget x scale x ceiling.
+        # on the total over channels) never exceeds budget x scale plus the reserve.
         spent = state.spend.astype(np.float64).sum(axis=(1, 2))  # (R, P)
-        limit = (ceiling * state.budget_scale).sum(axis=2)
+        limit = (params.budget.astype(np.float64) * state.budget_scale).sum(axis=2) + reserve
         assert np.all(spent <= limit * (1 + tol) + tol)
 
     simulate(batch, observe=check)

@@ -416,9 +416,9 @@ def test_a_diverging_replicate_stops_with_status_3_and_writes_nothing(tmp_path, 
     scenario.write_text(yaml.safe_dump({
         "extends": str(SCENARIO), "name": "runaway", "steps": 1000, "precision": "float32",
         "powers": {"china": {"reaction": {"japan": runaway}, "restraint": 0,
-                             "max_spend_multiplier": None},
+                             "reserve": None},
                    "japan": {"reaction": {"china": runaway}, "restraint": 0,
-                             "max_spend_multiplier": None, "initial_effort": 1}}}))
+                             "reserve": None, "initial_effort": 1}}}))
     out = tmp_path / "out"
     status = sim_main(["hindcast", str(scenario), "--posterior", "none", "--draws", "2",
                        "--cutoff", "2019", "--workers", "1", "--quiet", "--out", str(out)])

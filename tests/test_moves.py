@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 TOY = '''    MoveKind("broadcast", "goodwill", False,
              "Broadcasting and media in local languages (builds goodwill).",
-             "broadcast", "broadcasting", "broadcast {money} worth in {state}"),
+             "broadcast", "broadcasting", "broadcast {money} worth in {state}", 0.001),
 '''
 
 

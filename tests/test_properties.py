@@ -57,6 +57,7 @@ def scenarios(draw) -> dict:
             "restraint": draw(fraction),
             "initial_effort": draw(st.floats(0.0, 5.0)),
             "max_spend_multiplier": draw(st.floats(1.0, 5.0)),
+            "reserve": draw(st.floats(0.0, 2.0)),
             "resource_interest": draw(st.dictionaries(st.sampled_from(SECTORS),
                                                       st.floats(0.0, 2.0), max_size=3)),
             "reaction": {q: draw(_reaction()) for q in powers if q != p and draw(st.booleans())},
@@ -197,6 +198,11 @@ class Invariants:
         base = self.batch.base_spend.astype(np.float64)  # (R, S, P)
         ceiling = (p.max_spend_multiplier.astype(np.float64)[:, None, :] - 1.0) * base
         assert (state.effort <= ceiling + tol * (1 + ceiling) * 10).all(), state.step
+        # Over the states it never passes the power's reserve (reserve x regional budget).
+        if self.batch.reserve is not None:
+            reserve = self.batch.reserve.astype(np.float64)
+            total = state.effort.astype(np.float64).sum(axis=1)
+            assert (total <= reserve + tol * (1 + reserve) * 10).all(), state.step
         # Spend in a state is at most the (scaled) base spend plus the reactive spending,
         # every dollar of which is matched: what is not leverage is spent.
         scale = np.transpose(state.budget_scale, (0, 2, 1)).astype(np.float64)  # (R, C, P)

@@ -161,6 +161,20 @@ def test_report_errors(tmp_path, capsys):
     assert not (tmp_path / "report.html").exists()
 
 
+def test_comparison_report_names_a_change_that_never_acted(tmp_path):
+    root = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
+    step = [("powers.china.reaction.japan.width", 0.0)]
+    base = load_scenario(root, step, steps=4)
+    doubled = load_scenario(root, step + [("powers.china.reaction.japan.sensitivity", 4.0)],
+                            steps=4)
+    comparison = compare_scenarios([base, doubled], replicates=2, labels=["step", "doubled"])
+    folder = write_comparison(comparison, out=tmp_path)
+    assert main(["report", str(folder)]) == 0
+    text = " ".join(check_page((folder / "report.html").read_text(encoding="utf-8")).text)
+    assert "Changes that never acted" in text
+    assert "China's reaction toward Japan never triggered" in text
+
+
 def test_what_differs_lists_what_a_strategist_changed(tmp_path):
     """Only the changed settings, in plain words and units, and the events in one scenario and
     not the other (not the 35 rows of event fields of each event's position in the file)."""

@@ -211,3 +211,66 @@ def test_structural_dependence_adds_to_attraction():
 def test_update_dependence_decays_each_channel():
     new = rules.update_dependence(A([[1.0, 1.0, 0.5, 1.0]]), A([[0.01, 0.0, 0.5, -0.1]]))
     assert new[0] == pytest.approx([0.99, 1.0, 0.25, 1.1])
+
+
+def test_graded_excess_is_the_hinge_at_width_zero_and_a_rounded_ramp_otherwise():
+    x = np.linspace(-0.1, 0.1, 401)[None, :]
+    assert np.array_equal(rules.graded_excess(x, np.zeros((1, 1))), np.maximum(x, 0.0))
+    w = np.full((1, 1), 0.04)
+    ramp = rules.graded_excess(x, w)[0]
+    assert (np.diff(ramp) >= 0).all()  # never decreasing: a larger signal, a larger response
+    below, inside, above = x[0] <= -0.02, np.abs(x[0]) < 0.02, x[0] >= 0.02
+    assert (ramp[below] == 0).all() and np.allclose(ramp[above], x[0, above])
+    assert (ramp[inside] > 0).all() or not inside.any()
+    assert ramp[200] == pytest.approx(0.04 / 8)  # at the threshold: w / 8
+    assert np.abs(ramp - np.maximum(x[0], 0.0)).max() <= 0.04 / 8 + 1e-12
+
+
+def test_a_graded_threshold_reacts_below_the_threshold_and_more_with_sensitivity():
+    effort = np.zeros((1, 1, 2))
+    share = np.array([[[0.048, 0.0]]])  # the rival (0) just under a 5% threshold
+
+    def reaction(sensitivity: float, width: float) -> float:
+        rule = np.array([[0, 0], [2, 0]], dtype=np.int8)  # power 1 watches power 0: threshold
+        sens = np.zeros((1, 2, 2))
+        sens[0, 1, 0] = sensitivity
+        thr = np.full((1, 2, 2), 0.05)
+        wid = np.full((1, 2, 2), width)
+        out, _, _ = rules.react(rule, effort, share, None, np.zeros((2, 2), bool),
+                                np.zeros((1, 1, 2)), np.full((1, 1, 2), 100.0),
+                                np.ones((1, 1, 2)), sens, thr, np.zeros((1, 2, 2)),
+                                np.zeros((1, 1, 2)), np.full((1, 1, 2), np.inf), width=wid)
+        return float(out[0, 0, 1])
+
+    assert reaction(2.0, 0.0) == 0.0 and reaction(4.0, 0.0) == 0.0  # the step: nothing
+    assert 0 < reaction(2.0, 0.04) < reaction(4.0, 0.04)
+    assert reaction(2.0, 0.04) == pytest.approx(2.0 * (0.048 - 0.03) ** 2 / 0.08 * 100.0)
+
+
+def test_saturate_absorbs_k_one_minus_exp_shared_pro_rata():
+    spent = np.zeros((1, len(CHANNELS), 2, 2))
+    soft = CHANNELS.index("soft_power")
+    spent[0, soft, 0] = [30.0, 10.0]  # demand 40 against a scale of 40 in state 0
+    spent[0, soft, 1] = [1e-3, 0.0]  # a trickle in state 1: absorbed in full
+    scale = np.array([[40.0, 40.0]])
+    rules.saturate(spent, soft, scale)
+    absorbed = 40.0 * (1.0 - np.exp(-1.0))
+    assert spent[0, soft, 0].sum() == pytest.approx(absorbed)
+    assert spent[0, soft, 0, 0] / spent[0, soft, 0, 1] == pytest.approx(3.0)  # pro rata
+    assert spent[0, soft, 1, 0] == pytest.approx(1e-3, rel=1e-4)
+    # More demand never absorbs less, never more than the scale.
+    totals = []
+    for demand in (10.0, 40.0, 160.0, 1e4):
+        x = np.zeros((1, len(CHANNELS), 1, 1))
+        x[0, soft, 0, 0] = demand
+        rules.saturate(x, soft, np.array([[40.0]]))
+        totals.append(float(x[0, soft, 0, 0]))
+    assert totals == sorted(totals) and totals[-1] <= 40.0
+
+
+def test_ration_keeps_investments_hard_pool_and_saturates_the_rest():
+    spent = np.full((1, len(CHANNELS), 1, 2), 50.0)
+    scale = np.full((1, len(CHANNELS), 1), 60.0)
+    rules.ration(spent, scale, tuple(range(len(CHANNELS))))
+    assert spent[0, rules.INVEST, 0].sum() == pytest.approx(60.0)  # min(1, K / D)
+    assert spent[0, rules.SOFT_POWER, 0].sum() == pytest.approx(60.0 * (1 - np.exp(-100 / 60)))

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sim.engine.event_kinds import EVENT_EFFECTS
-from sim.scenario import CHANNELS, DEPENDENCE, EVENT_KINDS, RULES, Scenario
+from sim.scenario import CHANNELS, DEPENDENCE, EVENT_KINDS, INVESTMENT, RULES, Scenario
 
 STOCKS = ("footprint", "goodwill", "diplomatic")
 
@@ -96,12 +96,14 @@ class Params:
     visibility_by_state: np.ndarray  # (R, S, P) visibility in a state; -1: the power's own
     restraint: np.ndarray  # (R, P) fraction of effort fading per quarter
     initial_effort: np.ndarray  # (R, P) USD millions per quarter of reactive spending
+    reserve: np.ndarray  # (R, P) reactive spending over the states / regional budget (inf: none)
     max_spend_multiplier: np.ndarray  # (R, P) ceiling on spend / base spend (inf: none)
     allocation: np.ndarray  # (R, P, S) relative weights
     budget_by_state: np.ndarray  # (R, S, P, C) USD m per quarter in a listed state; -1: unlisted
     resource_interest: np.ndarray  # (R, P, K) pull per unit resource index
     sensitivity: np.ndarray  # (R, P, P) scale of the reaction (see Reaction)
     threshold: np.ndarray  # (R, P, P) perceived share or gain
+    width: np.ndarray  # (R, P, P) width of the threshold's ramp (0: a step)
     grievance: np.ndarray  # (R, P, P) USD millions per quarter
     stability: np.ndarray  # (R, S) initial stability
     stability_target: np.ndarray  # (R, S)
@@ -113,7 +115,7 @@ class Params:
     goodwill: np.ndarray  # (R, S, P) initial USD millions equivalent
     diplomatic: np.ndarray  # (R, S, P) initial USD millions equivalent
     dependence: np.ndarray  # (R, S, P, 4) initial, USD millions (a year for flows)
-    capacity: np.ndarray  # (R, S) USD millions per quarter (inf: no limit)
+    absorption: np.ndarray  # (R, S, C) absorptive scale, USD m/q (inf: no limit; NaN: from GDP)
     gdp: np.ndarray  # (R, S) USD billions a year, the year before the start
     gdp_growth: np.ndarray  # (R, S) per year
     trade_total: np.ndarray  # (R, S) USD billions a year, the year before the start
@@ -184,15 +186,17 @@ class _Compiler:
         shapes = {
             "budget": (P, C), "risk_tolerance": (P,), "visibility": (P,), "restraint": (P,),
             "visibility_by_state": (S, P),
-            "initial_effort": (P,), "max_spend_multiplier": (P,), "allocation": (P, S),
+            "initial_effort": (P,), "reserve": (P,), "max_spend_multiplier": (P,),
+            "allocation": (P, S),
             "budget_by_state": (S, P, C),
             "resource_interest": (P, K), "sensitivity": (P, P), "threshold": (P, P),
+            "width": (P, P),
             "grievance": (P, P), "stability": (S,), "stability_target": (S,),
             "border_disputes": (S,), "openness": (S,), "autonomy": (S,), "resources": (S, K),
             "footprint": (S, P), "goodwill": (S, P), "diplomatic": (S, P), "decay": (3,),
             "weights": (3,), "event_step": (E,), "event_probability": (E,), "event_a": (E,),
             "event_b": (E,), "event_c": (E,), "event_supply": (E, P),
-            "dependence": (S, P, len(DEPENDENCE)), "capacity": (S,),
+            "dependence": (S, P, len(DEPENDENCE)), "absorption": (S, C),
             "gdp": (S,), "gdp_growth": (S,), "trade_total": (S,), "trade_growth": (S,),
             "trade_with": (S, P), "dependence_weights": (len(DEPENDENCE),),
             "dependence_decay": (len(DEPENDENCE),),
@@ -221,6 +225,8 @@ class _Compiler:
                 self.put(f"{base}.budget.{channel}", "budget", (p, c), value)
             for name in ("risk_tolerance", "visibility", "restraint", "initial_effort"):
                 self.put(f"{base}.{name}", name, (p,), getattr(power, name))
+            reserve = power.reserve
+            self.put(f"{base}.reserve", "reserve", (p,), np.inf if reserve is None else reserve)
             ceiling = power.max_spend_multiplier
             self.put(f"{base}.max_spend_multiplier", "max_spend_multiplier", (p,),
                      np.inf if ceiling is None else ceiling)
@@ -248,7 +254,7 @@ class _Compiler:
                 rule[p, q] = RULES.index(reaction.rule)
                 gain_signal[p, q] = reaction.rule == "threshold" and reaction.signal == "gain"
                 window[p, q] = reaction.window
-                for name in ("sensitivity", "threshold", "grievance"):
+                for name in ("sensitivity", "threshold", "width", "grievance"):
                     value = getattr(reaction, name)
                     self.put(f"{base}.reaction.{rival}.{name}", name, (p, q), value)
         for s, key in enumerate(self.states):
@@ -273,8 +279,13 @@ class _Compiler:
                     self.put(f"{base}.dependence.{channel}.{power}", "dependence", (s, p, c),
                              held.get(power, 0.0))
             capacity = state.absorptive_capacity
-            self.put(f"{base}.absorptive_capacity", "capacity", (s,),
-                     np.inf if capacity is None else capacity)
+            for c, kind in enumerate(CHANNELS):
+                if kind == INVESTMENT:
+                    path, value = f"{base}.absorptive_capacity", capacity
+                else:
+                    path, value = f"{base}.absorption.{kind}", getattr(state.absorption, kind)
+                value = np.inf if value is None else np.nan if value == "gdp" else value
+                self.put(path, "absorption", (s, c), value)
             economy = state.economy
             for path, name in (("gdp_usd_bn", "gdp"), ("gdp_growth", "gdp_growth"),
                                ("trade_usd_bn", "trade_total"), ("trade_growth", "trade_growth")):

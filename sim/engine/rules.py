@@ -147,6 +147,47 @@ def absorb(spent: np.ndarray, capacity: np.ndarray) -> None:
     invest *= scale[:, :, None]
 
 
+def saturate(spent: np.ndarray, channel: int, scale: np.ndarray) -> None:
+    """Ration one kind of move to each state's absorptive scale, smoothly, in place.
+
+    With demand D_s = sum_p spend[c, s, p] and scale K_s, the state absorbs
+    A_s = K_s (1 - exp(-D_s / K_s)) of it, shared pro rata: every power's spend in s is scaled
+    by A_s / D_s. The first dollars are absorbed in full (slope 1 at D = 0), the marginal
+    dollar buys exp(-D_s / K_s) (1/e at the scale), and no amount buys more than K_s a quarter;
+    one power's extra spend lowers what the others' buy (the pool is shared).
+
+    Args:
+        spent: (R, C, S, P) spend; channel ``channel`` is changed.
+        channel: The kind of move's index.
+        scale: (R, S) K_s, USD millions per quarter, > 0 and finite.
+    """
+    flow = spent[:, channel]
+    demand = sum_powers(flow)
+    ratio = demand / scale
+    absorbed = -np.expm1(-ratio)  # 1 - exp(-D / K), exact for small D / K
+    factor = np.divide(absorbed, ratio, out=np.ones_like(ratio), where=ratio > 0)
+    flow *= factor[:, :, None]
+
+
+def ration(spent: np.ndarray, scale: np.ndarray, channels: tuple[int, ...]) -> None:
+    """Ration every limited kind of move to the states' absorptive scales, in place.
+
+    Investment keeps its shared pool with a hard capacity (:func:`absorb`); every other kind
+    saturates smoothly at its scale (:func:`saturate`).
+
+    Args:
+        spent: (R, C, S, P) spend.
+        scale: (R, C, S) absorptive scales, USD millions per quarter (no limit: the dtype's
+            largest value).
+        channels: The kinds of move with a finite scale in some state.
+    """
+    for c in channels:
+        if c == INVEST:
+            absorb(spent, scale[:, c])
+        else:
+            saturate(spent, c, scale[:, c])
+
+
 def pressure_on(
     pressure: np.ndarray, leverage_share: np.ndarray, targets: np.ndarray,
     inflow: np.ndarray,
@@ -302,12 +343,33 @@ def perceived(visibility: np.ndarray, reaction_gain: np.ndarray) -> np.ndarray:
     return 1.0 + gain * (2.0 * visibility - 1.0)
 
 
+def graded_excess(excess: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """How far a signal is past a threshold, graded over a ramp of the given width.
+
+    ramp_w(x) = 0 for x <= -w/2;  (x + w/2)^2 / (2 w) for -w/2 < x < w/2;  x for x >= w/2,
+    with x = signal - threshold: the sharp hinge max(0, x) with its corner rounded over
+    [-w/2, w/2] (continuous with a continuous slope, never decreasing in x, never below the
+    hinge's value less w/8). w = 0 is exactly max(0, x).
+
+    Args:
+        excess: (R, S) signal - threshold.
+        width: (R, 1) the ramp's width w >= 0.
+    """
+    half = 0.5 * width
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rounded = (excess + half) ** 2 / (2.0 * width)
+    out = np.where(excess >= half, excess, np.where(excess > -half, rounded, 0.0))
+    return out.astype(excess.dtype, copy=False)
+
+
 def react(
     rule: np.ndarray, effort: np.ndarray, share: np.ndarray,
     past_share: dict[tuple[int, int], np.ndarray] | None,
     gain_signal: np.ndarray, spend_total: np.ndarray, base_spend: np.ndarray,
     loudness: np.ndarray, sensitivity: np.ndarray, threshold: np.ndarray,
     grievance: np.ndarray, restraint: np.ndarray, ceiling: np.ndarray, record: bool = True,
+    width: np.ndarray | None = None, reserve: np.ndarray | None = None,
+    means: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Each power's reactive spending after watching its rivals, per state (USD m a quarter).
 
@@ -315,12 +377,15 @@ def react(
 
     - linear (Richardson): signal = v_q x R[s, q]; change = sensitivity x signal (USD m).
     - threshold: signal = v_q x I[s, q] (level) or v_q x (I[s, q] - I[s, q] w quarters ago)
-      (gain); change = sensitivity x max(0, signal - threshold) x base[s, p].
+      (gain); change = sensitivity x ramp_w(signal - threshold) x M[s, p], with
+      ramp_w = :func:`graded_excess` (max(0, .) when the width w is 0) and M the power's
+      means (``means``: its reserve, in any state; its base spend there if it has none).
     - tit-for-tat: signal = v_q x spend[s, q] (USD m); p's reactive spending is raised at
       least to sensitivity x signal - base[s, p], so its total spend matches the rival's.
 
     R' = min(ceiling, max(0, R + sum_q change + sum_q grievance - restraint x R), at least every
-    tit-for-tat target). Grievance counts only for pairs with a rule.
+    tit-for-tat target), then scaled to the power's reserve over all states
+    (:func:`within_reserve`). Grievance counts only for pairs with a rule.
 
     Args:
         rule: (P, P) rule codes, shared by the batch.
@@ -338,6 +403,12 @@ def react(
         restraint: (R, S, P), each power's restraint repeated over states.
         ceiling: (R, S, P) the most reactive spending a state can take from a power.
         record: Whether to return the signals and responses (for the moves log).
+        width: (R, P, P) width of each threshold's ramp, or None for sharp steps.
+        reserve: (R, P) the most reactive spending each power can make over all the states
+            in a quarter, USD millions (:func:`within_reserve`), or None for no limit.
+        means: (R, S, P) what a threshold reaction is scaled by, USD millions per quarter: the
+            power's reserve (the same in every state), or its base spend in the state for a
+            power with no reserve; None: the base spend everywhere.
 
     Returns:
         (R', signal, response), the last two (R, S, P, P) indexed [run, state, p, q],
@@ -367,9 +438,12 @@ def react(
             change = sens * seen
         elif code == THRESHOLD:
             change = seen - threshold[:, p, q, None]
-            np.maximum(change, 0.0, out=change)
+            if width is not None and width[:, p, q].any():
+                change = graded_excess(change, width[:, p, q, None])
+            else:
+                np.maximum(change, 0.0, out=change)
             change *= sens
-            change *= base_spend[:, :, p]
+            change *= (base_spend if means is None else means)[:, :, p]
         else:
             target = sens * seen
             target -= base_spend[:, :, p]
@@ -386,4 +460,24 @@ def react(
     if floor is not None:
         np.maximum(drift, floor, out=drift)
     np.minimum(drift, ceiling, out=drift)
+    if reserve is not None:
+        within_reserve(drift, reserve)
     return drift, signal, response
+
+
+def within_reserve(effort: np.ndarray, reserve: np.ndarray) -> None:
+    """Scale each power's reactive spending down to its reserve, pro rata over states, in place.
+
+    x[s, p] <- x[s, p] min(1, Q_p / sum_s' x[s', p]), with Q_p = reserve_p x B_p the power's
+    reserve in USD millions per quarter (B_p its regional budget): a power answers with its
+    means, anywhere, and where it answers in several states at once the reserve is shared.
+
+    Args:
+        effort: (R, S, P) reactive spending, USD millions per quarter.
+        reserve: (R, P) Q_p, USD millions per quarter (inf: no limit).
+    """
+    total = effort.sum(axis=1)  # (R, P)
+    over = total > reserve
+    if over.any():
+        scale = np.where(over, reserve / np.where(over, total, 1.0), 1.0)
+        effort *= scale[:, None, :].astype(effort.dtype)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine.params import Params, Structure
+from sim.engine.rules import within_reserve
 from sim.scenario import CHANNELS, EVENT_KINDS
 
 SUMMIT = EVENT_KINDS.index("summit")
@@ -28,8 +29,9 @@ class WorldState:
         share: Influence share I (R, S, P); the residual is 1 minus its sum over powers.
         stability: Stability (R, S) in [0, 1].
         disputes: Open border disputes (R, S).
-        effort: Reactive spending (R, S, P), USD millions per quarter, >= 0 and at most the
-            ceiling (max_spend_multiplier - 1) x base spend in the state.
+        effort: Reactive spending (R, S, P), USD millions per quarter, >= 0; over the states
+            at most the power's reserve (``reserve`` x its regional budget), and in a state at
+            most (max_spend_multiplier - 1) x base spend there where that is set.
         dependence: Structural dependence by channel (energy, remittances, security, debt),
             channel first (R, 4, S, P), USD millions (a year, for flows), before the decay
             since the start: the value now is ``dependence x dependence_scale``
@@ -187,7 +189,8 @@ def influence_shares(
 
 
 def initial_state(structure: Structure, params: Params,
-                  ceiling: np.ndarray | None = None) -> WorldState:
+                  ceiling: np.ndarray | None = None,
+                  reserve: np.ndarray | None = None) -> WorldState:
     """Build step 0 of a batch from its parameters.
 
     Args:
@@ -195,6 +198,8 @@ def initial_state(structure: Structure, params: Params,
         params: Its parameters.
         ceiling: The most reactive spending each power can make in each state (R, S, P); the
             initial effort is capped by it, as every later one is.
+        reserve: Each power's reserve over all states (R, P), USD millions per quarter; the
+            initial effort is scaled to it, as every later one is (None: no limit).
     """
     R, S, P, E = params.n_runs, structure.n_states, structure.n_powers, structure.n_events
     dtype = params.dtype
@@ -215,6 +220,8 @@ def initial_state(structure: Structure, params: Params,
     effort = np.broadcast_to(params.initial_effort[:, None, :], (R, S, P)).copy()
     if ceiling is not None:
         np.minimum(effort, ceiling, out=effort)
+    if reserve is not None:
+        within_reserve(effort, reserve)
     return WorldState(
         step=0,
         footprint=footprint,

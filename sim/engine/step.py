@@ -23,6 +23,7 @@ from sim.engine.state import (
     structural_attraction,
 )
 from sim.errors import DivergenceError
+from sim.scenario import MOVES
 
 
 @dataclass(frozen=True)
@@ -44,11 +45,19 @@ class Batch:
         restraint: Restraint repeated over states (R, S, P).
         targets: How each power's leverage is spread over the rivals it reacts to (P, P).
         inflow: Each state's usual inflow from all the powers, USD millions per quarter (R, S).
-        capacity: Each state's absorptive capacity (R, S), USD millions per quarter, with
-            "no limit" as the dtype's largest value (so the rationing needs no special case).
-        capacity_limited: Whether any state's absorptive capacity is finite.
+        capacity: Each state's absorptive scale by kind of move (R, C, S), USD millions per
+            quarter, with "no limit" as the dtype's largest value (so the rationing needs no
+            special case).
+        rationed: The kinds of move with a finite scale in some state (rules.ration).
         visible_diplomatic_gain: Diplomatic capital per USD invested, k_v x v_p (R, S, P).
         record_reactions: Whether steps keep each pair's signal and response (for logs).
+        graded: Whether any threshold reaction has a ramp of non-zero width.
+        reserve: Each power's reserve, the most reactive spending it can make over all the
+            states in a quarter (R, P), USD millions: ``reserve`` x its regional budget; None
+            when no power has one.
+        means: What each power's threshold reactions are scaled by (R, S, P), USD millions
+            per quarter: its reserve in every state, or its base spend in the state where it
+            has no reserve; None when no power has one.
 
     The (R, S, P) copies exist for speed: numpy is several times faster on whole contiguous
     arrays than when it broadcasts along a short middle axis.
@@ -67,9 +76,12 @@ class Batch:
     targets: np.ndarray
     inflow: np.ndarray
     capacity: np.ndarray
-    capacity_limited: bool
+    rationed: tuple[int, ...]
     visible_diplomatic_gain: np.ndarray
     record_reactions: bool = True
+    graded: bool = False
+    reserve: np.ndarray | None = None
+    means: np.ndarray | None = None
 
     @property
     def n_runs(self) -> int:
@@ -111,6 +123,14 @@ def make_batch(
     inflow = rules.sum_powers(base_spend)
     inflow = np.where(inflow > 0, inflow, 1.0).astype(base_spend.dtype)
 
+    scales = absorptive_scales(params)
+    reserve = reserve_usd_m(params, base_spend)
+    means = None
+    if reserve is not None:
+        finite = np.isfinite(reserve)[:, None, :]
+        means = np.where(finite, np.where(np.isfinite(reserve), reserve, 0.0)[:, None, :],
+                         base_spend)
+        means = np.ascontiguousarray(means.astype(base_spend.dtype))
     return Batch(
         structure=structure,
         params=params,
@@ -124,12 +144,39 @@ def make_batch(
         restraint=over_states(params.restraint),
         targets=targets,
         inflow=inflow,
-        capacity=np.where(np.isfinite(params.capacity), params.capacity,
-                          np.finfo(params.dtype).max).astype(params.dtype),
-        capacity_limited=bool(np.isfinite(params.capacity).any()),
+        capacity=np.ascontiguousarray(np.moveaxis(np.where(
+            np.isfinite(scales), scales, np.finfo(params.dtype).max).astype(params.dtype), 2, 1)),
+        rationed=tuple(int(c) for c in np.flatnonzero(np.isfinite(scales).any(axis=(0, 1)))),
         visible_diplomatic_gain=params.visibility_diplomatic_gain[:, None, None] * visibility,
         record_reactions=record_reactions,
+        graded=bool(params.width.any()),
+        reserve=reserve,
+        means=means,
     )
+
+
+def absorptive_scales(params: Params) -> np.ndarray:
+    """Each state's absorptive scale by kind of move, USD m per quarter (R, S, C).
+
+    A scale the scenario leaves at ``gdp`` (NaN here) is the kind's default share of the
+    state's GDP a year (``MoveKind.default_scale``) x GDP / 4; inf is no limit.
+    """
+    share = np.array([m.default_scale for m in MOVES], dtype=np.float64)
+    default = share[None, None, :] * params.gdp.astype(np.float64)[:, :, None] * 1000.0 / 4.0
+    return np.where(np.isnan(params.absorption), default, params.absorption)
+
+
+def reserve_usd_m(params: Params, base_spend: np.ndarray) -> np.ndarray | None:
+    """Each power's reserve, USD m per quarter (R, P): reserve_p x sum_s base[s, p].
+
+    None when no power has a finite reserve (the rule then costs nothing).
+    """
+    if not np.isfinite(params.reserve).any():
+        return None
+    regional = base_spend.sum(axis=1)  # (R, P) base spend over states and kinds
+    with np.errstate(invalid="ignore"):
+        out = np.where(np.isinf(params.reserve), np.inf, params.reserve * regional)
+    return out.astype(base_spend.dtype)
 
 
 def spend_by_state(params: Params) -> np.ndarray:
@@ -173,8 +220,8 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         batch.budget_allocation, state.budget_scale, state.effort, gate,
         p.blocked_to_soft_power, p.pressure_share,
     )
-    if batch.capacity_limited:
-        rules.absorb(spent, batch.capacity)
+    if batch.rationed:
+        rules.ration(spent, batch.capacity, batch.rationed)
     if pressure.any():
         on = rules.pressure_on(pressure, state.leverage_share, batch.targets, batch.inflow)
     else:
@@ -215,6 +262,7 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         structure.rule, state.effort, share, past, structure.gain_signal, _total_spend(spent),
         batch.base_spend, batch.loudness, p.sensitivity, p.threshold, p.grievance,
         batch.restraint, batch.ceiling, record=batch.record_reactions,
+        width=p.width if batch.graded else None, reserve=batch.reserve, means=batch.means,
     )
     history = state.share_history
     if structure.history:
@@ -360,7 +408,8 @@ def simulate(
     start = 0 if initial is None else initial.step
     steps = batch.structure.steps - start if steps is None else steps
     with np.errstate(over="ignore", invalid="ignore"):
-        first = (initial_state(batch.structure, batch.params, batch.ceiling) if initial is None
+        first = (initial_state(batch.structure, batch.params, batch.ceiling, batch.reserve)
+                 if initial is None
                  else initial)
         state = _mark_divergence(first)
         for t in range(steps + 1):

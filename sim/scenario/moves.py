@@ -31,6 +31,9 @@ class MoveKind:
         noun: The kind in words ("investment"), for sentences.
         phrase: The chronicle's sentence, with ``{money}`` and ``{state}``.
         unit: The unit of its budget.
+        default_scale: The absorptive scale a state has for this kind when its scenario gives
+            none, as a fraction of the state's GDP a year (docs/ODD.md section 7.3): no kind of
+            move is unlimited unless a scenario says ``null``.
     """
 
     name: str
@@ -40,22 +43,23 @@ class MoveKind:
     label: str
     noun: str
     phrase: str
+    default_scale: float
     unit: str = "USD m per quarter"
 
 
 MOVES: tuple[MoveKind, ...] = (
     MoveKind("invest", "footprint", True,
              "Investment (builds economic footprint; gated by risk).",
-             "invest", "investment", "invested {money} in {state}"),
+             "invest", "investment", "invested {money} in {state}", 0.05),
     MoveKind("soft_power", "goodwill", False,
              "Grants, public-goods loans, scholarships (builds goodwill).",
-             "soft power", "soft power", "spent {money} on soft power in {state}"),
+             "soft power", "soft power", "spent {money} on soft power in {state}", 0.01),
     MoveKind("diplomacy", "diplomatic", False,
              "Visits, summits, platforms (builds diplomatic capital).",
-             "diplomacy", "diplomacy", "spent {money} on diplomacy in {state}"),
+             "diplomacy", "diplomacy", "spent {money} on diplomacy in {state}", 0.001),
     MoveKind("destabilise", None, False,
              "Spend on lowering states' stability (zero for most powers).",
-             "destabilise", "destabilisation", "spent {money} destabilising {state}"),
+             "destabilise", "destabilisation", "spent {money} destabilising {state}", 0.0005),
 )
 """The kinds of move, in the order of the engine's channel axis."""
 

@@ -30,7 +30,7 @@ from pydantic import (
 
 from sim.errors import ScenarioError
 from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
-from sim.scenario.moves import CHANNELS, MOVES
+from sim.scenario.moves import CHANNELS, INVESTMENT, MOVES
 
 DEPENDENCE = ("energy", "remittances", "security", "debt")
 """Structural dependence channels, in the order of the engine's dependence axis."""
@@ -74,6 +74,9 @@ class Reaction(_Strict):
             the threshold; for ``tit_for_tat``, the fraction of the rival's perceived spending
             matched.
         threshold: For ``threshold``: the rival's perceived share (or gain) past which it reacts.
+        width: For ``threshold``: the width of the ramp around the threshold (same unit): the
+            response grows smoothly from ``threshold - width / 2`` and equals the step's from
+            ``threshold + width / 2`` on; 0 is the sharp step.
         grievance: Reactive spending added per quarter (Richardson's g), USD millions; may be
             negative.
         signal: For ``threshold``: ``level`` watches the rival's perceived share, ``gain`` its
@@ -84,6 +87,7 @@ class Reaction(_Strict):
     rule: Literal["none", "linear", "threshold", "tit_for_tat"] = "none"
     sensitivity: Annotated[float, Field(ge=0.0, le=1000.0)] = 0.0
     threshold: Fraction = 0.25
+    width: Fraction = 0.0
     grievance: Annotated[float, Field(ge=-1e4, le=1e4)] = 0.0
     signal: Literal["level", "gain"] = "level"
     window: Annotated[int, Field(ge=1, le=40)] = 4
@@ -101,8 +105,14 @@ class Power(_Strict):
             a high-profile push in one state and quiet moves elsewhere.
         restraint: Fraction of its reactive spending that fades each quarter (Richardson's m).
         initial_effort: Reactive spending at step 0 in every state, USD millions per quarter.
-        max_spend_multiplier: Ceiling on spend in a state (base plus reactive) as a multiple
-            of the base spend there; ``null`` for no ceiling (Richardson's unbounded race).
+        reserve: The most reactive spending it can make in a quarter, over all the states
+            together, as a fraction of its regional budget (its base spend per quarter summed
+            over states and kinds); the whole reserve may go to any one state. ``null`` for no
+            limit (Richardson's unbounded race).
+        max_spend_multiplier: An extra, local ceiling on spend in a state (base plus
+            reactive) as a multiple of the base spend there; ``null`` (the default) for none.
+            It was the only ceiling of the earlier model, which tied a power's answer in a
+            state to what it happened to spend there.
         allocation: Relative weight of each state in its spending (default: equal).
         budget_by_state: Spend per quarter by kind of move in particular states (USD
             millions), e.g. a policy searched by ``sim optimise``; it replaces budget x
@@ -119,7 +129,8 @@ class Power(_Strict):
     visibility_by_state: dict[str, Fraction] = {}
     restraint: Fraction = 0.2
     initial_effort: Annotated[float, Field(ge=0.0, le=1e6)] = 0.0
-    max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] | None = 3.0
+    reserve: Annotated[float, Field(ge=0.0, le=100.0)] | None = 0.5
+    max_spend_multiplier: Annotated[float, Field(ge=1.0, le=100.0)] | None = None
     allocation: dict[str, NonNegative] | None = None
     budget_by_state: dict[str, Budget] = {}
     resource_interest: dict[str, NonNegative] = {}
@@ -177,6 +188,22 @@ class Economy(_Strict):
     resources_usd_bn: NonNegative | None = None
 
 
+Scale = Annotated[float, Field(gt=0.0)] | Literal["gdp"] | None
+"""An absorptive scale: USD m per quarter, ``gdp`` (a default share of GDP) or null (no limit)."""
+
+Absorption = create_model(
+    "Absorption",
+    __base__=_Strict,
+    __doc__=("A state's absorptive scale for each kind of move but investment (whose scale is\n"
+             "``absorptive_capacity``), USD millions per quarter from all the powers together;\n"
+             "``null`` for no limit; ``gdp`` (the default) for the kind's default share of the\n"
+             "state's GDP (``MoveKind.default_scale``), computed by the engine from the\n"
+             "state's ``economy.gdp_usd_bn`` (so a sweep of the GDP moves it too)."),
+    **{m.name: (Scale, "gdp") for m in MOVES if m.name != INVESTMENT},
+)
+"""A state's absorptive scale by kind of move (a field per kind but investment)."""
+
+
 class State(_Strict):
     """A Central Asian state (or any host state).
 
@@ -191,7 +218,10 @@ class State(_Strict):
         initial: Stocks each power holds at step 0.
         dependence: Structural dependence on each power, by channel (slow to change).
         absorptive_capacity: Investment the state can absorb per quarter from all the powers
-            together (projects, licences, offtake), USD millions; ``null`` for no limit.
+            together (projects, licences, offtake), USD millions; ``null`` for no limit;
+            ``gdp`` (the default): the investment kind's default share of GDP (5% a year).
+        absorption: The absorptive scale of each other kind of move, USD millions per
+            quarter (:data:`Absorption`; past it a dollar buys less, docs/ODD.md 7.3).
         economy: GDP and trade, for the observables.
     """
 
@@ -204,7 +234,8 @@ class State(_Strict):
     resources: dict[str, Fraction] = {}
     initial: Stocks = Stocks()
     dependence: Dependence = Dependence()
-    absorptive_capacity: Annotated[float, Field(gt=0.0)] | None = None
+    absorptive_capacity: Scale = "gdp"
+    absorption: Absorption = Absorption()
     economy: Economy = Economy()
 
 

@@ -147,7 +147,8 @@ def feeds_derived_fields(scenario: dict[str, Any], base: Params, path: str,
     except SimError:
         return True  # the scenario refuses the value alone: compile each sample (and say so)
     quick = with_values(base, {path: value})
-    return any(not np.array_equal(getattr(exact, f), getattr(quick, f)) for f in ARRAY_FIELDS)
+    return any(not np.array_equal(getattr(exact, f), getattr(quick, f), equal_nan=True)
+               for f in ARRAY_FIELDS)
 
 
 def sample_params(task: ChunkTask, base: Params) -> Params:

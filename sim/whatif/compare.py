@@ -31,6 +31,7 @@ from sim.outputs.record import Recording
 from sim.outputs.units import FILE_UNITS, difference_label, folder_units, quantity
 from sim.scenario import Scenario
 from sim.scenario.calendar import step_at
+from sim.whatif.inert import inert_notes
 
 if TYPE_CHECKING:
     from sim.whatif.uncertainty import Draws
@@ -89,6 +90,14 @@ class Comparison:
     def unit(self) -> str:
         """Unit of the metric in the written tables (a fraction, or USD millions)."""
         return FILE_UNITS[self.metric]
+
+    def notes(self) -> list[str]:
+        """Sentences naming the changed fields that never acted (:mod:`sim.whatif.inert`)."""
+        out = []
+        for label, scenario, recording in zip(self.labels[1:], self.scenarios[1:],
+                                              self.recordings[1:], strict=True):
+            out += inert_notes(self.scenarios[0], self.recordings[0], scenario, recording, label)
+        return out
 
     def label_of(self, key: str) -> str:
         """Display name of a power or state key (from the first scenario)."""
@@ -321,6 +330,9 @@ def format_table(comparison: Comparison, at: str | None = None) -> str:
                 f"{shown.show(row.baseline_mean):>17}{shown.show(row.scenario_mean):>17}"
                 f"{shown.show(row.difference, signed=True):>17}{f'[{low}, {high}]':>30}"
             )
+    notes = comparison.notes()
+    if notes:
+        lines += ["", "Notes"] + [f"  - {note}" for note in notes]
     return "\n".join(lines)
 
 
@@ -397,6 +409,7 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
             "runs": runs,
             "interval": "5th-95th percentile of the paired (same-seed) differences",
             "uncertainty": _uncertainty_entry(comparison),
+            "notes": comparison.notes(),
             "units": folder_units(tmp),
         })
         write_json(data, tmp / "manifest.json")

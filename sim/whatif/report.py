@@ -296,6 +296,9 @@ def comparison_report(folder: Path, manifest: dict, at: str | None = None) -> st
     body.append(uncertainty_html(manifest))
     body.append("<h2>What differs</h2>")
     body.append(_differences(labels, scenarios))
+    if manifest.get("notes"):
+        body.append("<h3>Changes that never acted</h3><ul>" + "".join(
+            f"<li>{html.escape(note)}</li>" for note in manifest["notes"]) + "</ul>")
     body.append("<h2>Figures</h2>")
     body += _figures(folder, manifest.get("figures") or None)
     quarter, table = _comparison_at(folder, manifest, at)
