@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 from clihelp import run_sim
-from test_record import china_outgrows_russia, china_overtakes_russia_in_kazakhstan
+from test_record import china_outgrows_russia
 
 from sim.history.hindcast import DEFAULT_SCENARIO
 from sim.outputs.run import run_scenario
@@ -112,15 +112,18 @@ def hindcasts(tmp_path_factory) -> dict[str, Path]:
     folders = {}
     for name, args in (("goods", []), ("no_goods", [mutant])):
         out = root / name
-        result = run_sim("hindcast", *args, "--draws", "100", "--workers", "2", "--quiet",
+        result = run_sim("hindcast", *args, "--cutoff", "2019", "--draws", "100", "--workers", "2",
+                         "--quiet",
                          "--no-plot", "--out", out, timeout=600)
         assert result.returncode == 0, result.stderr
         (folders[name],) = (out / "hindcast").iterdir()
     return folders
 
 
-@pytest.mark.parametrize("fact", [china_outgrows_russia, china_overtakes_russia_in_kazakhstan],
-                         ids=lambda f: f.__name__)
+# China overtaking Russia in Kazakhstan held with goods only while the sanctions' rerouting was
+# set from a 2022 figure; with the model's default (issue 18, docs/HINDCAST.md) it fails either
+# way, a strict xfail in tests/test_record.py.
+@pytest.mark.parametrize("fact", [china_outgrows_russia], ids=lambda f: f.__name__)
 def test_mutant_no_goods_channel_fails_the_record(hindcasts, fact):
     """Without goods, trade follows investment and energy: Russia's Kazakh stock (about +70% to
     2024) outgrows China's ties, so Russia keeps Kazakhstan and outgrows China in the region."""

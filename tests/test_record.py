@@ -20,7 +20,9 @@ data/observed/*.csv, with their sources):
    grew by two thirds).
 5. Japan's trade share stays small and flat: below 5% in every state and the region, every
    year, moving by less than 1.5 percentage points over the run.
-6. Out of sample, the model beats persistence: the pooled MASE of every observable is below 1.
+6. Out of sample, the model beats persistence on every observable it is scored on: the 90%
+   bootstrap interval of the pooled relative MAE (model MAE over persistence MAE) lies wholly
+   below 1, on at least 5 test points (``skill.csv``'s ``verdict``; docs/HINDCAST.md, "Skill").
 
 The test on the shipped hindcast runs ``sim hindcast`` with its defaults (the history scenario,
 the shipped posterior); it is skipped only while those files are absent. The other tests check
@@ -131,12 +133,14 @@ def japan_small_and_flat(folder: Path) -> Verdict:
 
 
 def beats_persistence(folder: Path) -> Verdict:
-    """Every modelled observable has a pooled out-of-sample MASE below 1."""
+    """Every scored observable's pooled relative MAE has its whole 90% interval below 1."""
     skill = pd.read_csv(Path(folder) / "skill.csv")
-    pooled = skill[skill["state"] == "pooled"].set_index("observable")["mase"]
+    pooled = skill[skill["state"] == "pooled"].set_index("observable")
     missing = [o for o in MODELLED if o not in pooled.index]
-    holds = not missing and bool((pooled < 1).all())
-    return holds, ", ".join(f"{o} {m:.2f}" for o, m in pooled.items()) + (
+    holds = not missing and bool((pooled["verdict"] == "beats persistence").all())
+    return holds, "; ".join(
+        f"{o} {r.rel_mae:.2f} (90%: {r.rel_mae_p5:.2f}-{r.rel_mae_p95:.2f}, {r.n_test} points, "
+        f"{r.verdict})" for o, r in pooled.iterrows()) + (
         f"; not scored: {missing}" if missing else "")
 
 
@@ -158,21 +162,28 @@ def shipped(tmp_path_factory) -> Path:
         pytest.skip("the shipped hindcast needs the history scenario and the calibrated "
                     f"posterior (issue 11 items 2-3), not there yet: {absent}")
     out = tmp_path_factory.mktemp("shipped")
-    result = run_sim("hindcast", "--workers", "2", "--quiet", "--out", out, timeout=600)
+    result = run_sim("hindcast", "--cutoff", "2019", "--workers", "2", "--quiet", "--out", out,
+                     timeout=600)
     assert result.returncode == 0, result.stderr
     (folder,) = (out / "hindcast").iterdir()
     return folder
 
 
 FAILED_ON_THE_RECORD = {
+    china_overtakes_russia_in_kazakhstan: (
+        "the model does not reproduce it on this protocol: China 18.6% vs Russia 19.0% of "
+        "Kazakhstan's trade in 2014, 19.3% vs 21.6% in 2023 (observed 21.3% vs 18.6%); the "
+        "sanctions' rerouting at the model's default (0.3) adds to Russia's trade"),
     turkmenistan_tied_to_china: (
-        "the model does not reproduce it in full: China's share of Turkmen trade 24-44% "
-        "(below 30% in 2015-2017 and 2020, when the gas price fell) against 55% observed in 2024; "
-        "Turkmenistan's other trade does not fall with the gas price"),
+        "the model does not reproduce it in full: China's share of Turkmen trade 23.1-37.6% "
+        "(below 30% in 2015-2017, 2019 and 2020, when the gas price fell) against 55% observed "
+        "in 2024; Turkmenistan's other trade does not fall with the gas price"),
     beats_persistence: (
-        "the model beats persistence on trade shares (pooled MASE 0.97) and trade in USD (0.80) "
-        "after 2019, but not on remittances, as a share of GDP (1.22: GDP grows steadily in "
-        "dollars in the model) or in USD (2.54, one observation)"),
+        "after 2019, on the 90% bootstrap interval of the pooled relative MAE, no observable "
+        "beats persistence: trade shares 1.25 (0.94-1.85, 15 points) and trade in USD 0.87 "
+        "(0.64-1.17, 23 points) cannot tell; remittances as a share of GDP 1.22 (0.65-2.67, "
+        "5 points) cannot tell; remittances in USD (1 point) and leadership approval (2 "
+        "points, 0.95) have too few points for a verdict"),
 }
 """Facts the shipped hindcast fails, measured: strict, so a fix that makes one hold fails the
 test until its entry is removed here (and the README and docs/HINDCAST.md say so)."""
@@ -214,17 +225,20 @@ def _textbook() -> dict[tuple[str, str, str], dict[int, float]]:
 
 
 def _write(folder: Path, series: dict, mase: dict[str, float]) -> Path:
+    """A hindcast folder with these model means and pooled relative MAEs (interval +-0.1)."""
     folder.mkdir(parents=True, exist_ok=True)
     rows = [{"year": y, "state": s, "partner": p, "observable": o, "model_mean": v,
              "model_p5": v, "model_p95": v, "observed": None}
             for (s, p, o), values in series.items() for y, v in values.items()]
     pd.DataFrame(rows).to_csv(folder / "observables.csv", index=False)
-    pd.DataFrame([{"observable": o, "state": "pooled", "partner": "all", "mase": m}
+    pd.DataFrame([{"observable": o, "state": "pooled", "partner": "all", "rel_mae": m,
+                   "rel_mae_p5": m - 0.1, "rel_mae_p95": m + 0.1, "n_test": 10,
+                   "verdict": "beats persistence" if m + 0.1 < 1 else "cannot tell"}
                   for o, m in mase.items()]).to_csv(folder / "skill.csv", index=False)
     return folder
 
 
-GOOD_MASE = {"trade_share": 0.8, "trade_usd_bn": 0.9, "remittances_gdp": 0.7}
+GOOD_MASE = {"trade_share": 0.8, "trade_usd_bn": 0.85, "remittances_gdp": 0.7}
 
 
 def _break(fact: str, series: dict, mase: dict) -> None:
@@ -240,7 +254,7 @@ def _break(fact: str, series: dict, mase: dict) -> None:
     elif fact == "japan_small_and_flat":
         series[("uzbekistan", "japan", "trade_share")][2020] = 0.04
     else:
-        mase["trade_usd_bn"] = 1.05
+        mase["trade_usd_bn"] = 0.95  # below 1, but its interval (0.85-1.05) holds 1
 
 
 def test_every_fact_holds_on_a_record_built_to_satisfy_it(tmp_path):

@@ -171,8 +171,8 @@ def test_discover(sweep):
 
 def test_hindcast(tmp_path):
     assert main(["hindcast", str(DATA / "history_small.yaml"), "--posterior", "none",
-                 "--draws", "2", "--no-plot", "--workers", "1", "--out", str(tmp_path),
-                 "--quiet"]) == 0
+                 "--cutoff", "2019", "--draws", "2", "--no-plot", "--workers", "1",
+                 "--out", str(tmp_path), "--quiet"]) == 0
     folder = only_folder(tmp_path)
     check_folder(folder)
     observables = check_long(folder / "observables.csv")

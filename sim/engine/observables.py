@@ -14,7 +14,8 @@ to flows (docs/ODD.md, "Observables"), all in USD millions per quarter:
 
 A year sums its four quarters (:func:`yearly`): trade_share = trade / (other + sum of trade),
 trade_usd_bn, remittances_gdp = remittances / GDP, remittances_usd_bn, and ``region`` sums the
-five states' trade.
+five states' trade; leadership_approval is a logistic of the year's mean soft share
+(:mod:`sim.engine.approval`).
 """
 
 from __future__ import annotations
@@ -22,19 +23,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.engine import goods
+from sim.engine import approval, goods
 from sim.engine.params import Params, Structure
 from sim.engine.state import REMITTANCES, WorldState
 
-QUARTERLY = ("trade", "other_trade", "remittances", "gdp")
-"""The quarterly flows recorded per step."""
+QUARTERLY = ("trade", "other_trade", "remittances", "gdp", "soft_share")
+"""The quarterly flows recorded per step (``soft_share``: a fraction, averaged by year)."""
 
 
 def quarterly(state: WorldState, params: Params) -> dict[str, np.ndarray]:
     """The observable flows of one step, USD millions per quarter.
 
     Returns:
-        ``trade`` (R, S, P), ``other_trade`` (R, S), ``remittances`` (R, S, P), ``gdp`` (R, S).
+        ``trade`` (R, S, P), ``other_trade`` (R, S), ``remittances`` (R, S, P), ``gdp`` (R, S),
+        and ``soft_share`` (R, S, P), a fraction (:func:`sim.engine.approval.soft_share`).
     """
     years = state.step / 4.0
     gdp_growth = (1.0 + params.gdp_growth.astype(np.float64)) ** years
@@ -49,7 +51,8 @@ def quarterly(state: WorldState, params: Params) -> dict[str, np.ndarray]:
              * goods.demand_growth(params, state.step))
     remittances = state.dependence_now(REMITTANCES) * state.remittance_factor / 4.0
     gdp = 250.0 * params.gdp * gdp_growth
-    return {"trade": trade, "other_trade": other, "remittances": remittances, "gdp": gdp}
+    return {"trade": trade, "other_trade": other, "remittances": remittances, "gdp": gdp,
+            "soft_share": approval.soft_share(state, params)}
 
 
 def yearly(flows: dict[str, np.ndarray], structure: Structure, quarters: list[str],
@@ -89,6 +92,8 @@ def yearly(flows: dict[str, np.ndarray], structure: Structure, quarters: list[st
             other = flows["other_trade"][steps, r].astype(np.float64).sum(axis=0)  # (S,)
             remit = flows["remittances"][steps, r].astype(np.float64).sum(axis=0)
             gdp = flows["gdp"][steps, r].astype(np.float64).sum(axis=0)
+            approve = approval.approval(flows["soft_share"][steps, r].astype(np.float64)
+                                        .mean(axis=0))  # (S, P)
             total = other + trade.sum(axis=1)
             records = []
             for s, state in enumerate(states):
@@ -100,6 +105,9 @@ def yearly(flows: dict[str, np.ndarray], structure: Structure, quarters: list[st
                                         remit[s, p] / gdp[s]))
                         records.append((year, state, power, "remittances_usd_bn",
                                         remit[s, p] / 1000.0))
+                    if state in approval.SURVEYED:
+                        records.append((year, state, power, "leadership_approval",
+                                        approve[s, p]))
             for p, power in enumerate(powers):
                 records.append((year, "region", power, "trade_share",
                                 trade[:, p].sum() / total.sum()))
@@ -117,7 +125,8 @@ def yearly(flows: dict[str, np.ndarray], structure: Structure, quarters: list[st
 
 
 def annual_observables(trade: np.ndarray, other: np.ndarray, remittances: np.ndarray,
-                       gdp: np.ndarray) -> dict[str, np.ndarray]:
+                       gdp: np.ndarray, soft_share: np.ndarray | None = None
+                       ) -> dict[str, np.ndarray]:
     """The annual observables of many runs and years at once, from a year's summed flows.
 
     The vectorised form of :func:`yearly`'s formulas, for calibration: leading axes (years,
@@ -128,11 +137,14 @@ def annual_observables(trade: np.ndarray, other: np.ndarray, remittances: np.nda
         other: Trade with everyone else (..., S).
         remittances: Remittances from each power (..., S, P).
         gdp: GDP (..., S).
+        soft_share: The soft share summed over the year's four quarters (..., S, P); when
+            given, ``leadership_approval`` is returned too.
 
     Returns:
         ``trade_share`` and ``trade_usd_bn`` (..., S + 1, P), the last state row being the
         region; ``remittances_gdp`` and ``remittances_usd_bn`` (..., S, P), NaN where a power
-        sends no remittances. Fractions and USD billions, as in :func:`yearly`.
+        sends no remittances; ``leadership_approval`` (..., S, P) with ``soft_share``.
+        Fractions and USD billions, as in :func:`yearly`.
     """
     total = other + trade.sum(axis=-1)
     region_trade = trade.sum(axis=-2, keepdims=True)
@@ -141,9 +153,12 @@ def annual_observables(trade: np.ndarray, other: np.ndarray, remittances: np.nda
         share = np.concatenate([trade / total[..., None], region_trade / region_total[..., None]],
                                axis=-2)
         sent = np.where(remittances > 0, remittances, np.nan)
-        return {
+        annual = {
             "trade_share": share,
             "trade_usd_bn": np.concatenate([trade, region_trade], axis=-2) / 1000.0,
             "remittances_gdp": sent / gdp[..., None],
             "remittances_usd_bn": sent / 1000.0,
         }
+    if soft_share is not None:
+        annual["leadership_approval"] = approval.approval(soft_share / 4.0)
+    return annual

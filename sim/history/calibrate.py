@@ -66,20 +66,17 @@ PARAMETERS: dict[str, Uniform] = {
 """The fitted parameters and their (uniform) priors; docs/CALIBRATION.md defends the choice
 with the screening of :data:`CANDIDATES`. A name starting with ``history:``
 (:data:`sim.whatif.uncertainty.HISTORY_PREFIX`) is a history-only input, the field path after
-the prefix: here China's and Russia's 2015-2019 investment budgets as a factor of 2024's
+the prefix: here China's and Russia's investment budgets from 2015 as a factor of 2024's
 (the history scenario's events with ids ``china_investment_2015`` and
 ``russia_investment_2015``: addressed by id, so reordering the file cannot make the calibration
-fit other fields). The hindcast applies them; ``--uncertainty
+fit other fields; they persist through 2024). The hindcast applies them; ``--uncertainty
 posterior`` never draws them into another scenario."""
 
-TIED: dict[str, str] = {
-    "history:events.china_investment_2020.factor": "history:events.china_investment_2015.factor",
-    "history:events.russia_investment_2020.factor":
-        "history:events.russia_investment_2015.factor",
-}
-"""Columns computed from a fitted one as its reciprocal: the 2020Q1 events that put the
-investment budgets back to 2024's. They are set in every simulated run and written to the
-posterior beside the fitted columns, so the hindcast applies them like any other."""
+TIED: dict[str, str] = {}
+"""Columns computed from a fitted one as its reciprocal, set in every simulated run and written
+to the posterior beside the fitted columns (the hindcast applies them like any other). None
+now: the 2020Q1 events that put the investment budgets back to 2024's (1 / the fitted factor)
+set an input from test-window figures and were removed (docs/HINDCAST.md)."""
 
 CANDIDATES: dict[str, Uniform] = {
     **PARAMETERS,
@@ -93,8 +90,10 @@ CANDIDATES: dict[str, Uniform] = {
 }
 """Parameters screened by the sensitivity analysis (:func:`screen`)."""
 
-OBSERVABLES = ("trade_share", "trade_usd_bn", "remittances_gdp", "remittances_usd_bn")
-"""Observed series the model produces (gas purchases in bcm it does not)."""
+OBSERVABLES = ("trade_share", "trade_usd_bn", "remittances_gdp", "remittances_usd_bn",
+               "leadership_approval")
+"""Observed series the model produces (gas purchases in bcm and favourable views it does
+not); ``leadership_approval`` counts only for the states Gallup surveys, not the region."""
 
 EXCLUDED_CONVENTIONS = ("chinese_customs",)
 """Series left out of the fit: the model's trade follows the host states' statistics, which
@@ -169,6 +168,8 @@ def select_targets(observed: pd.DataFrame, scenario: Scenario, cutoff: int) -> T
     sent = [row.state != "region" and scenario.states[row.state].dependence.remittances
             .get(row.partner, 0.0) > 0 for row in table.itertuples()]
     table = table[~remit | np.array(sent, dtype=bool)].reset_index(drop=True)
+    table = table[(table["observable"] != "leadership_approval")
+                  | (table["state"] != "region")].reset_index(drop=True)
     if table.empty:
         raise CalibrationError(f"no observation to fit between {first} and the cut-off {cutoff} "
                                f"(observables {', '.join(OBSERVABLES)}, conventions other than "
@@ -216,7 +217,8 @@ class HistorySimulator:
                            record_reactions=False)
         S, P, Y = self.structure.n_states, self.structure.n_powers, len(self.targets.years)
         sums = {"trade": np.zeros((Y, n, S, P)), "other_trade": np.zeros((Y, n, S)),
-                "remittances": np.zeros((Y, n, S, P)), "gdp": np.zeros((Y, n, S))}
+                "remittances": np.zeros((Y, n, S, P)), "gdp": np.zeros((Y, n, S)),
+                "soft_share": np.zeros((Y, n, S, P))}
 
         def observe(state) -> None:
             y = self.step_year[state.step]
@@ -227,7 +229,8 @@ class HistorySimulator:
 
         final = simulate(batch, steps=self.steps, observe=observe, on_divergence="flag")
         annual = observables.annual_observables(sums["trade"], sums["other_trade"],
-                                                sums["remittances"], sums["gdp"])
+                                                sums["remittances"], sums["gdp"],
+                                                sums["soft_share"])
         t = self.targets
         out = np.empty((n, len(t.year)))
         for o, name in enumerate(OBSERVABLES):
@@ -501,7 +504,8 @@ def install(folder: Path, destination: Path | None = None) -> Path:
 
 
 GROUPS = {"trade shares": ("trade_share",), "trade in USD": ("trade_usd_bn",),
-          "remittances": ("remittances_gdp", "remittances_usd_bn")}
+          "remittances": ("remittances_gdp", "remittances_usd_bn"),
+          "approval": ("leadership_approval",)}
 """Parts of the distance the screening reports separately."""
 
 

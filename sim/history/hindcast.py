@@ -42,7 +42,17 @@ DEFAULT_SCENARIO = ROOT / "scenarios" / "history" / "2015.yaml"
 """The shipped history scenario (the model from 2014Q4 through 2024Q4)."""
 
 DEFAULT_CUTOFF = 2019
-"""The last year of the calibration window."""
+"""The last year of the calibration window (of :func:`plan_hindcast`)."""
+
+SHIPPED_POSTERIORS = {
+    2017: ROOT / "data" / "posterior-2017" / "posterior.parquet",
+    2019: DEFAULT_POSTERIOR,
+}
+"""The shipped posterior fitted through each cut-off (``sim calibrate --cutoff YEAR``): the
+rolling origin ``sim hindcast`` reports by default, each cut-off with its own fit."""
+
+DEFAULT_CUTOFFS = tuple(sorted(SHIPPED_POSTERIORS))
+"""The cut-offs ``sim hindcast`` reports by default."""
 
 DEFAULT_DRAWS = 200
 """Replicates of the ensemble (each a seed and, with a posterior, a posterior draw)."""
@@ -81,6 +91,7 @@ class HindcastPlan:
         cutoff: The last year of the calibration window.
         n_draws: Replicates.
         years: The run's years (step 0's year first).
+        posterior_cutoff: The last year the posterior was fitted on (None: no posterior).
 
     """
 
@@ -93,6 +104,7 @@ class HindcastPlan:
     cutoff: int
     n_draws: int
     years: tuple[int, ...]
+    posterior_cutoff: int | None = None
 
     @property
     def seeds(self) -> list[int]:
@@ -161,8 +173,55 @@ def run_years(scenario: Scenario) -> tuple[int, ...]:
     return tuple(kept)
 
 
-def _load_posterior(posterior: str | Path | None, scenario: Scenario, n_draws: int) -> Draws:
-    """The replicates' draws from a posterior (or none), checked against the scenario."""
+def posterior_cutoff(path: Path) -> int:
+    """The last year a posterior was fitted on: ``calibration.cutoff`` of its manifest.
+
+    ``sim calibrate`` writes ``manifest.json`` beside ``posterior.parquet`` (and ``--install``
+    copies both), so the manifest beside the file is the posterior's own.
+
+    Raises:
+        HindcastError: No manifest beside the posterior, or one that records no cut-off.
+
+    """
+    manifest = path.parent / "manifest.json"
+    try:
+        cutoff = json.loads(manifest.read_text(encoding="utf-8"))["calibration"]["cutoff"]
+        return int(cutoff)
+    except FileNotFoundError:
+        problem = f"no manifest.json beside it ({manifest})"
+    except (ValueError, KeyError, TypeError):
+        problem = f"its manifest {manifest} records no calibration.cutoff"
+    raise HindcastError(
+        f"--posterior {path}: {problem}, so the last year it was fitted on is unknown and the "
+        "hindcast cannot tell in-sample years from out-of-sample ones; give a posterior "
+        "written by `sim calibrate` (with its manifest.json), or --posterior none")
+
+
+def check_posterior_cutoff(path: Path, cutoff: int) -> int:
+    """Refuse a posterior fitted on years after the hindcast's cut-off; return its cut-off.
+
+    Raises:
+        HindcastError: The posterior's calibration window ends after ``cutoff`` (its test
+            years would be in sample), or its cut-off is unknown.
+
+    """
+    fitted = posterior_cutoff(path)
+    if fitted > cutoff:
+        raise HindcastError(
+            f"--posterior {path} was fitted on observations through {fitted} (its manifest's "
+            f"calibration.cutoff), after the hindcast's --cutoff {cutoff}: the years "
+            f"{cutoff + 1}-{fitted} would be scored as out of sample although the fit saw "
+            f"them; give a posterior fitted through {cutoff} or earlier (`sim calibrate "
+            f"--cutoff {cutoff}`), or --cutoff {fitted} or later")
+    return fitted
+
+
+def _load_posterior(posterior: str | Path | None, scenario: Scenario, n_draws: int,
+                    cutoff: int | None = None) -> Draws:
+    """The replicates' draws from a posterior (or none), checked against the scenario.
+
+    With ``cutoff``, a posterior fitted past it is refused (:func:`check_posterior_cutoff`).
+    """
     from sim.engine import compile_scenario
     from sim.scenario.files import not_a_file
     from sim.whatif.uncertainty import fitted_to, load_posterior, no_draws, plan_draws
@@ -178,6 +237,8 @@ def _load_posterior(posterior: str | Path | None, scenario: Scenario, n_draws: i
             f"--posterior {path}: no posterior there; `sim calibrate --install` writes "
             "data/posterior/posterior.parquet; give --posterior FILE, or --posterior none "
             f"to run the scenario as written over {n_draws} seeds")
+    if cutoff is not None:
+        check_posterior_cutoff(path, cutoff)
     # history=True: the history-only columns (``history:events.china_investment_2015.factor``
     # ...) are this scenario's inputs, applied under their field paths.
     uncertainty = load_posterior(path, history=True)
@@ -254,10 +315,12 @@ def plan_hindcast(scenario: str | Path = DEFAULT_SCENARIO,
             "must follow the cut-off)")
     folder = Path(observed) if observed is not None else default_folder()
     table = load_observed(folder)
-    planned = _load_posterior(posterior, loaded, draws)
+    planned = _load_posterior(posterior, loaded, draws, cutoff)
+    fitted = (None if posterior is None or str(posterior) == "none"
+              else posterior_cutoff(Path(posterior)))
     return HindcastPlan(scenario=loaded, source=str(path), draws=planned, observed=table,
                         observed_folder=str(folder), observed_sha256=_observed_sha256(folder),
-                        cutoff=cutoff, n_draws=draws, years=years)
+                        cutoff=cutoff, n_draws=draws, years=years, posterior_cutoff=fitted)
 
 
 # --------------------------------------------------------------------------------------------
@@ -453,12 +516,15 @@ def manifest_extra(result: HindcastResult, folder: Path) -> dict[str, Any]:
     pooled = result.skill[result.skill["state"] == "pooled"]
     return {
         "kind": "hindcast", "hindcast_id": folder.name, "cutoff": plan.cutoff,
+        "posterior_cutoff": plan.posterior_cutoff,
         "years": [plan.years[0], plan.years[-1]], "draws": plan.n_draws,
         "scenario_file": plan.source, "executor": result.executor,
         "uncertainty": plan.draws.manifest(plan.n_draws),
         "observed": {"folder": plan.observed_folder, "sha256": plan.observed_sha256,
                      "rows": len(plan.observed)},
-        "pooled_mase": {r.observable: r.mase for r in pooled.itertuples()},
+        "pooled_rel_mae": {r.observable: {"rel_mae": r.rel_mae, "p5": r.rel_mae_p5,
+                                          "p95": r.rel_mae_p95, "n_test": r.n_test,
+                                          "verdict": r.verdict} for r in pooled.itertuples()},
         "skipped": result.skipped.to_dict("records"),
         "unmodelled": result.unmodelled.to_dict("records"),
     }

@@ -25,7 +25,8 @@ PERCENT = tuple(o for o, unit in OBSERVABLE_UNITS.items() if unit.startswith("fr
 
 LABELS = {"trade_share": "trade share (%)", "trade_usd_bn": "trade (USD bn)",
           "remittances_gdp": "remittances (% of GDP)",
-          "remittances_usd_bn": "remittances (USD bn)"}
+          "remittances_usd_bn": "remittances (USD bn)",
+          "leadership_approval": "approve of the leadership (%)"}
 """Axis labels of the observables."""
 
 STATE_ORDER = ("kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan", "region")
@@ -80,10 +81,18 @@ def skill_display(result: HindcastResult) -> pd.DataFrame:
                      "MAE model": fmt(o, r.mae_model, error=True),
                      "MAE persistence": fmt(o, r.mae_persistence, error=True),
                      "MAE trend": fmt(o, r.mae_trend, error=True),
-                     "MASE": f"{r.mase:.2f}",
-                     "beats persistence": ("yes" if r.beats_persistence else "no")
-                     + (" (pooled)" if r.state == POOLED else "")})
+                     "baseline": r.baseline,
+                     "rel. MAE": f"{r.rel_mae:.2f}",
+                     "90% interval": interval(r.rel_mae_p5, r.rel_mae_p95),
+                     "verdict": r.verdict + (" (pooled)" if r.state == POOLED else "")})
     return pd.DataFrame(rows)
+
+
+def interval(low: float, high: float) -> str:
+    """A bootstrap interval of the relative MAE, e.g. ``0.81-1.12``."""
+    if np.isnan(low):
+        return "n/a"
+    return f"{low:.2f}-{high:.2f}"
 
 
 def verdicts(result: HindcastResult) -> list[str]:
@@ -91,14 +100,47 @@ def verdicts(result: HindcastResult) -> list[str]:
     pooled = result.skill[result.skill["state"] == POOLED]
     lines = []
     for r in pooled.itertuples(index=False):
-        verdict = "beats" if r.beats_persistence else "does NOT beat"
-        lines.append(f"{r.observable}: the model {verdict} persistence after "
-                     f"{result.plan.cutoff} (pooled MASE {r.mase:.2f} over {r.n_test} "
-                     "observations)")
+        lines.append(f"{r.observable}: {r.verdict} after {result.plan.cutoff} (pooled relative "
+                     f"MAE {r.rel_mae:.2f}, 90% interval {interval(r.rel_mae_p5, r.rel_mae_p95)}"
+                     f", over {r.n_test} test points; baseline: {r.baseline})")
     if not lines:
         lines.append(f"no observed series has observations on both sides of the cut-off "
                      f"{result.plan.cutoff}: no skill can be measured")
     return lines
+
+
+def rolling_origin(results: list[HindcastResult]) -> pd.DataFrame:
+    """The pooled skill of each observable at each cut-off (a rolling origin), one row each.
+
+    Returns:
+        Columns cutoff, posterior_cutoff, observable, n_test, rel_mae, rel_mae_p5,
+        rel_mae_p95, verdict.
+
+    """
+    rows = []
+    for result in results:
+        pooled = result.skill[result.skill["state"] == POOLED]
+        for r in pooled.itertuples(index=False):
+            rows.append({"cutoff": result.plan.cutoff,
+                         "posterior_cutoff": result.plan.posterior_cutoff,
+                         "observable": r.observable, "n_test": r.n_test, "rel_mae": r.rel_mae,
+                         "rel_mae_p5": r.rel_mae_p5, "rel_mae_p95": r.rel_mae_p95,
+                         "verdict": r.verdict})
+    return pd.DataFrame(rows)
+
+
+def rolling_origin_text(results: list[HindcastResult]) -> str:
+    """The printed rolling-origin table: pooled relative MAE by cut-off and observable."""
+    table = rolling_origin(results)
+    shown = pd.DataFrame({
+        "cut-off": table["cutoff"], "fitted through": table["posterior_cutoff"].map(
+            lambda c: "as written" if pd.isna(c) else str(int(c))),
+        "observable": table["observable"], "test points": table["n_test"],
+        "rel. MAE": table["rel_mae"].map(lambda v: f"{v:.2f}"),
+        "90% interval": [interval(a, b) for a, b in zip(table["rel_mae_p5"],
+                                                         table["rel_mae_p95"], strict=True)],
+        "verdict": table["verdict"]})
+    return "\nrolling origin (each cut-off with its own fit):\n" + shown.to_string(index=False)
 
 
 def summary_text(result: HindcastResult) -> str:
@@ -110,13 +152,14 @@ def summary_text(result: HindcastResult) -> str:
              "observed series at their last observed year (model mean and 90% band):"]
     shown_last = last_observed_display(result)
     parts.append(shown_last.to_string(index=False) if len(shown_last) else "  (none)")
-    parts += ["", f"out-of-sample skill (years after {plan.cutoff}; MASE = model MAE / "
-                  "persistence MAE):"]
+    parts += ["", f"out-of-sample skill (years after {plan.cutoff}; relative MAE = model MAE / "
+                  "persistence MAE, with its 90% bootstrap interval; a verdict needs 5 or more "
+                  "test points):"]
     table = skill_display(result)
     parts.append(table.to_string(index=False) if len(table) else "  (no series to score)")
     parts += [""] + verdicts(result)
     if len(result.skipped):
-        parts.append(f"{len(result.skipped)} series skipped (no observation on one side of "
+        parts.append(f"{len(result.skipped)} series not scored (no observation after "
                      "the cut-off): " + "; ".join(
                          f"{r.state}/{r.partner}/{r.observable}"
                          for r in result.skipped.itertuples(index=False)))
@@ -226,9 +269,12 @@ def report_html(result: HindcastResult, manifest: dict, figures: list[Path]) -> 
             f"{plan.years[-1]}. It is calibrated on observations up to {plan.cutoff}; later "
             "observations are out of sample. Skill compares the model's mean with two naive "
             "forecasts on the out-of-sample observations: persistence (the last calibration "
-            "observation carried forward) and a linear trend fitted on the calibration "
-            "observations. MASE is the model's mean absolute error over persistence's; below 1 "
-            "the model beats persistence.</p>",
+            "observation carried forward, or the starting value for a series with none) and a "
+            "linear trend fitted on the calibration observations, clipped to the observable's "
+            "range. The relative MAE is the model's mean absolute error over persistence's, "
+            "with a 90% bootstrap interval over series and years; the model beats persistence "
+            "only where the whole interval lies below 1, and no verdict is given on fewer than "
+            "5 test points.</p>",
             _bands_html(result),
             "<h2>Out-of-sample skill</h2>",
             "<ul>" + "".join(f"<li>{html.escape(v)}</li>" for v in verdicts(result)) + "</ul>"]

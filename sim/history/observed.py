@@ -70,6 +70,12 @@ OBSERVABLES = {
                                      "personal remittances received, USD bn"),
     "gas_purchase_bcm": Observable("bcm", 0.0, 200.0,
                                    "the partner's purchases of the state's natural gas, bcm"),
+    "leadership_approval": Observable("fraction", 0.0, 1.0,
+                                      "adults who approve of the job performance of the "
+                                      "partner's leadership (Gallup World Poll)"),
+    "favorable_view": Observable("fraction", 0.0, 1.0,
+                                 "adults with a favourable view of the partner (Central Asia "
+                                 "Barometer): another question, another series"),
 }
 """Known observables; a value outside [low, high] is an error (USD: positive and plausible)."""
 
@@ -83,6 +89,10 @@ CONVENTIONS = {
     "world_bank_knomad": "World Bank / KNOMAD Migration and Development Briefs",
     "buyer_reported": "the buyer's own figures (Gazprom, its bond memoranda, Russian officials)",
     "secondary_report": "a press figure whose underlying statistics the report does not name",
+    "gallup_world_poll": "Gallup World Poll, 'Rating World Leaders': \"Do you approve or "
+                         "disapprove of the job performance of the leadership of <country>?\"",
+    "central_asia_barometer": "Central Asia Barometer: favourable or unfavourable opinion of "
+                              "<country> (very or somewhat favourable)",
 }
 """Known reporting conventions. Each series (state, partner, observable) keeps one."""
 

@@ -13,10 +13,10 @@ MAX_POINTS = 1000
 
 
 HISTORY_NAMES = {
-    "history:events.0.factor": "China's 2015-2019 investment budget, share of 2024's",
-    "history:events.1.factor": "Russia's 2015-2019 investment budget, share of 2024's",
-    "history:events.2.factor": "China's investment budget from 2020, factor on 2015-2019's",
-    "history:events.3.factor": "Russia's investment budget from 2020, factor on 2015-2019's",
+    "history:events.china_investment_2015.factor":
+        "China's investment budget from 2015, share of 2024's",
+    "history:events.russia_investment_2015.factor":
+        "Russia's investment budget from 2015, share of 2024's",
 }
 """What the history scenario's fitted inputs are (events 0-3 of scenarios/history/2015.yaml,
 the budget changes its comments describe)."""

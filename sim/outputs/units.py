@@ -175,6 +175,8 @@ OBSERVABLE_UNITS = {
     "remittances_gdp": "fraction of GDP (0-1)",
     "remittances_usd_bn": "USD bn",
     "gas_purchase_bcm": "bcm (billion cubic metres)",
+    "leadership_approval": "fraction of adults (0-1)",
+    "favorable_view": "fraction of adults (0-1)",
 }
 """The unit of each observable (the ``unit`` column of observables.csv, skill.csv, fit.csv)."""
 
@@ -184,7 +186,7 @@ KEY_COLUMNS = frozenset({
     "sample_id", "scenario", "baseline", "metric", "generation", "draw", "policy", "box", "index",
     "event", "parameter", "path", "output", "measure", "kind", "type", "toward",
     # words about it
-    "unit", "band", "note", "details", "states", "reason", "convention",
+    "unit", "band", "note", "details", "states", "reason", "convention", "verdict",
 })
 """Columns that name or describe a row in words: they carry no unit. Every other column of a
 CSV or Parquet file has one in :func:`column_unit` (the tests hold every file to that)."""
@@ -208,7 +210,8 @@ COLUMN_UNITS = {
                      "mae_persistence", "mae_trend", "mu", "mu_star", "mu_star_conf", "sigma"),
                     ROW_UNIT),
     **dict.fromkeys(("S1", "S1_conf", "ST", "ST_conf"), SOBOL_UNIT),
-    "mase": "ratio (the model's mean absolute error over persistence's)",
+    **dict.fromkeys(("rel_mae", "rel_mae_p5", "rel_mae_p95"),
+                    "ratio (relative MAE: the model's mean absolute error over persistence's)"),
     "log_error": "natural log of model mean over observed",
     # counts, flags, fractions
     **dict.fromkeys(("runs", "n_runs", "n_diverged", "n_outcome", "n_calibration", "n_test",

@@ -399,6 +399,23 @@ class Rules(_Strict):
     goods: GoodsRules = GoodsRules()
 
 
+class InputInfo(_Strict):
+    """When an input's value became known, and what kind of input it is (docs/HINDCAST.md).
+
+    Attributes:
+        known: The year of the latest figure the value was set from (a fitted value: the last
+            year of the calibration window it was fitted on).
+        kind: ``conditioning`` (an exogenous driver a forecaster would be handed, never part of
+            a scored observable) or ``information`` (set from figures, or fitted).
+        source: Where the value came from, in words.
+    """
+
+    known: Annotated[int, Field(ge=1990, le=2100)]
+    kind: Literal["conditioning", "information"]
+    source: str = ""
+
+
+
 EventId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 """An event's stable name (lower case, digits and ``_``, starting with a letter): its fields'
 paths are ``events.<id>.<field>`` instead of ``events.<position>.<field>``, so calibration and
@@ -445,6 +462,8 @@ class EventBase(_Strict):
     at: str | int | None = None
     probability: Fraction | None = None
     note: str = ""
+    # Annotation only: excluded from dumps and digests, so it never changes a run or its id.
+    info: InputInfo | None = Field(default=None, exclude=True)
 
     @field_validator("at")
     @classmethod
@@ -774,6 +793,8 @@ class Scenario(_Strict):
         rules: Model-wide parameters.
         events: Timeline of events.
         branch: Set when the scenario continues another's history from a quarter on.
+        inputs: When the values of some fields became known (:class:`InputInfo`), by field
+            path: an annotation for hindcasts (docs/HINDCAST.md), excluded from the digest.
     """
 
     name: Annotated[str, Field(min_length=1, max_length=80)] = "scenario"
@@ -788,6 +809,8 @@ class Scenario(_Strict):
     rules: Rules = Rules()
     events: list[Event] = []
     branch: Branch | None = None
+    # Annotation only (excluded from dumps and digests): field path -> when its value was known.
+    inputs: dict[str, InputInfo] = Field(default_factory=dict, exclude=True)
 
     @field_validator("start")
     @classmethod

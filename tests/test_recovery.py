@@ -1,0 +1,68 @@
+"""Identification, measured: recover every calibrated parameter at three truths (issue 18, 2).
+
+Observations are simulated by the model itself at three known parameter vectors (each of the
+nine fitted parameters drawn uniformly from the middle 70% of its prior, seed 18), at the
+observed cells of 2015-2019, with log-normal observation noise of sd 0.2, the level the fit
+assumes (its final tolerance, the RMS log error, is about 0.22 on the record). Each set is
+calibrated by ``sim.history.calibrate.calibrate`` (500 particles, 8 generations). About 90 s on
+an idle machine: the slow tier.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_calibrate import _write_observations
+
+from sim.engine.params import compile_scenario
+from sim.history import calibrate as cal
+from sim.history.observed import load_observed
+
+NOISE = 0.2
+"""Observation noise, sd of log(observed / model)."""
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def recovery(tmp_path_factory):
+    """(truth, p5, p95) per truth set, each (9,), and the priors' widths (9,)."""
+    scenario, observed = cal.load_inputs(None, None)
+    targets = cal.select_targets(observed, scenario, 2019)
+    structure, params = compile_scenario(scenario)
+    names = tuple(cal.PARAMETERS)
+    low = np.array([d.low for d in cal.PARAMETERS.values()])
+    high = np.array([d.high for d in cal.PARAMETERS.values()])
+    simulator = cal.HistorySimulator(structure, params, names, targets, scenario.start)
+    rng = np.random.default_rng(18)
+    sets = []
+    for k in range(3):
+        truth = low + (high - low) * rng.uniform(0.15, 0.85, size=len(names))
+        clean = simulator.values(truth[None, :], np.array([123 + k]))[0]
+        noisy = clean * np.exp(rng.normal(0.0, NOISE, size=clean.shape))
+        folder = tmp_path_factory.mktemp(f"truth{k}") / "observed"
+        _write_observations(folder, targets, noisy)
+        result = cal.calibrate(scenario, load_observed(folder), 2019, population=500,
+                               generations=8, seed=k).result
+        p5, p95 = result.quantile([0.05, 0.95])
+        sets.append((truth, p5, p95))
+    return sets, high - low
+
+
+def test_the_90_percent_intervals_cover_the_truth(recovery):
+    """Measured: 26 of 27 parameter-truth pairs (96%); required: at least 80%."""
+    sets, _ = recovery
+    inside = np.concatenate([(p5 <= truth) & (truth <= p95) for truth, p5, p95 in sets])
+    assert inside.mean() >= 0.8, inside.reshape(3, -1)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "only 2 of 9 parameters have 90% intervals under half their prior's width (mean over the "
+    "three truths: remittance decay 0.16, footprint decay 0.30; China's and Russia's budgets "
+    "0.53 and 0.65; energy decay 0.81; the four influence weights 0.88-0.91): trade and "
+    "remittances do not identify how influence is weighed, and the record has no approval "
+    "figure in 2015-2019 (docs/CALIBRATION.md)"))
+def test_two_thirds_of_the_parameters_are_identified(recovery):
+    sets, widths = recovery
+    share = np.mean([(p95 - p5) / widths for _, p5, p95 in sets], axis=0)
+    assert (share < 0.5).sum() >= 6, share
