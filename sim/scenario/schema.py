@@ -36,6 +36,9 @@ from sim.scenario.messages import describe_error, show_value
 from sim.scenario.moves import CHANNELS, INVESTMENT, MOVES
 from sim.scenario.numbers import boolean_problems
 
+SWITCHES = ("rules.goods.enabled",)
+"""The scenario fields that are yes/no switches: the only places a YAML boolean is taken."""
+
 DEPENDENCE = ("energy", "remittances", "security", "debt")
 """Structural dependence channels, in the order of the engine's dependence axis."""
 
@@ -1150,7 +1153,7 @@ def validate(data: dict[str, Any], source: str = "<dict>") -> Scenario:
     too_many = _too_many_actors(data) or actor_problems(data)
     if too_many:
         raise ScenarioError(source, too_many)
-    booleans = boolean_problems(data)  # no scenario field is a yes/no switch
+    booleans = boolean_problems(data, SWITCHES)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
