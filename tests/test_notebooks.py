@@ -116,6 +116,7 @@ def test_what_if_sliders_redraw(executed):
     assert "%" in caption
 
 
+@pytest.mark.notebook
 def test_what_if_compares_what_differs_by_one_thing(executed):
     """Section 5 compares china_hard_reaction with the scenario it extends, and finds a cost."""
     text = text_of(executed["02_what_if.ipynb"])
@@ -154,6 +155,7 @@ def test_section_five_pair_differs_in_china_reaction_only():
 
 
 @pytest.mark.parametrize("name", NAMES)
+@pytest.mark.notebook
 def test_prints_shares_in_percent(executed, name):
     """What the notebooks print for a reader gives shares in % or pp, never as 0.0166."""
     import re
