@@ -130,7 +130,7 @@ def test_comparison_figure_marks_events(destabilised):
 
 
 def test_calibration_figures_say_what_each_parameter_is():
-    """Titled "China's 2015-2019 investment budget, share of 2024's", not a field path."""
+    """Titled "China's investment budget from 2015, share of 2024's", not a field path."""
     import numpy as np
 
     from sim.history.calibrate import PARAMETERS
@@ -145,7 +145,7 @@ def test_calibration_figures_say_what_each_parameter_is():
     pairs = pairs_figure(particles, weights, names, bounds)
     try:
         titles = [ax.get_title().replace("\n", " ") for ax in fig.axes if ax.get_visible()]
-        assert "China's 2015-2019 investment budget, share of 2024's" in titles
+        assert "China's investment budget from 2015, share of 2024's" in titles
         labels = [ax.get_xlabel() for ax in pairs.axes if ax.get_visible()]
         for text in titles + labels:
             assert "history:" not in text and "rules." not in text, text

@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "posterior draw per replicate) and write results/hindcast/<id>/ with "
                     "observables.csv (model mean, 90% band and observation per year), skill.csv "
                     "(out-of-sample error of the model, persistence and a trend; relative MAE "
-                    "with a 90%% bootstrap interval), a figure per state and report.html, for "
+                    "with a 90% bootstrap interval), a figure per state and report.html, for "
                     "each cut-off (by default 2017 and 2019, each with its own shipped fit).",
     )
     parser.add_argument("scenario", nargs="?", default=None,

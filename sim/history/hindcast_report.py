@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim.history.skill import POOLED
 from sim.outputs.units import OBSERVABLE_UNITS
+from sim.scenario import display_name
 
 if TYPE_CHECKING:
     from sim.history.hindcast import HindcastResult
@@ -188,6 +189,12 @@ def state_figure(result: HindcastResult, state: str) -> Any:
     table = result.observables
     plan = result.plan
     powers = list(plan.scenario.powers)
+    actors = {**plan.scenario.powers, **plan.scenario.states}
+
+    def name(key: str) -> str:
+        actor = actors.get(key)
+        return display_name(key, getattr(actor, "label", None))
+
     panels = _panels(table, state)
     fig, axes = panel_grid(len(panels))
     for ax, (observable, partner) in zip(axes.flat, panels, strict=False):
@@ -207,15 +214,16 @@ def state_figure(result: HindcastResult, state: str) -> Any:
         ax.plot(after["year"], scale * after["observed"], "o", markerfacecolor="white",
                 color="black", label="observed (out of sample)")
         ax.axvline(plan.cutoff + 0.5, color="#555555", linestyle=":", linewidth=1)
-        ax.set_title(f"{partner}: {LABELS.get(observable, observable)}", fontsize=10)
+        ax.set_title(f"{name(partner)}: {LABELS.get(observable, observable)}", fontsize=10)
         ax.set_xlim(plan.years[0] - 0.5, plan.years[-1] + 0.5)
         ax.grid(alpha=0.3)
     axes.flat[0].legend(fontsize=7, loc="best")
-    fig.suptitle(f"{state}: hindcast {plan.years[0]}-{plan.years[-1]}, cut-off {plan.cutoff} "
+    fig.suptitle(f"{name(state)}: hindcast {plan.years[0]}-{plan.years[-1]}, cut-off {plan.cutoff} "
                  "(dotted line)", fontsize=11)
-    fig.text(0.995, 0.005, f"bands {plan.band}", ha="right", va="bottom", fontsize=7,
+    # The caption sits under the bottom row's tick labels, in a margin of its own.
+    fig.text(0.995, 0.008, f"bands {plan.band}", ha="right", va="bottom", fontsize=7,
              color="#555555")
-    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.08, top=0.88, wspace=0.22, hspace=0.3)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.13, top=0.88, wspace=0.22, hspace=0.3)
     return fig
 
 

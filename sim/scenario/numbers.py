@@ -52,7 +52,8 @@ def boolean_problems(data: Any, switches: tuple[str, ...] = (), path: str = "") 
     Args:
         data: The file's mapping (or any part of it).
         switches: The field paths that are yes/no switches (``decision.visibility``); ``*``
-            matches one part (a list item or a key).
+            matches one part (a list item or a key), and a leading ``**.`` any prefix
+            (``**.rules.goods.enabled``: in a scenario and in a branch's parent).
         path: Where ``data`` is in the file.
 
     Returns:
@@ -71,6 +72,9 @@ def boolean_problems(data: Any, switches: tuple[str, ...] = (), path: str = "") 
 
 
 def _matches(path: str, pattern: str) -> bool:
+    if pattern.startswith("**."):  # the field wherever it is nested (a branch's parent)
+        tail = pattern[3:]
+        return path == tail or path.endswith("." + tail)
     parts, wanted = path.split("."), pattern.split(".")
     return len(parts) == len(wanted) and all(w in ("*", p) for p, w in zip(parts, wanted,
                                                                             strict=True))

@@ -36,7 +36,7 @@ from sim.scenario.messages import describe_error, show_value
 from sim.scenario.moves import CHANNELS, INVESTMENT, MOVES
 from sim.scenario.numbers import boolean_problems
 
-SWITCHES = ("rules.goods.enabled",)
+SWITCHES = ("**.rules.goods.enabled",)
 """The scenario fields that are yes/no switches: the only places a YAML boolean is taken."""
 
 DEPENDENCE = ("energy", "remittances", "security", "debt")
