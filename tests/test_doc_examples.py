@@ -30,7 +30,7 @@ from clihelp import ROOT, run_sim
 DOCUMENTS = ["README.md", *sorted(p.relative_to(ROOT).as_posix()
                                   for p in (ROOT / "docs").glob("*.md"))]
 
-TEMPLATE = re.compile(r"<[^>]+>|\bFILE\b|\bHOST\b|\bRUN_DIR\b|\b[ABC]\.yaml\b|\[--|my\.yaml")
+TEMPLATE = re.compile(r"<[^>]+>|\bFILE\b|\bFIT/|\bHOST\b|\bRUN_DIR\b|\b[ABC]\.yaml\b|\[--|my\.yaml")
 """Words a reader replaces: such a line shows a command's form, not a command to run."""
 
 SERVERS = ("sim dashboard",)
