@@ -46,8 +46,9 @@ MECHANISMS = {
         [structure_where_the_record_puts_it]),
     "swapped initial stocks (Kazakhstan, Uzbekistan)": (
         swapped("initial", "kazakhstan", "uzbekistan"), [structure_where_the_record_puts_it]),
-    # "no goods channel": the goods-trade channel and the pattern that catches its removal come
-    # with the goods-trade observables (issue 17, must-have 4).
+    # "no goods channel" (rules.goods.enabled: false) is caught by the record's "China outgrows
+    # Russia" in tests/test_goods_trade.py::test_mutant_no_goods_channel_fails_the_record: it
+    # needs two hindcasts, so it lives beside the goods channel's own tests.
 }
 """Each mechanism: (settings that remove it, the patterns expected to catch it)."""
 
