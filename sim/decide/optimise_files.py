@@ -24,6 +24,7 @@ from sim.decide.optimise import (
     evaluation_measures,
     evaluation_summary,
 )
+from sim.scenario import display_name
 
 
 def policy_table(plan: Plan, values: np.ndarray) -> pd.DataFrame:
@@ -50,7 +51,8 @@ def best_policy_document(found: Search, folder: Path) -> str:
     parent = os.path.relpath(plan.scenario_file, folder)
     objectives = "; ".join(objective_text(plan, o) for o in plan.spec.objectives)
     document = {"extends": parent, "name": f"{plan.name}_best",
-                "question": plan.spec.question or f"{plan.power}'s best policy ({objectives})",
+                "question": (plan.spec.question
+                             or f"{_power_name(plan)}'s best policy ({objectives})"),
                 "powers": {plan.power: power}}
     header = (f"# The best policy sim optimise found for {plan.power} ({plan.name}).\n"
               f"# Objectives: {objectives}.\n"
@@ -65,7 +67,7 @@ def objective_text(plan: Plan, o: Objective) -> str:
     if o.measure == "influence" and o.weighting != "equal":
         where = (f"{o.weighting}-weighted " if isinstance(o.weighting, str)
                  else "custom-weighted ") + where
-    what = (f"{plan.power}'s {where} influence at {plan.at}" if o.measure == "influence"
+    what = (f"{_power_name(plan)}'s {where} influence at {plan.at}" if o.measure == "influence"
             else f"the reactive spending {plan.power} provokes to {plan.at}")
     how = {"mean": "mean over the draws", "p10": "worst decile over the draws",
            "regret": "largest regret over the draws"}[o.robustness]
@@ -310,4 +312,10 @@ def format_report(found: Search, folder: Path) -> str:
         lines.append(f"    {column}: " + "; ".join(cells))
     lines.append(f"results: {folder}")
     return "\n".join(lines)
+
+
+def _power_name(plan) -> str:
+    """The searched power as people read it (its label, else its key in words)."""
+    actor = plan.scenario.powers.get(plan.power)
+    return display_name(plan.power, getattr(actor, "label", None))
 

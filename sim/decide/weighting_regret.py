@@ -35,6 +35,7 @@ from sim.decide.weighting import (
     weighting_name,
     weighting_problems,
 )
+from sim.scenario import display_name
 
 
 def parse_weightings(text: str) -> list[str]:
@@ -139,7 +140,7 @@ def format_regret(table: pd.DataFrame, answers: pd.DataFrame, plan: Plan) -> str
     column = next(c for c in table.columns if c.startswith("influence_")
                   and not c.endswith("_regret"))
     robustness = column.removeprefix("influence_")
-    lines = [f"{plan.spec.name}: {plan.power}'s regional influence at {plan.at} "
+    lines = [f"{plan.spec.name}: {_power_name(plan)}'s regional influence at {plan.at} "
              f"({'worst decile' if robustness == 'p10' else 'mean'} over "
              f"{plan.spec.evaluation_draws} fresh draws), score [regret] by weighting"]
     lines.append(f"  {'optimised under':<16}" + "".join(f"{'scored ' + b:>22}" for b in weightings))
@@ -223,3 +224,10 @@ def compare_weightings(plan: Plan, weightings: list[str], out: str | Path = "res
 
 __all__ = ["compare_weightings", "format_regret", "parse_weightings", "score_answers",
            "weighting_name", "with_weighting"]
+
+
+def _power_name(plan) -> str:
+    """The searched power as people read it (its label, else its key in words)."""
+    actor = plan.scenario.powers.get(plan.power)
+    return display_name(plan.power, getattr(actor, "label", None))
+
