@@ -134,20 +134,21 @@ def _documents_with(kind: str) -> list[str]:
             if any(_kind(c) == kind for c in examples((ROOT / doc).read_text()))]
 
 
-@pytest.mark.parametrize("document", _documents_with("run"))
-def test_every_example_runs_as_written(document, tmp_path):
-    commands = [c for c in examples((ROOT / document).read_text()) if _kind(c) == "run"]
+def _run_examples(document: str, kind: str, tmp_path: Path) -> None:
+    """Run, in order, a document's examples of one kind in a fresh workspace."""
     where = _workspace(tmp_path)
     done: list[str] = []
-    for command in commands:
-        _run(command, where, done)
+    for command in examples((ROOT / document).read_text()):
+        if _kind(command) == kind:
+            _run(command, where, done)
+
+
+@pytest.mark.parametrize("document", _documents_with("run"))
+def test_every_example_runs_as_written(document, tmp_path):
+    _run_examples(document, "run", tmp_path)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("document", _documents_with("slow"))
 def test_every_slow_example_runs_as_written(document, tmp_path):
-    commands = [c for c in examples((ROOT / document).read_text()) if _kind(c) == "slow"]
-    where = _workspace(tmp_path)
-    done: list[str] = []
-    for command in commands:
-        _run(command, where, done)
+    _run_examples(document, "slow", tmp_path)
