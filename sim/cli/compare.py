@@ -45,6 +45,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.limits import check_replicates
     from sim.scenario import load_scenario
     from sim.scenario.calendar import quarter_labels, step_at
+    from sim.uncertainty.draws import plan_draws, resolve
     from sim.whatif.compare import (
         CompareError,
         compare_scenarios,
@@ -52,7 +53,6 @@ def main(args: argparse.Namespace) -> int:
         format_table,
         write_comparison,
     )
-    from sim.whatif.uncertainty import plan_draws, resolve
 
     if len(args.scenarios) < 2:
         raise CompareError("give at least two scenario files (the first is the reference)")

@@ -96,7 +96,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.outputs.run import band_text, run_scenario, share_table, write_run
     from sim.scenario import load_scenario
     from sim.scenario.calendar import quarter_labels, step_at
-    from sim.whatif.uncertainty import plan_draws, resolve
+    from sim.uncertainty.draws import plan_draws, resolve
 
     check_replicates(args.replicates, 0)  # the seeds are checked once the scenario is loaded
     branch = None

@@ -394,12 +394,14 @@ def _with_uncertainty(plan: Plan, folder: Path) -> Plan:
     """Resolve the FILE's uncertainty (relative to the FILE) and check it on the scenario."""
     from dataclasses import replace
 
-    from sim.whatif.uncertainty import UncertaintyError, load_file, load_posterior
+    from sim.uncertainty.posterior import load_posterior
+    from sim.uncertainty.priors import load_file
+    from sim.uncertainty.source import UncertaintyError
 
     choice = plan.spec.uncertainty
     try:
         if choice == "none":
-            from sim.whatif.uncertainty import NONE
+            from sim.uncertainty.source import NONE
 
             uncertainty = NONE
         elif choice == "posterior":

@@ -43,7 +43,7 @@ from sim.history.observed import load_observed
 from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
 from sim.scenario import Scenario
 from sim.scenario.calendar import parse_quarter, quarter_labels, step_of_quarter
-from sim.whatif.uncertainty import DEFAULT_POSTERIOR, HISTORY_PREFIX, field_path
+from sim.uncertainty.posterior import DEFAULT_POSTERIOR, HISTORY_PREFIX, field_path
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent.parent / "scenarios" / "history" / \
     "2015.yaml"
@@ -65,7 +65,7 @@ PARAMETERS: dict[str, Uniform] = {
 }
 """The fitted parameters and their (uniform) priors; docs/CALIBRATION.md defends the choice
 with the screening of :data:`CANDIDATES`. A name starting with ``history:``
-(:data:`sim.whatif.uncertainty.HISTORY_PREFIX`) is a history-only input, the field path after
+(:data:`sim.uncertainty.HISTORY_PREFIX`) is a history-only input, the field path after
 the prefix: here China's and Russia's investment budgets from 2015 as a factor of 2024's
 (the history scenario's events with ids ``china_investment_2015`` and
 ``russia_investment_2015``: addressed by id, so reordering the file cannot make the calibration

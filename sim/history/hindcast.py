@@ -8,7 +8,7 @@
     folder = write_hindcast(result, out="results")
 
 Each of the ``draws`` replicates runs with its own seed (``seed + i``) and, with a posterior,
-its own parameter row drawn by weight (:mod:`sim.whatif.uncertainty`, the same draws ``sim
+its own parameter row drawn by weight (:mod:`sim.uncertainty`, the same draws ``sim
 run --uncertainty posterior`` makes). The replicates are cut into chunks of
 :data:`CHUNK_RUNS`, each one batch on the vectorised engine, run by the sweep executors
 (in-process, a local pool or Dask); since every random number is a function of (seed, step,
@@ -35,7 +35,8 @@ from sim.errors import SimError
 from sim.history.observed import load_observed
 from sim.history.skill import SERIES, skill_table
 from sim.scenario import Scenario
-from sim.whatif.uncertainty import DEFAULT_POSTERIOR, Draws
+from sim.uncertainty.draws import Draws
+from sim.uncertainty.posterior import DEFAULT_POSTERIOR
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "history" / "2015.yaml"
@@ -224,7 +225,8 @@ def _load_posterior(posterior: str | Path | None, scenario: Scenario, n_draws: i
     """
     from sim.engine import compile_scenario
     from sim.scenario.files import not_a_file
-    from sim.whatif.uncertainty import fitted_to, load_posterior, no_draws, plan_draws
+    from sim.uncertainty.draws import no_draws, plan_draws
+    from sim.uncertainty.posterior import fitted_to, load_posterior
 
     if posterior is None or str(posterior) == "none":
         return no_draws()

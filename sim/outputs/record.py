@@ -40,7 +40,7 @@ class Recording:
             quarter: trade and remittances (T + 1, R, S, P), other_trade and gdp (T + 1, R, S).
         dependence: (T + 1, R, S, P, 4) structural dependence by channel.
         diverged_step: First non-finite step of each run (R,), -1 if none.
-        draws: The runs' parameter draws (a :class:`sim.whatif.uncertainty.Draws`), or None
+        draws: The runs' parameter draws (a :class:`sim.uncertainty.Draws`), or None
             when every run has the scenario's values as written.
     """
 

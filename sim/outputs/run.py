@@ -34,7 +34,7 @@ from sim.scenario.branch import branch_step
 from sim.scenario.calendar import step_at
 
 if TYPE_CHECKING:
-    from sim.whatif.uncertainty import Draws
+    from sim.uncertainty.draws import Draws
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
@@ -56,7 +56,7 @@ def run_scenario(scenario: Scenario, replicates: int = 1, draws: Draws | None = 
         scenario: The validated scenario.
         replicates: Number of seeds (``scenario.seed`` and the following ones).
         draws: Per-replicate values of uncertain fields (from
-            :func:`sim.whatif.uncertainty.plan_draws`); None runs the scenario as written.
+            :func:`sim.uncertainty.plan_draws`); None runs the scenario as written.
 
     Returns:
         The recording of every run.
@@ -100,7 +100,7 @@ def run_folder(scenario: Scenario, seeds: list[int], out: str | Path = "results"
 
 def band_text(recording: Recording) -> str:
     """What a recording's bands span: seeds only, or seeds and parameter draws."""
-    from sim.whatif.uncertainty import NONE
+    from sim.uncertainty.source import NONE
 
     draws = recording.draws
     uncertainty = draws.uncertainty if draws is not None else NONE
@@ -109,7 +109,7 @@ def band_text(recording: Recording) -> str:
 
 def uncertainty_entry(recording: Recording) -> dict:
     """The manifest's ``uncertainty`` entry of a recording."""
-    from sim.whatif.uncertainty import no_draws
+    from sim.uncertainty.draws import no_draws
 
     return (recording.draws or no_draws()).manifest(recording.n_runs)
 

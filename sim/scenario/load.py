@@ -70,3 +70,23 @@ def _blamed(problems: list[str], origins: dict[str, str], path: str | Path) -> l
         else:
             blamed.append(f"{problem} (set in {origin})")
     return blamed
+
+
+def refused_value(data: dict[str, Any], path: str, value: float, source: str,
+                  scenario_source: str = "<scenario>") -> str | None:
+    """Why the scenario's schema refuses ``value`` at ``path``, or None if it accepts it.
+
+    Args:
+        data: A raw scenario mapping (changed in place: pass a copy).
+        path: The field path.
+        value: The value to try.
+        source: The file that asks for the value (for a path that cannot be set).
+        scenario_source: The scenario's name in the schema's messages.
+
+    """
+    set_path(data, path, value, source=source)
+    try:
+        validate(data, source=scenario_source)
+    except ScenarioError as exc:
+        return "; ".join(exc.problems)
+    return None

@@ -36,6 +36,7 @@ from sim.errors import ScenarioError
 from sim.limits import MAX_VALUES_CHECKED, MIN_MORRIS_SAMPLES, MIN_SOBOL_SAMPLES
 from sim.scenario import Scenario, read_yaml, resolve_file, set_path, validate
 from sim.scenario.files import not_a_file, resolve_path
+from sim.scenario.load import refused_value
 from sim.scenario.messages import describe_error
 from sim.scenario.numbers import boolean_problems
 
@@ -388,26 +389,6 @@ def _check_values(data: dict[str, Any], scenario_source: str, spec: SweepFile,
                                 f"scenario: {why}")
                 break
     return problems
-
-
-def refused_value(data: dict[str, Any], path: str, value: float, source: str,
-                  scenario_source: str = "<scenario>") -> str | None:
-    """Why the scenario's schema refuses ``value`` at ``path``, or None if it accepts it.
-
-    Args:
-        data: A raw scenario mapping (changed in place: pass a copy).
-        path: The field path.
-        value: The value to try.
-        source: The file that asks for the value (for a path that cannot be set).
-        scenario_source: The scenario's name in the schema's messages.
-
-    """
-    set_path(data, path, value, source=source)
-    try:
-        validate(data, source=scenario_source)
-    except ScenarioError as exc:
-        return "; ".join(exc.problems)
-    return None
 
 
 def _check_corners(data: dict[str, Any], scenario_source: str, spec: SweepFile,

@@ -34,7 +34,7 @@ from sim.scenario.calendar import step_at
 from sim.whatif.inert import inert_notes
 
 if TYPE_CHECKING:
-    from sim.whatif.uncertainty import Draws
+    from sim.uncertainty.draws import Draws
 
 COMPARE_METRICS = ("share", "footprint", "goodwill", "diplomatic")
 """Quantities a comparison may be made on (the stocks and the influence share)."""
@@ -76,7 +76,7 @@ class Comparison:
     @property
     def band(self) -> str:
         """What the bands and intervals span: seeds only, or seeds and parameter draws."""
-        from sim.whatif.uncertainty import NONE
+        from sim.uncertainty.source import NONE
 
         uncertainty = self.draws[0].uncertainty if self.draws else NONE
         return uncertainty.band(len(self.seeds))
@@ -245,7 +245,7 @@ def compare_scenarios(
         metric: One of :data:`COMPARE_METRICS`.
         labels: Display labels (default: :func:`distinct_labels`).
         draws: Each scenario's parameter draws, paired across scenarios (from
-            :func:`sim.whatif.uncertainty.plan_draws` with ``compared=True``); None runs every
+            :func:`sim.uncertainty.plan_draws` with ``compared=True``); None runs every
             scenario as written.
 
     Returns:
@@ -420,7 +420,7 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
 
 def _uncertainty_entry(comparison: Comparison) -> dict:
     """The manifest's ``uncertainty``: the band's wording and each scenario's held fields."""
-    from sim.whatif.uncertainty import no_draws
+    from sim.uncertainty.draws import no_draws
 
     draws = comparison.draws or [no_draws()] * len(comparison.labels)
     runs = len(comparison.seeds)
