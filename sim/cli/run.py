@@ -93,7 +93,8 @@ def main(args: argparse.Namespace) -> int:
     """Run ``sim run``."""
     from sim.errors import ScenarioError
     from sim.limits import check_replicates
-    from sim.outputs.run import band_text, run_scenario, share_table, write_run
+    from sim.outputs.record import band_text
+    from sim.outputs.run import run_scenario, share_table, write_run
     from sim.scenario import load_scenario
     from sim.scenario.calendar import quarter_labels, step_at
     from sim.uncertainty.draws import plan_draws, resolve

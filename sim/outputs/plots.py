@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from sim.outputs.event_text import event_label  # noqa: E402
+from sim.outputs.record import band_text  # noqa: E402
 from sim.outputs.units import QUANTITIES, quantity  # noqa: E402
 from sim.scenario import EVENT_KINDS  # noqa: E402
 
@@ -117,8 +118,6 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
         fig.text(0.01, 0.02, key, ha="left", va="bottom", fontsize=7, color="#333333")
     fig.tight_layout(rect=(0, legend_bottom + 0.05, 1, 0.95))
     if runs > 1:
-        from sim.outputs.run import band_text
-
         fig.text(0.995, 0.005, f"bands {band_text(recording)}", ha="right", va="bottom",
                  fontsize=7, color="#555555")
     return fig

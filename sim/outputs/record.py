@@ -19,6 +19,7 @@ from sim.engine.params import Params, Structure
 from sim.engine.state import regional_share
 from sim.scenario import CHANNELS, EVENT_KINDS, RULES, Scenario
 from sim.scenario.calendar import quarter_labels
+from sim.uncertainty.source import NONE
 
 TRAJECTORY_FIELDS = ("share", "footprint", "goodwill", "diplomatic", "effort")
 
@@ -171,6 +172,13 @@ class Recording:
                          details, s.event_notes[e]))
         columns = ["step", "quarter", "event", "kind", "power", "states", "details", "note"]
         return pd.DataFrame(rows, columns=columns)
+
+
+def band_text(recording: Recording) -> str:
+    """What a recording's bands span: seeds only, or seeds and parameter draws."""
+    draws = recording.draws
+    uncertainty = draws.uncertainty if draws is not None else NONE
+    return uncertainty.band(recording.n_runs)
 
 
 class _Recorder:

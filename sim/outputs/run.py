@@ -27,7 +27,7 @@ from sim.outputs.folders import (
     write_csv,
     write_json,
 )
-from sim.outputs.record import TRAJECTORY_FIELDS, Recording, record
+from sim.outputs.record import TRAJECTORY_FIELDS, Recording, band_text, record
 from sim.outputs.units import folder_units, format_share, with_unit_column
 from sim.scenario import Scenario
 from sim.scenario.branch import branch_step
@@ -96,15 +96,6 @@ def run_folder(scenario: Scenario, seeds: list[int], out: str | Path = "results"
                uncertainty: str = "") -> Path:
     """Where a run's results go: ``OUT/<scenario name>/<run id>``, never outside ``OUT``."""
     return inside(Path(out), safe_name(scenario.name), run_id(scenario, seeds, uncertainty))
-
-
-def band_text(recording: Recording) -> str:
-    """What a recording's bands span: seeds only, or seeds and parameter draws."""
-    from sim.uncertainty.source import NONE
-
-    draws = recording.draws
-    uncertainty = draws.uncertainty if draws is not None else NONE
-    return uncertainty.band(recording.n_runs)
 
 
 def uncertainty_entry(recording: Recording) -> dict:
