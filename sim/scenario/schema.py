@@ -30,6 +30,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from sim.errors import ScenarioError
+from sim.scenario.branch import check_branch
 from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
 from sim.scenario.files import actor_problems
 from sim.scenario.messages import describe_error, show_value
@@ -947,8 +948,6 @@ def _cross_check(scenario: Scenario) -> list[str]:
             problems.append(f"{path}.at: {event.at!r} is outside the run ({last})")
     problems += _events_that_do_nothing(scenario)
     if scenario.branch is not None:  # the branch point and what a branch may change
-        from sim.scenario.branch import check_branch
-
         problems += check_branch(scenario)
     return problems
 
