@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import ScenarioError
@@ -240,6 +241,29 @@ class SweepFile(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+def grid_values(spec: SweepFile) -> list[np.ndarray]:
+    """Return the values each parameter takes on a grid (listed values, or evenly spaced levels)."""
+    out = []
+    for p in spec.parameters.values():
+        if p.values is not None:
+            out.append(np.asarray(p.values, dtype=np.float64))
+        else:
+            out.append(np.linspace(p.bounds[0], p.bounds[1], p.levels))
+    return out
+
+
+def n_samples(spec: SweepFile) -> int:
+    """Count the samples the design makes, without making them."""
+    D = len(spec.parameters)
+    if spec.design == "grid":
+        return int(np.prod([len(v) for v in grid_values(spec)], dtype=np.int64))
+    if spec.design == "sobol":
+        return spec.samples * (2 * D + 2 if spec.sobol.second_order else D + 2)
+    if spec.design == "morris":
+        return spec.samples * (D + 1)
+    return spec.samples
 
 
 @dataclass(frozen=True)
@@ -456,8 +480,6 @@ def build_plan(data: dict[str, Any], source: str = "<dict>",
     problems = _check_values(raw, scenario_source, spec, source)
     if not problems:
         problems = _check_corners(raw, scenario_source, spec, source)
-    from sim.sweep.sampling import n_samples
-
     count = n_samples(spec)
     if count > MAX_SAMPLES:
         problems.append(f"parameters: the {spec.design} design makes {count:,} samples; at most "
