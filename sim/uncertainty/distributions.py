@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from sim.scenario.numbers import finite_number
 
@@ -40,6 +39,8 @@ def lognormal(median: float, sigma: float) -> Any:
     Returns:
         The scipy.stats frozen distribution.
     """
+    from scipy import stats  # heavy: `sim run` without a FILE never needs it
+
     return stats.lognorm(s=sigma, scale=median)
 
 
@@ -62,6 +63,8 @@ class Distribution:
 
     def frozen(self):
         """The scipy.stats frozen distribution."""
+        from scipy import stats  # heavy: `sim run` without a FILE never needs it
+
         p = self.params
         if self.dist == "uniform":
             return stats.uniform(loc=p["low"], scale=p["high"] - p["low"])
