@@ -360,10 +360,9 @@ def tradeoff_figure(found: Found):
     """Coverage against density along the peeling trajectory, the chosen box marked."""
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-    from sim.outputs.plots import OKABE_ITO, plt
 
     t = found.trajectory
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    fig, ax = pyplot().subplots(figsize=(6.4, 4.6))
     ax.plot(t["coverage"], t["density"], color="#999999", linewidth=0.8, zorder=1)
     for i, count in enumerate(sorted(t["restricted"].unique())):
         part = t[t["restricted"] == count]

@@ -77,10 +77,9 @@ def objective_text(plan: Plan, o: Objective) -> str:
 
 def convergence_figure(found: Search):
     """The best and median objective of the population per generation."""
-    from sim.outputs.plots import OKABE_ITO, plt
 
     objectives = found.plan.spec.objectives
-    fig, axes = plt.subplots(len(objectives), 1, figsize=(6.4, 2.6 + 2 * len(objectives)),
+    fig, axes = pyplot().subplots(len(objectives), 1, figsize=(6.4, 2.6 + 2 * len(objectives)),
                              squeeze=False)
     frame = found.convergence
     for ax, o in zip(axes[:, 0], objectives, strict=True):
@@ -116,12 +115,11 @@ def pareto_figure(found: Search):
     A front that spans less than :data:`COLLAPSED_SPAN` in an objective is said to have
     collapsed (title and a note), rather than drawn as a trade-off across rounding noise.
     """
-    from sim.outputs.plots import OKABE_ITO, plt
 
     a, b = found.plan.spec.objectives
     scale = [100.0 if o.measure == "influence" else 1.0 for o in (a, b)]
     f = found.front_objectives
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    fig, ax = pyplot().subplots(figsize=(6.4, 4.6))
     ax.scatter(f[:, 0] * scale[0], f[:, 1] * scale[1], s=22, color=OKABE_ITO[2],
                label="non-dominated policies")
     ax.scatter([found.best_objectives[0] * scale[0]], [found.best_objectives[1] * scale[1]],

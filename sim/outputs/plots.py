@@ -12,23 +12,38 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from sim.outputs.event_text import event_label
+from sim.outputs.record import band_text
+from sim.outputs.units import QUANTITIES, quantity
+from sim.scenario import EVENT_KINDS
 
-from sim.outputs.event_text import event_label  # noqa: E402
-from sim.outputs.record import band_text  # noqa: E402
-from sim.outputs.units import QUANTITIES, quantity  # noqa: E402
-from sim.scenario import EVENT_KINDS  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442",
              "#000000"]
 LINESTYLES = ["-", "--", "-.", ":"]
 
 STABILITY_COLOUR = "#777777"
+
+
+def pyplot() -> ModuleType:
+    """matplotlib's pyplot on the Agg backend (files, no window), imported on first use.
+
+    Every figure of the package is drawn through it. It is the one heavy library a plain
+    ``sim run --no-plot`` would otherwise load and never use (tests/test_layering.py).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
 
 
 def power_style(index: int) -> dict:
@@ -50,7 +65,7 @@ def panel_grid(n_panels: int) -> tuple[plt.Figure, np.ndarray]:
     """A figure with one panel per state, up to three across."""
     cols = min(3, n_panels)
     rows = math.ceil(n_panels / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False,
+    fig, axes = pyplot().subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False,
                              sharex=True)
     for ax in axes.flat[n_panels:]:
         ax.set_visible(False)
@@ -103,7 +118,7 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
                    s == structure.n_states - 1)
         draw_event_numbers(ax, [m for m in numbered if m[2] is None or s in m[2]], len(steps))
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    handles.append(plt.Line2D([], [], color=STABILITY_COLOUR, linewidth=1.2, linestyle=":"))
+    handles.append(pyplot().Line2D([], [], color=STABILITY_COLOUR, linewidth=1.2, linestyle=":"))
     labels.append(QUANTITIES["stability"].axis + " (right axis)")
     band = f" (mean of {runs} runs, band: 5th-95th percentile)" if runs > 1 else ""
     scenario = recording.scenario.name if recording.scenario is not None else ""
@@ -228,4 +243,4 @@ def event_markers(recording) -> list[tuple[int, str, set | None]]:
 def save(fig: plt.Figure, path: Path) -> None:
     """Save a figure as PNG (fixed metadata, so reruns give the same file) and close it."""
     fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    pyplot().close(fig)

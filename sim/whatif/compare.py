@@ -461,7 +461,6 @@ def comparison_figure(comparison: Comparison, state: int):
         The matplotlib figure.
 
     """
-    import matplotlib.pyplot as plt
 
     from sim.outputs.plots import (
         OKABE_ITO,
@@ -475,7 +474,7 @@ def comparison_figure(comparison: Comparison, state: int):
     shown = quantity(comparison.metric)
     quarters = comparison.quarters
     steps = np.arange(len(quarters))
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True,
+    fig, (top, bottom) = pyplot().subplots(2, 1, figsize=(8, 7), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
     low_q, high_q = INTERVAL
     for i, label in enumerate(comparison.labels):
