@@ -11,6 +11,7 @@ Units and axis labels come from :mod:`sim.outputs.units`.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -33,7 +34,7 @@ STABILITY_COLOUR = "#777777"
 
 
 def pyplot() -> ModuleType:
-    """matplotlib's pyplot on the Agg backend (files, no window), imported on first use.
+    """Matplotlib's pyplot on the Agg backend (files, no window), imported on first use.
 
     Every figure of the package is drawn through it. It is the one heavy library a plain
     ``sim run --no-plot`` would otherwise load and never use (tests/test_layering.py).
@@ -178,8 +179,6 @@ def number_events(markers: list[tuple[int, str, set | None]],
 def event_key(numbered: list[tuple[int, str, set | None, int]], quarters: list[str] | None = None,
               width: int = 180) -> str:
     """The footnote that names each numbered event: ``1 accord · 2 Japan visit ...``."""
-    import textwrap
-
     seen: dict[int, tuple[int, str]] = {}
     for step, label, _, number in numbered:
         seen.setdefault(number, (step, label))

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.engine import compile_scenario, make_batch, repeat, with_values
+from sim.engine import compile_scenario, make_batch, repeat, simulate, with_values
+from sim.engine.state import initial_state
 from sim.limits import check_replicates
 from sim.outputs.folders import (
     atomic_folder,
@@ -25,13 +26,17 @@ from sim.outputs.folders import (
     run_id,
     safe_name,
     write_csv,
+    write_files,
     write_json,
 )
+from sim.outputs.plots import influence_figure, save
 from sim.outputs.record import TRAJECTORY_FIELDS, Recording, band_text, record
+from sim.outputs.spending import spending_figure
 from sim.outputs.units import folder_units, format_share, with_unit_column
 from sim.scenario import Scenario
 from sim.scenario.branch import branch_step
 from sim.scenario.calendar import step_at
+from sim.uncertainty.draws import no_draws
 
 if TYPE_CHECKING:
     from sim.uncertainty.draws import Draws
@@ -100,8 +105,6 @@ def run_folder(scenario: Scenario, seeds: list[int], out: str | Path = "results"
 
 def uncertainty_entry(recording: Recording) -> dict:
     """The manifest's ``uncertainty`` entry of a recording."""
-    from sim.uncertainty.draws import no_draws
-
     return (recording.draws or no_draws()).manifest(recording.n_runs)
 
 
@@ -132,8 +135,6 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
     Returns:
         The folder written.
     """
-    from sim.outputs.folders import write_files
-
     scenario = recording.scenario
     seeds = [int(x) for x in recording.seeds]
     digest = recording.draws.digest() if recording.draws is not None else ""
@@ -163,9 +164,6 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
                  "units": folder_units(tmp)}
         write_json(manifest(scenario, seeds, extra), tmp / "manifest.json")
         if plot:
-            from sim.outputs.plots import influence_figure, save
-            from sim.outputs.spending import spending_figure
-
             save(influence_figure(recording), tmp / "influence.png")
             save(spending_figure(recording), tmp / "spending.png")
     return destination
@@ -229,9 +227,6 @@ def _batch(scenario, seeds, draws: Draws | None = None):
 def _history(scenario, seeds: list[int], steps: int, keep_state: bool = True,
              draws: Draws | None = None):
     """Record ``steps`` quarters of a scenario (branched or not) and return its final state."""
-    from sim.engine import simulate
-    from sim.engine.state import initial_state
-
     if scenario.branch is None:
         batch = _batch(scenario, seeds, draws)
         recording = record(batch, steps, scenario=scenario)

@@ -13,6 +13,7 @@ Kinds of move nobody used in any panel are left out.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from sim.outputs.names import CHANNEL_NAMES
 from sim.outputs.plots import panel_grid, power_style, pyplot
 from sim.outputs.units import USD_M_PER_BN
 from sim.scenario import CHANNELS
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 INTERVAL = (5.0, 95.0)
 """Percentiles of the bars' whiskers (over runs)."""

@@ -30,8 +30,9 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from sim.errors import ScenarioError
+from sim.limits import MAX_POWERS, MAX_STATES
 from sim.scenario.branch import check_branch
-from sim.scenario.calendar import parse_quarter, quarter_index, step_of_quarter
+from sim.scenario.calendar import parse_quarter, quarter_index, quarter_label, step_of_quarter
 from sim.scenario.files import actor_problems
 from sim.scenario.messages import describe_error, show_value
 from sim.scenario.moves import CHANNELS, INVESTMENT, MOVES
@@ -942,7 +943,6 @@ def _cross_check(scenario: Scenario) -> list[str]:
             last = f"step {end_step}"
             if isinstance(event.at, str):
                 first = quarter_index(scenario.start)
-                from sim.scenario.calendar import quarter_label
 
                 last = f"{scenario.start} to {quarter_label(first + end_step - 1)}"
             problems.append(f"{path}.at: {event.at!r} is outside the run ({last})")
@@ -1062,8 +1062,6 @@ def _underflow_float32(data: dict[str, Any]) -> list[str]:
 
 def _too_many_actors(data: dict[str, Any]) -> list[str]:
     """Refuse more powers or states than :mod:`sim.limits` allows, before building anything."""
-    from sim.limits import MAX_POWERS, MAX_STATES
-
     problems = []
     for group, limit in (("powers", MAX_POWERS), ("states", MAX_STATES)):
         actors = data.get(group)

@@ -8,12 +8,16 @@ what it shows, in which unit, and the range it spans.
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.outputs.names import output_axis, output_quantity, plain_name
 from sim.outputs.plots import OKABE_ITO, pyplot
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 MAX_LEVELS = 40
 """A parameter with more distinct values than this is binned (by quantiles) before plotting."""

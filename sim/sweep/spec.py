@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.engine import compile_scenario, with_values
 from sim.errors import ScenarioError
 from sim.limits import MAX_VALUES_CHECKED, MIN_MORRIS_SAMPLES, MIN_SOBOL_SAMPLES
 from sim.scenario import Scenario, read_yaml, resolve_file, set_path, validate
@@ -457,8 +458,6 @@ def build_plan(data: dict[str, Any], source: str = "<dict>",
         ScenarioError: For any problem in the sweep file or its base scenario.
 
     """
-    from sim.engine import compile_scenario, with_values
-
     spec = parse_sweep(data, source)
     raw, scenario_source = _base_scenario(spec, Path(base_dir), source)
     scenario = validate(copy.deepcopy(raw),
@@ -536,8 +535,6 @@ def numeric_paths(path: str | Path) -> list[str]:
     Only the file's ``scenario``, ``set`` and ``steps`` need to be valid, so this helps fix a
     sweep whose parameter paths are wrong.
     """
-    from sim.engine import compile_scenario
-
     path = Path(path)
     data = read_yaml(path)
     source = str(path)
