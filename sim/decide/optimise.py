@@ -40,7 +40,7 @@ from sim.scenario.calendar import quarter_of_step, step_of_quarter
 from sim.scenario.files import not_a_file, resolve_file, resolve_path
 from sim.scenario.messages import describe_error
 from sim.scenario.numbers import boolean_problems
-from sim.scenario.schema import validate
+from sim.scenario.validation import validate
 from sim.sweep.executors import make_executor
 from sim.sweep.runner import progress_bar
 from sim.uncertainty.posterior import load_posterior

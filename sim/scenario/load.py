@@ -1,8 +1,9 @@
 """Load a scenario file: read it safely, merge a branch's parent, apply ``--set``, validate.
 
-Reading is :mod:`sim.scenario.files` and the schema :mod:`sim.scenario.schema`; this module
-joins them in the order a run needs, merging a branch over its parent on the way
-(:func:`merge_branch`; what a branch means and may change: :mod:`sim.scenario.branch`).
+Reading is :mod:`sim.scenario.files` and validation :mod:`sim.scenario.validation` into the
+schema (:mod:`sim.scenario.schema`); this module joins them in the order a run needs, merging a
+branch over its parent on the way (:func:`merge_branch`; what a branch means and may change:
+:mod:`sim.scenario.branch`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from sim.errors import ScenarioError
+from sim.scenario.events import event_union
 from sim.scenario.files import (
     deep_merge,
     not_a_file,
@@ -24,7 +26,8 @@ from sim.scenario.files import (
     resolve_path,
     set_path,
 )
-from sim.scenario.schema import Scenario, event_union, validate
+from sim.scenario.schema import Scenario
+from sim.scenario.validation import validate
 
 _BRANCHING: ContextVar[tuple[Path, ...]] = ContextVar("branching", default=())
 """The branch files being loaded, outermost first (to report a cycle of ``branch.from``)."""
