@@ -30,10 +30,53 @@ result with :func:`check_branch`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from sim.scenario.calendar import quarter_of_step, step_of_quarter
 
 INITIAL_ONLY = ("initial", "stability", "border_disputes", "initial_effort")
 """Fields read only at step 0 (under states.* or powers.*); a branch may not change them."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of a run simulated with one scenario's rules, events and values.
+
+    Attributes:
+        scenario: The scenario in force (the run's own, or an ancestor it branches from, with
+            the run's seed).
+        depth: How many branches up from the run this scenario is (0: the run's own).
+        first: The first step of the stretch (1 for the oldest ancestor's).
+        last: The last step of the stretch.
+    """
+
+    scenario: Any
+    depth: int
+    first: int
+    last: int
+
+
+def segments(scenario) -> list[Segment]:
+    """Resolve a branched scenario, once, into the stretches that run one after another.
+
+    A branch at step k runs its parent's history up to step k - 1 (seed for seed) and its own
+    rules from step k on; a parent may itself be a branch. The stretches returned cover steps 1
+    to ``scenario.steps`` in order, oldest ancestor first, each non-empty; an ancestor whose
+    stretch the next branch point leaves empty is not listed. A scenario that is not a branch
+    is one stretch.
+    """
+    chain = [scenario]
+    while chain[-1].branch is not None:
+        chain.append(chain[-1].branch.parent.model_copy(update={"seed": scenario.seed}))
+    stretches = []
+    last = scenario.steps
+    for depth, current in enumerate(chain):
+        first = branch_step(current) if current.branch is not None else 1
+        if last >= first:
+            stretches.append(Segment(current, depth, first, last))
+            last = first - 1
+    return stretches[::-1]
 
 
 def branch_step(scenario) -> int:
