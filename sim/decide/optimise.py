@@ -6,8 +6,9 @@ per quarter), one or two objectives with a robustness measure each, the uncertai
 optimiser's budget. :func:`search` then runs pymoo's ask/tell loop: each generation's whole
 population of candidate policies x the uncertainty draws is one set of engine batches (the
 scenario is compiled once per worker; each run's policy and parameter draw are written into
-its batch with ``with_values``), chunked through the sweep executors
-(:mod:`sim.decide.policy_runs`). :mod:`sim.decide.optimise_files` writes the results.
+its batch with ``with_values``), chunked through the batch runner (:mod:`sim.batch`;
+the measure is in :mod:`sim.decide.policy_runs`). :mod:`sim.decide.optimise_files` writes the
+results.
 
 Every candidate sees the same draws and seeds (common random numbers): draw j has engine seed
 ``seed + j`` and the parameter draw of replicate j (:meth:`Uncertainty.draw`), so two policies
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.batch import Progress, make_executor
 from sim.decide.policy_runs import Engine, PolicyResult
 from sim.decide.weighting import state_weights, weighted_share, weighting_name, weighting_problems
 from sim.engine import compile_scenario, make_batch
@@ -41,8 +43,6 @@ from sim.scenario.files import not_a_file, resolve_file, resolve_path
 from sim.scenario.messages import describe_error
 from sim.scenario.numbers import boolean_problems
 from sim.scenario.validation import validate
-from sim.sweep.executors import make_executor
-from sim.sweep.runner import progress_bar
 from sim.uncertainty.posterior import load_posterior
 from sim.uncertainty.priors import load_file
 from sim.uncertainty.source import NONE, UncertaintyError
@@ -629,12 +629,12 @@ def search(plan: Plan, workers: int = 1, scheduler: Any = None, quiet: bool = Fa
                     verbose=False)
     expected = size * n_draws * spec.optimiser.generations + \
         len(POLICY_KINDS) * spec.evaluation_draws
-    bar = progress_bar(expected, 0, quiet, desc="optimise")
+    progress = Progress(expected, 0, quiet, desc="optimise")
     reference = [None] * len(objectives)
     rows = []
     started = time.perf_counter()
-    with make_executor(workers, scheduler) as executor, bar:
-        engine = Engine(plan, executor, bar)
+    with make_executor(workers, scheduler) as executor, progress:
+        engine = Engine(plan, executor, progress)
         generation = 0
         while algorithm.has_next():
             population = algorithm.ask()

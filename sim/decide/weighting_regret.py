@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.batch import make_executor
 from sim.decide.optimise import OptimiseFileError, Plan, Search, policy_values, search
 from sim.decide.optimise_files import policy_table, write_search
 from sim.decide.policy_runs import Engine
@@ -48,7 +49,6 @@ from sim.outputs.folders import (
 )
 from sim.outputs.units import folder_units
 from sim.scenario import display_name
-from sim.sweep.executors import make_executor
 
 
 def parse_weightings(text: str) -> list[str]:
