@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,30 @@ import numpy as np
 import pandas as pd
 
 from sim.batch import Progress, Task, chunk_slices, make_executor, run_ordered
-from sim.errors import SimError
-from sim.history.observed import load_observed
+from sim.batch.cache import compiled
+from sim.engine import compile_scenario, make_batch, repeat, simulate, with_values
+from sim.engine.observables import QUARTERLY, quarterly, yearly
+from sim.errors import DivergenceError, SimError
+from sim.history.hindcast_report import report_html, state_figures
+from sim.history.observed import default_folder, load_observed
 from sim.history.skill import SERIES, skill_table
-from sim.scenario import Scenario
-from sim.uncertainty.draws import Draws
-from sim.uncertainty.posterior import DEFAULT_POSTERIOR
+from sim.limits import MAX_DRAWS, check_count
+from sim.outputs.folders import (
+    atomic_folder,
+    inside,
+    manifest,
+    run_id,
+    safe_name,
+    write_csv,
+    write_json,
+)
+from sim.outputs.run import replicate_seeds
+from sim.outputs.units import folder_units, with_unit_column
+from sim.scenario import Scenario, load_scenario
+from sim.scenario.calendar import quarter_labels
+from sim.scenario.files import not_a_file
+from sim.uncertainty.draws import Draws, no_draws, plan_draws
+from sim.uncertainty.posterior import DEFAULT_POSTERIOR, fitted_to, load_posterior
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "history" / "2015.yaml"
@@ -111,8 +130,6 @@ class HindcastPlan:
     @property
     def seeds(self) -> list[int]:
         """The replicates' seeds."""
-        from sim.outputs.run import replicate_seeds
-
         return replicate_seeds(self.scenario.seed, self.n_draws)
 
     @property
@@ -165,8 +182,6 @@ def _observed_sha256(folder: Path) -> str:
 
 def run_years(scenario: Scenario) -> tuple[int, ...]:
     """The years a run of the scenario reports (as :func:`sim.engine.observables.yearly`)."""
-    from sim.scenario.calendar import quarter_labels
-
     labels = quarter_labels(scenario.start, scenario.steps)
     years = [int(q[:4]) for q in labels]
     kept = [y for y in sorted(set(years[1:])) if years[1:].count(y) == 4]
@@ -224,11 +239,6 @@ def _load_posterior(posterior: str | Path | None, scenario: Scenario, n_draws: i
 
     With ``cutoff``, a posterior fitted past it is refused (:func:`check_posterior_cutoff`).
     """
-    from sim.engine import compile_scenario
-    from sim.scenario.files import not_a_file
-    from sim.uncertainty.draws import no_draws, plan_draws
-    from sim.uncertainty.posterior import fitted_to, load_posterior
-
     if posterior is None or str(posterior) == "none":
         return no_draws()
     path = Path(posterior)
@@ -289,11 +299,6 @@ def plan_hindcast(scenario: str | Path = DEFAULT_SCENARIO,
         ObservedDataError: Missing or invalid observed data.
 
     """
-    from sim.history.observed import default_folder
-    from sim.limits import MAX_DRAWS, check_count
-    from sim.scenario import load_scenario
-    from sim.scenario.files import not_a_file
-
     check_count("--draws", draws, MAX_DRAWS, "MAX_DRAWS")
     path = Path(scenario)
     problem = not_a_file(path)
@@ -366,12 +371,6 @@ def run_chunk(task: HindcastTask) -> ChunkOutcome:
         The replicates' annual observables (``seed`` column first), or the divergence message.
 
     """
-    from sim.batch.cache import compiled
-    from sim.engine import make_batch, repeat, simulate, with_values
-    from sim.engine.observables import QUARTERLY, quarterly, yearly
-    from sim.errors import DivergenceError
-    from sim.scenario.calendar import quarter_labels
-
     structure, base = compiled(task.key, task.scenario, "<hindcast>")
     params = repeat(base, len(task.seeds))
     if task.values:
@@ -470,8 +469,6 @@ def unmodelled_series(table: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFra
 def run_hindcast(plan: HindcastPlan, workers: int = 1, scheduler: Any = None,
                  quiet: bool = False, chunk_runs: int = CHUNK_RUNS) -> HindcastResult:
     """Run the ensemble and score it (nothing is written; see :func:`write_hindcast`)."""
-    import time
-
     start = time.perf_counter()
     runs, executor = simulate_ensemble(plan, workers, scheduler, quiet, chunk_runs)
     seconds = time.perf_counter() - start
@@ -488,8 +485,6 @@ def run_hindcast(plan: HindcastPlan, workers: int = 1, scheduler: Any = None,
 
 def hindcast_folder(plan: HindcastPlan, out: str | Path = "results") -> Path:
     """``OUT/hindcast/<scenario>-<run id>-c<cutoff>``, never outside ``OUT``."""
-    from sim.outputs.folders import inside, run_id, safe_name
-
     name = f"{safe_name(plan.scenario.name)}-{run_id(plan.scenario, plan.seeds, plan.digest())}"
     return inside(Path(out), "hindcast", f"{name}-c{plan.cutoff}")
 
@@ -525,10 +520,6 @@ def write_hindcast(result: HindcastResult, out: str | Path = "results",
         The folder written.
 
     """
-    from sim.history.hindcast_report import report_html, state_figures
-    from sim.outputs.folders import atomic_folder, manifest, write_csv, write_json
-    from sim.outputs.units import folder_units, with_unit_column
-
     plan = result.plan
     destination = hindcast_folder(plan, out)
     with atomic_folder(destination) as tmp:
