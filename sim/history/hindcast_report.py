@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.history.hindcast_plan import HindcastResult
 from sim.history.skill import POOLED
 from sim.outputs.plots import panel_grid, power_style, save
 from sim.outputs.units import OBSERVABLE_UNITS
 from sim.scenario import display_name
 from sim.whatif.report import html_page, html_table, image_tag
-
-if TYPE_CHECKING:
-    from sim.history.hindcast import HindcastResult
 
 PERCENT = tuple(o for o, unit in OBSERVABLE_UNITS.items() if unit.startswith("fraction"))
 """Observables that are fractions: shown in percent (errors in percentage points)."""
