@@ -10,6 +10,7 @@ Units and axis labels come from :mod:`sim.outputs.units`.
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
 from pathlib import Path
@@ -33,10 +34,13 @@ LINESTYLES = ["-", "--", "-.", ":"]
 STABILITY_COLOUR = "#777777"
 
 
+@functools.cache
 def pyplot() -> ModuleType:
-    """Matplotlib's pyplot on the Agg backend (files, no window), imported on first use.
+    """Matplotlib's pyplot, imported on first use, with the Agg backend (files, no window).
 
-    Every figure of the package is drawn through it. It is the one heavy library a plain
+    The backend is chosen once per process, on the first call, as importing this module used
+    to: a notebook that asks for ``%matplotlib inline`` after a first figure keeps it. Every
+    figure of the package is drawn through it. It is the one heavy library a plain
     ``sim run --no-plot`` would otherwise load and never use (tests/test_layering.py).
     """
     import matplotlib
