@@ -24,13 +24,19 @@ STREAM_RECEPTION = 2
 STREAM_EVENTS = 3
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on an array of uint64 (wrapping arithmetic), in place."""
-    x ^= x >> _S30
+def _mix(x: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
+    """SplitMix64 finaliser on an array of uint64 (wrapping arithmetic), in place.
+
+    ``scratch``, an array of x's shape and dtype, holds the shifted values (a new one each
+    call when None).
+    """
+    if scratch is None:
+        scratch = np.empty_like(x)
+    x ^= np.right_shift(x, _S30, out=scratch)
     x *= _M1
-    x ^= x >> _S27
+    x ^= np.right_shift(x, _S27, out=scratch)
     x *= _M2
-    x ^= x >> _S31
+    x ^= np.right_shift(x, _S31, out=scratch)
     return x
 
 
@@ -56,10 +62,17 @@ def _bits(seeds: np.ndarray, step: int, stream: int, n: int) -> np.ndarray:
 
 
 def _unit(bits: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Map 64-bit hashes to [0, 1) with as many bits as the dtype's mantissa holds exactly."""
+    """Map 64-bit hashes to [0, 1) with as many bits as the dtype's mantissa holds exactly.
+
+    ``bits`` is overwritten (with the shifted hashes).
+    """
+    # The shifted hashes fit a signed integer exactly (24 and 53 bits), and numpy converts
+    # signed integers to floats much faster than unsigned 64-bit ones (the same values).
     if np.dtype(dtype) == np.float32:
-        return (bits >> _S40).astype(np.float32) * np.float32(_TO_UNIT32)
-    return (bits >> _S11).astype(np.float64) * _TO_UNIT
+        shifted = np.right_shift(bits, _S40, out=bits).astype(np.int32)
+        return shifted.astype(np.float32) * np.float32(_TO_UNIT32)
+    shifted = np.right_shift(bits, _S11, out=bits).view(np.int64)
+    return shifted.astype(np.float64) * _TO_UNIT
 
 
 def uniform(

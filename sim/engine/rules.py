@@ -133,18 +133,27 @@ def absorb(spent: np.ndarray, capacity: np.ndarray) -> None:
     """Ration investment to each state's absorptive capacity, in place.
 
     With demand D_s = sum_p invest[s, p], every power's investment in s is scaled by
-    min(1, K_s / D_s): the pool of projects, licences and offtake is shared in proportion to
-    what each power brings, so one power's extra investment crowds out the others'.
+    min(1, K_s / D_s) (:func:`absorbed_fraction`): the pool of projects, licences and offtake is
+    shared in proportion to what each power brings, so one power's extra investment crowds out
+    the others'.
 
     Args:
         spent: (R, C, S, P) spend; its invest channel is changed.
         capacity: (R, S) USD millions per quarter, finite (no limit: the dtype's largest value).
     """
     invest = spent[:, INVEST]
-    demand = sum_powers(invest)
+    invest *= absorbed_fraction(sum_powers(invest), capacity)[:, :, None]
+
+
+def absorbed_fraction(demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """min(1, K / D) for investment's hard pool, 1 where nothing is asked (same shape as D).
+
+    Args:
+        demand: D, the powers' investment summed over powers; overwritten with the result.
+        capacity: K, finite (no limit: the dtype's largest value).
+    """
     np.maximum(demand, capacity, out=demand)
-    scale = np.divide(capacity, demand, out=demand)  # min(1, K / D), 1 where nothing is asked
-    invest *= scale[:, :, None]
+    return np.divide(capacity, demand, out=demand)
 
 
 def saturate(spent: np.ndarray, channel: int, scale: np.ndarray) -> None:
@@ -152,9 +161,10 @@ def saturate(spent: np.ndarray, channel: int, scale: np.ndarray) -> None:
 
     With demand D_s = sum_p spend[c, s, p] and scale K_s, the state absorbs
     A_s = K_s (1 - exp(-D_s / K_s)) of it, shared pro rata: every power's spend in s is scaled
-    by A_s / D_s. The first dollars are absorbed in full (slope 1 at D = 0), the marginal
-    dollar buys exp(-D_s / K_s) (1/e at the scale), and no amount buys more than K_s a quarter;
-    one power's extra spend lowers what the others' buy (the pool is shared).
+    by A_s / D_s (:func:`saturated_fraction`). The first dollars are absorbed in full (slope 1
+    at D = 0), the marginal dollar buys exp(-D_s / K_s) (1/e at the scale), and no amount buys
+    more than K_s a quarter; one power's extra spend lowers what the others' buy (the pool is
+    shared).
 
     Args:
         spent: (R, C, S, P) spend; channel ``channel`` is changed.
@@ -162,18 +172,31 @@ def saturate(spent: np.ndarray, channel: int, scale: np.ndarray) -> None:
         scale: (R, S) K_s, USD millions per quarter, > 0 and finite.
     """
     flow = spent[:, channel]
-    demand = sum_powers(flow)
+    flow *= saturated_fraction(sum_powers(flow), scale)[:, :, None]
+
+
+def saturated_fraction(demand: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """A / D = K (1 - exp(-D / K)) / D, the share of the demand a state absorbs (shape of D).
+
+    Args:
+        demand: D, summed over powers, >= 0.
+        scale: K, > 0 and finite.
+
+    Returns:
+        A / D, 1 where nothing is asked.
+    """
     ratio = demand / scale
     absorbed = -np.expm1(-ratio)  # 1 - exp(-D / K), exact for small D / K
-    factor = np.divide(absorbed, ratio, out=np.ones_like(ratio), where=ratio > 0)
-    flow *= factor[:, :, None]
+    return np.divide(absorbed, ratio, out=np.ones_like(ratio), where=ratio > 0)
 
 
 def ration(spent: np.ndarray, scale: np.ndarray, channels: tuple[int, ...]) -> None:
     """Ration every limited kind of move to the states' absorptive scales, in place.
 
     Investment keeps its shared pool with a hard capacity (:func:`absorb`); every other kind
-    saturates smoothly at its scale (:func:`saturate`).
+    saturates smoothly at its scale (:func:`saturate`). All kinds are done in one pass: the
+    demands of every kind at once, one fraction per (kind, state) (1 for a kind with no limit),
+    and one multiplication of the whole spend by it.
 
     Args:
         spent: (R, C, S, P) spend.
@@ -181,11 +204,14 @@ def ration(spent: np.ndarray, scale: np.ndarray, channels: tuple[int, ...]) -> N
             largest value).
         channels: The kinds of move with a finite scale in some state.
     """
-    for c in channels:
-        if c == INVEST:
-            absorb(spent, scale[:, c])
-        else:
-            saturate(spent, c, scale[:, c])
+    demand = sum_powers(spent)  # (R, C, S)
+    fraction = np.ones_like(demand)
+    smooth = [c for c in channels if c != INVEST]
+    if INVEST in channels:
+        fraction[:, INVEST] = absorbed_fraction(demand[:, INVEST], scale[:, INVEST])
+    if smooth:
+        fraction[:, smooth] = saturated_fraction(demand[:, smooth], scale[:, smooth])
+    spent *= fraction[..., None]
 
 
 def pressure_on(
@@ -476,7 +502,9 @@ def within_reserve(effort: np.ndarray, reserve: np.ndarray) -> None:
         effort: (R, S, P) reactive spending, USD millions per quarter.
         reserve: (R, P) Q_p, USD millions per quarter (inf: no limit).
     """
-    total = effort.sum(axis=1)  # (R, P)
+    total = effort[:, 0].copy()  # (R, P): the states added one by one (as numpy's sum does,
+    for s in range(1, effort.shape[1]):  # without its slow reduction over a middle axis)
+        total += effort[:, s]
     over = total > reserve
     if over.any():
         scale = np.where(over, reserve / np.where(over, total, 1.0), 1.0)
