@@ -40,6 +40,26 @@ def sum_powers(values: np.ndarray) -> np.ndarray:
     return total
 
 
+def over_powers(op: np.ufunc, values: np.ndarray, other: np.ndarray,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """``op(values, other[..., None])`` computed power by power: fast for a handful of powers.
+
+    numpy is several times slower when it broadcasts along a short innermost axis than on long
+    runs of elements; applying ``op`` to each power's slice gives the same numbers, bit for bit.
+
+    Args:
+        op: A binary ufunc (np.multiply, np.divide, np.subtract...).
+        values: (..., P).
+        other: (...), the shape of ``values`` without its powers axis.
+        out: Where to write (may be ``values``); a new array of numpy's result dtype when None.
+    """
+    if out is None:
+        out = np.empty(values.shape, dtype=np.result_type(values, other))
+    for q in range(values.shape[-1]):
+        op(values[..., q], other, out=out[..., q])
+    return out
+
+
 def state_risk(
     stability: np.ndarray, disputes: np.ndarray, instability_weight: np.ndarray,
     dispute_weight: np.ndarray,
@@ -60,7 +80,7 @@ def investment_gate(risk: np.ndarray, tolerance: np.ndarray, softness: np.ndarra
         tolerance: (R, S, P) each power's risk tolerance, repeated over states.
         softness: (R,) width of the gate.
     """
-    z = tolerance - risk[:, :, None]
+    z = over_powers(np.subtract, tolerance, risk)
     z *= 0.5 / softness[:, None, None]
     np.tanh(z, out=z)
     z += 1.0
@@ -211,7 +231,7 @@ def ration(spent: np.ndarray, scale: np.ndarray, channels: tuple[int, ...]) -> N
         fraction[:, INVEST] = absorbed_fraction(demand[:, INVEST], scale[:, INVEST])
     if smooth:
         fraction[:, smooth] = saturated_fraction(demand[:, smooth], scale[:, smooth])
-    spent *= fraction[..., None]
+    over_powers(np.multiply, spent, fraction, out=spent)
 
 
 def pressure_on(
@@ -229,7 +249,7 @@ def pressure_on(
     out = np.zeros_like(weighted)
     for p, q in zip(*np.nonzero(targets), strict=True):  # a handful of pairs: no einsum
         out[:, :, q] += float(targets[p, q]) * weighted[:, :, p]
-    out /= inflow[:, :, None]
+    over_powers(np.divide, out, inflow, out=out)
     return out
 
 
@@ -280,7 +300,7 @@ def reception(
         modifier: (R, S, P) event multipliers, or None.
     """
     eff = hedging_factor(share, hedging, max_premium)
-    eff *= openness[:, :, None]
+    over_powers(np.multiply, eff, openness, out=eff)
     if modifier is not None:
         eff *= modifier
     resist = pressure * leverage[:, None, None]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine.params import Params, Structure
-from sim.engine.rules import within_reserve
+from sim.engine.rules import over_powers, within_reserve
 from sim.scenario import CHANNELS, EVENT_KINDS
 
 SUMMIT = EVENT_KINDS.index("summit")
@@ -177,14 +177,13 @@ def influence_shares(
     total = autonomy.copy()
     for q in range(attraction.shape[2]):
         total += attraction[:, :, q]
-    total = total[:, :, None]
-    share = attraction / total
+    share = over_powers(np.divide, attraction, total)
     if not np.isfinite(total).all():  # the sum overflowed: a divergence, not shares of 0
-        r, s = np.nonzero(~np.isfinite(total[:, :, 0]))
+        r, s = np.nonzero(~np.isfinite(total))
         largest = np.argmax(np.nan_to_num(attraction[r, s], nan=np.inf), axis=-1)
         share[r, s, largest] = np.nan
     if leverage:
-        return share, structural / total
+        return share, over_powers(np.divide, structural, total)
     return share
 
 
