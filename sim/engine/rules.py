@@ -399,12 +399,15 @@ def graded_excess(excess: np.ndarray, width: np.ndarray) -> np.ndarray:
 
     Args:
         excess: (R, S) signal - threshold.
-        width: (R, 1) the ramp's width w >= 0.
+        width: (R, 1) the ramp's width w >= 0, or (R, S).
     """
     half = 0.5 * width
     with np.errstate(divide="ignore", invalid="ignore"):
-        rounded = (excess + half) ** 2 / (2.0 * width)
-    out = np.where(excess >= half, excess, np.where(excess > -half, rounded, 0.0))
+        out = excess + half
+        np.square(out, out=out)
+        out /= 2.0 * width  # (x + w/2)^2 / (2 w), then the two outer pieces over it
+    np.copyto(out, 0.0, where=~(excess > -half))
+    np.copyto(out, excess, where=excess >= half)
     return out.astype(excess.dtype, copy=False)
 
 
@@ -443,7 +446,9 @@ def react(
         spend_total: (R, S, P) last quarter's spend over all channels.
         base_spend: (R, S, P) the power's spend in the state with no reaction.
         loudness: (R, S, P) perceived loudness of each power in each state.
-        sensitivity: (R, P, P) per ordered pair [p, q].
+        sensitivity: (R, P, P) per ordered pair [p, q], or spread over the states pair by
+            pair, (P, P, R, S), as :class:`sim.engine.step.Batch` keeps it; so may be the
+            threshold, the grievance and the width.
         threshold: (R, P, P) perceived share (or gain) past which a threshold rule reacts.
         grievance: (R, P, P) USD millions added per quarter.
         restraint: (R, S, P), each power's restraint repeated over states.
@@ -479,13 +484,14 @@ def react(
                 source = {LINEAR: effort, THRESHOLD: share, TIT_FOR_TAT: spend_total}[code]
             seen = loudness[:, :, q] * source[:, :, q]
             seen_cache[key] = seen
-        sens = sensitivity[:, p, q, None]
+        sens = _pair(sensitivity, p, q)
         if code == LINEAR:
             change = sens * seen
         elif code == THRESHOLD:
-            change = seen - threshold[:, p, q, None]
-            if width is not None and width[:, p, q].any():
-                change = graded_excess(change, width[:, p, q, None])
+            change = seen - _pair(threshold, p, q)
+            ramp = None if width is None else _pair(width, p, q)
+            if ramp is not None and ramp.any():
+                change = graded_excess(change, ramp)
             else:
                 np.maximum(change, 0.0, out=change)
             change *= sens
@@ -496,7 +502,7 @@ def react(
             floor = np.zeros_like(effort) if floor is None else floor
             np.maximum(floor[:, :, p], target, out=floor[:, :, p])
             change = np.zeros_like(target)
-        change += grievance[:, p, q, None]
+        change += _pair(grievance, p, q)
         if record:
             signal[:, :, p, q] = seen
             response[:, :, p, q] = change
@@ -509,6 +515,15 @@ def react(
     if reserve is not None:
         within_reserve(drift, reserve)
     return drift, signal, response
+
+
+def _pair(values: np.ndarray, p: int, q: int) -> np.ndarray:
+    """Pair (p, q)'s values, (R, 1) from an (R, P, P) array or (R, S) from a spread one.
+
+    An array already spread over the states, (P, P, R, S), gives the pair's contiguous block:
+    the same numbers, without numpy's slow broadcasting along the short states axis.
+    """
+    return values[:, p, q, None] if values.ndim == 3 else values[p, q]
 
 
 def within_reserve(effort: np.ndarray, reserve: np.ndarray) -> None:

@@ -50,6 +50,11 @@ class Batch:
             special case).
         rationed: The kinds of move with a finite scale in some state (rules.ration).
         visible_diplomatic_gain: Diplomatic capital per USD invested, k_v x v_p (R, S, P).
+        sensitivity: Each ordered pair's reaction sensitivity, spread over the states pair by
+            pair, (P, P, R, S): pair (p, q)'s block is contiguous.
+        threshold: Each pair's reaction threshold (P, P, R, S).
+        grievance: Each pair's grievance, USD millions per quarter (P, P, R, S).
+        width: Each pair's threshold ramp width (P, P, R, S).
         record_reactions: Whether steps keep each pair's signal and response (for logs).
         graded: Whether any threshold reaction has a ramp of non-zero width.
         reserve: Each power's reserve, the most reactive spending it can make over all the
@@ -78,6 +83,10 @@ class Batch:
     capacity: np.ndarray
     rationed: tuple[int, ...]
     visible_diplomatic_gain: np.ndarray
+    sensitivity: np.ndarray
+    threshold: np.ndarray
+    grievance: np.ndarray
+    width: np.ndarray
     record_reactions: bool = True
     graded: bool = False
     reserve: np.ndarray | None = None
@@ -114,6 +123,10 @@ def make_batch(
 
     def over_states(per_power: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.broadcast_to(per_power[:, None, :], shape))
+
+    def pairs_over_states(per_pair: np.ndarray) -> np.ndarray:  # (R, P, P) -> (P, P, R, S)
+        spread = np.broadcast_to(per_pair[:, None], (shape[0], shape[1], *per_pair.shape[1:]))
+        return np.ascontiguousarray(np.transpose(spread, (2, 3, 0, 1)))
 
     multiplier = over_states(params.max_spend_multiplier)
     with np.errstate(invalid="ignore"):
@@ -152,6 +165,10 @@ def make_batch(
         graded=bool(params.width.any()),
         reserve=reserve,
         means=means,
+        sensitivity=pairs_over_states(params.sensitivity),
+        threshold=pairs_over_states(params.threshold),
+        grievance=pairs_over_states(params.grievance),
+        width=pairs_over_states(params.width),
     )
 
 
@@ -260,9 +277,9 @@ def step(state: WorldState, batch: Batch) -> WorldState:
     past = _past_shares(state, structure, t)
     effort, signal, response = rules.react(
         structure.rule, state.effort, share, past, structure.gain_signal, _total_spend(spent),
-        batch.base_spend, batch.loudness, p.sensitivity, p.threshold, p.grievance,
+        batch.base_spend, batch.loudness, batch.sensitivity, batch.threshold, batch.grievance,
         batch.restraint, batch.ceiling, record=batch.record_reactions,
-        width=p.width if batch.graded else None, reserve=batch.reserve, means=batch.means,
+        width=batch.width if batch.graded else None, reserve=batch.reserve, means=batch.means,
     )
     history = state.share_history
     if structure.history:
