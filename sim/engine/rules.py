@@ -215,8 +215,8 @@ def ration(spent: np.ndarray, scale: np.ndarray, channels: tuple[int, ...]) -> N
 
     Investment keeps its shared pool with a hard capacity (:func:`absorb`); every other kind
     saturates smoothly at its scale (:func:`saturate`). All kinds are done in one pass: the
-    demands of every kind at once, one fraction per (kind, state) (1 for a kind with no limit),
-    and one multiplication of the whole spend by it.
+    demands of every kind at once, one fraction per (kind, state) (1 for a kind not in
+    ``channels``), and one multiplication of the whole spend by it.
 
     Args:
         spent: (R, C, S, P) spend.
@@ -225,12 +225,12 @@ def ration(spent: np.ndarray, scale: np.ndarray, channels: tuple[int, ...]) -> N
         channels: The kinds of move with a finite scale in some state.
     """
     demand = sum_powers(spent)  # (R, C, S)
-    fraction = np.ones_like(demand)
-    smooth = [c for c in channels if c != INVEST]
+    fraction = saturated_fraction(demand, scale)  # every kind at once, over whole arrays
     if INVEST in channels:
         fraction[:, INVEST] = absorbed_fraction(demand[:, INVEST], scale[:, INVEST])
-    if smooth:
-        fraction[:, smooth] = saturated_fraction(demand[:, smooth], scale[:, smooth])
+    unlimited = [c for c in range(spent.shape[1]) if c not in channels]
+    if unlimited:
+        fraction[:, unlimited] = 1.0
     over_powers(np.multiply, spent, fraction, out=spent)
 
 
@@ -319,9 +319,24 @@ def update_dependence(scale: np.ndarray, decay: np.ndarray) -> np.ndarray:
     return scale * (1.0 - decay)
 
 
+def stock_keep(decay: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """What each stock keeps of itself a quarter, 1 - d, spread over states and powers.
+
+    Args:
+        decay: (R, 3) decay rates, in :data:`STOCK_ORDER`.
+        shape: (R, S, P).
+
+    Returns:
+        (3, R, S, P), contiguous for each stock.
+    """
+    keep = np.moveaxis(1.0 - decay, 1, 0)[:, :, None, None]
+    return np.ascontiguousarray(np.broadcast_to(keep, (decay.shape[1], *shape)))
+
+
 def update_stocks(
     footprint: np.ndarray, goodwill: np.ndarray, diplomatic: np.ndarray, spend: np.ndarray,
     effectiveness: np.ndarray, decay: np.ndarray, visible_diplomatic_gain: np.ndarray,
+    keep: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decay the stocks, then add what this quarter's spend buys.
 
@@ -338,12 +353,13 @@ def update_stocks(
         effectiveness: (R, S, P) from :func:`reception`.
         decay: (R, 3) decay rates of footprint, goodwill, diplomatic capital.
         visible_diplomatic_gain: (R, S, P) k_v x v_p.
+        keep: :func:`stock_keep` of ``decay`` when the caller has it (a batch computes it once).
     """
-    keep = 1.0 - decay[:, None, None, :]
+    keep = stock_keep(decay, footprint.shape) if keep is None else keep
     old = (footprint, goodwill, diplomatic)
     new = []
     for i, channels in enumerate(BUILDS):
-        stock = keep[..., i] * old[i]
+        stock = keep[i] * old[i]
         if STOCK_ORDER[i] == "diplomatic":  # visible investment buys diplomatic capital too
             inflow = visible_diplomatic_gain * spend[:, INVEST]
             for c in channels:

@@ -55,6 +55,8 @@ class Batch:
         threshold: Each pair's reaction threshold (P, P, R, S).
         grievance: Each pair's grievance, USD millions per quarter (P, P, R, S).
         width: Each pair's threshold ramp width (P, P, R, S).
+        keep: What each stock keeps of itself a quarter, 1 - decay (3, R, S, P)
+            (``rules.stock_keep``).
         record_reactions: Whether steps keep each pair's signal and response (for logs).
         graded: Whether any threshold reaction has a ramp of non-zero width.
         reserve: Each power's reserve, the most reactive spending it can make over all the
@@ -87,6 +89,7 @@ class Batch:
     threshold: np.ndarray
     grievance: np.ndarray
     width: np.ndarray
+    keep: np.ndarray
     record_reactions: bool = True
     graded: bool = False
     reserve: np.ndarray | None = None
@@ -169,6 +172,7 @@ def make_batch(
         threshold=pairs_over_states(params.threshold),
         grievance=pairs_over_states(params.grievance),
         width=pairs_over_states(params.width),
+        keep=rules.stock_keep(params.decay, shape),
     )
 
 
@@ -254,7 +258,7 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         effectiveness = effectiveness * np.exp(sd * z - 0.5 * sd * sd)
     footprint, goodwill, diplomatic = rules.update_stocks(
         state.footprint, state.goodwill, state.diplomatic, spent, effectiveness, p.decay,
-        batch.visible_diplomatic_gain,
+        batch.visible_diplomatic_gain, keep=batch.keep,
     )
     scale = state.dependence_scale
     if p.dependence_decay.any():
