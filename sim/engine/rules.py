@@ -275,7 +275,8 @@ def hedging_factor(share: np.ndarray, hedging: np.ndarray,
     gap -= share
     gap *= hedging[:, None, None]
     bound = np.log1p(max_premium)[:, None, None]
-    np.clip(gap, -bound, bound, out=gap)
+    np.maximum(gap, -bound, out=gap)  # clip to [-bound, bound] (np.clip with array bounds
+    np.minimum(gap, bound, out=gap)  # is several times slower)
     np.exp(gap, out=gap)
     return gap
 
