@@ -132,12 +132,19 @@ def spend(
         pressure_share: (R,) share of reactive spending used as leverage.
 
     Returns:
-        (spend by channel (R, C, S, P), pressure spending (R, S, P)).
+        (spend by channel (R, C, S, P), each channel's (R, S, P) block contiguous; pressure
+        spending (R, S, P)).
     """
-    if (budget_scale != 1.0).any():  # multiplying by exactly 1 would change nothing
-        planned = budget_allocation * np.transpose(budget_scale, (0, 2, 1))[:, :, None, :]
+    # Each kind's block is contiguous in memory (the returned array is a (R, C, S, P) view of a
+    # (C, R, S, P) one): every later rule works on one kind at a time.
+    scaled = (budget_scale != 1.0).any()  # multiplying by exactly 1 would change nothing
+    dtype = np.result_type(budget_allocation, budget_scale) if scaled else budget_allocation.dtype
+    planned = np.moveaxis(np.empty((budget_allocation.shape[1], *effort.shape), dtype=dtype), 0, 1)
+    if scaled:
+        np.multiply(budget_allocation, np.transpose(budget_scale, (0, 2, 1))[:, :, None, :],
+                    out=planned)
     else:
-        planned = budget_allocation.copy()
+        np.copyto(planned, budget_allocation)
     share = pressure_share[:, None, None]
     pressure = share * effort
     planned[:, INVEST] += effort - pressure
@@ -162,7 +169,7 @@ def absorb(spent: np.ndarray, capacity: np.ndarray) -> None:
         capacity: (R, S) USD millions per quarter, finite (no limit: the dtype's largest value).
     """
     invest = spent[:, INVEST]
-    invest *= absorbed_fraction(sum_powers(invest), capacity)[:, :, None]
+    over_powers(np.multiply, invest, absorbed_fraction(sum_powers(invest), capacity), out=invest)
 
 
 def absorbed_fraction(demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -192,7 +199,7 @@ def saturate(spent: np.ndarray, channel: int, scale: np.ndarray) -> None:
         scale: (R, S) K_s, USD millions per quarter, > 0 and finite.
     """
     flow = spent[:, channel]
-    flow *= saturated_fraction(sum_powers(flow), scale)[:, :, None]
+    over_powers(np.multiply, flow, saturated_fraction(sum_powers(flow), scale), out=flow)
 
 
 def saturated_fraction(demand: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -214,9 +221,8 @@ def ration(spent: np.ndarray, scale: np.ndarray, channels: tuple[int, ...]) -> N
     """Ration every limited kind of move to the states' absorptive scales, in place.
 
     Investment keeps its shared pool with a hard capacity (:func:`absorb`); every other kind
-    saturates smoothly at its scale (:func:`saturate`). All kinds are done in one pass: the
-    demands of every kind at once, one fraction per (kind, state) (1 for a kind not in
-    ``channels``), and one multiplication of the whole spend by it.
+    saturates smoothly at its scale (:func:`saturate`). One kind at a time: fast when each
+    kind's block is contiguous, as :func:`spend` returns it.
 
     Args:
         spent: (R, C, S, P) spend.
@@ -224,14 +230,11 @@ def ration(spent: np.ndarray, scale: np.ndarray, channels: tuple[int, ...]) -> N
             largest value).
         channels: The kinds of move with a finite scale in some state.
     """
-    demand = sum_powers(spent)  # (R, C, S)
-    fraction = saturated_fraction(demand, scale)  # every kind at once, over whole arrays
-    if INVEST in channels:
-        fraction[:, INVEST] = absorbed_fraction(demand[:, INVEST], scale[:, INVEST])
-    unlimited = [c for c in range(spent.shape[1]) if c not in channels]
-    if unlimited:
-        fraction[:, unlimited] = 1.0
-    over_powers(np.multiply, spent, fraction, out=spent)
+    for c in channels:
+        if c == INVEST:
+            absorb(spent, scale[:, c])
+        else:
+            saturate(spent, c, scale[:, c])
 
 
 def pressure_on(

@@ -47,7 +47,7 @@ class Batch:
         inflow: Each state's usual inflow from all the powers, USD millions per quarter (R, S).
         capacity: Each state's absorptive scale by kind of move (R, C, S), USD millions per
             quarter, with "no limit" as the dtype's largest value (so the rationing needs no
-            special case).
+            special case); each kind's (R, S) block is contiguous (a view of a (C, R, S) array).
         rationed: The kinds of move with a finite scale in some state (rules.ration).
         visible_diplomatic_gain: Diplomatic capital per USD invested, k_v x v_p (R, S, P).
         sensitivity: Each ordered pair's reaction sensitivity, spread over the states pair by
@@ -160,8 +160,9 @@ def make_batch(
         restraint=over_states(params.restraint),
         targets=targets,
         inflow=inflow,
-        capacity=np.ascontiguousarray(np.moveaxis(np.where(
-            np.isfinite(scales), scales, np.finfo(params.dtype).max).astype(params.dtype), 2, 1)),
+        capacity=np.moveaxis(np.ascontiguousarray(np.moveaxis(np.where(
+            np.isfinite(scales), scales, np.finfo(params.dtype).max).astype(params.dtype), 2, 0)),
+            0, 1),
         rationed=tuple(int(c) for c in np.flatnonzero(np.isfinite(scales).any(axis=(0, 1)))),
         visible_diplomatic_gain=params.visibility_diplomatic_gain[:, None, None] * visibility,
         record_reactions=record_reactions,
