@@ -34,7 +34,8 @@ class Batch:
         structure: Shared structure.
         params: Per-run parameters (R runs).
         seeds: Per-run seeds (R,), uint64.
-        budget_allocation: Budget spent in each state at zero effort, by channel (R, C, S, P).
+        budget_allocation: Budget spent in each state at zero effort, by channel (R, C, S, P),
+            each channel's (R, S, P) block contiguous (a view of a (C, R, S, P) array).
         base_spend: Each power's total spend in each state at zero effort (R, S, P).
         visibility: Each power's visibility in each state (R, S, P): its ``visibility``, or
             ``visibility_by_state`` where set.
@@ -117,8 +118,10 @@ def make_batch(
     seeds = np.atleast_1d(np.asarray(seeds, dtype=np.uint64))
     if seeds.shape != (params.n_runs,):
         raise ValueError(f"{seeds.shape[0]} seeds for a batch of {params.n_runs} runs")
-    budget_allocation = spend_by_state(params)
-    base_spend = budget_allocation.sum(axis=1)
+    by_state = spend_by_state(params)
+    base_spend = by_state.sum(axis=1)
+    # Each kind's block contiguous, as the quarter's spend is (rules.spend copies it each step).
+    budget_allocation = np.moveaxis(np.ascontiguousarray(np.moveaxis(by_state, 1, 0)), 0, 1)
     visibility = np.where(params.visibility_by_state >= 0, params.visibility_by_state,
                           params.visibility[:, None, :])
     loudness = rules.perceived(visibility, params.visibility_reaction_gain)
