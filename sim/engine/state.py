@@ -33,7 +33,8 @@ class WorldState:
             at most the power's reserve (``reserve`` x its regional budget), and in a state at
             most (max_spend_multiplier - 1) x base spend there where that is set.
         dependence: Structural dependence by channel (energy, remittances, security, debt),
-            channel first (R, 4, S, P), USD millions (a year, for flows), before the decay
+            channel first (R, 4, S, P), each channel's block contiguous in memory (a view of
+            a (4, R, S, P) array), USD millions (a year, for flows), before the decay
             since the start: the value now is ``dependence x dependence_scale``
             (:meth:`dependence_now`). Keeping the decay as a per-run factor spares the step a
             pass over the whole array.
@@ -223,7 +224,8 @@ def initial_state(structure: Structure, params: Params,
     diplomatic = params.diplomatic.copy()
     is_summit = (structure.event_kind == SUMMIT) & ~structure.event_random
     summit_due = np.where(is_summit[None, :], params.event_step, -1).astype(np.int64)
-    dependence = np.ascontiguousarray(np.moveaxis(params.dependence, -1, 1))  # (R, 4, S, P)
+    # (R, 4, S, P), each channel's (R, S, P) block contiguous (a view of a (4, R, S, P) array)
+    dependence = np.moveaxis(np.ascontiguousarray(np.moveaxis(params.dependence, -1, 0)), 0, 1)
     dependence_scale = np.ones((R, dependence.shape[1]), dtype=dtype)
     ones = np.ones((R, S, P), dtype=dtype)
     structural = structural_attraction(dependence, dependence_scale, ones,
