@@ -380,7 +380,7 @@ def update_stocks(
 def update_stability(
     stability: np.ndarray, target: np.ndarray, recovery: np.ndarray,
     destabilise_spend: np.ndarray, destabilise_per_usd_m: np.ndarray,
-    campaign_loss: np.ndarray, noise: np.ndarray | None,
+    campaign_loss: np.ndarray | None, noise: np.ndarray | None,
 ) -> np.ndarray:
     """Stability after a quarter, clipped to [0, 1], shape (R, S).
 
@@ -389,7 +389,8 @@ def update_stability(
     """
     new = stability + recovery[:, None] * (target - stability)
     new -= destabilise_per_usd_m[:, None] * sum_powers(destabilise_spend)
-    new -= campaign_loss
+    if campaign_loss is not None:  # None: no campaign (subtracting zeros changes nothing)
+        new -= campaign_loss
     if noise is not None:
         new += noise
     clipped = np.clip(new, 0.0, 1.0)

@@ -268,7 +268,9 @@ def step(state: WorldState, batch: Batch) -> WorldState:
     if p.dependence_decay.any():
         scale = rules.update_dependence(scale, p.dependence_decay)
     active = state.campaign_left > 0
-    campaign_loss = rules.sum_powers(np.where(active, state.campaign_intensity, 0.0))
+    campaigning = bool(active.any())  # none: no loss, and every count stays at 0
+    campaign_loss = (rules.sum_powers(np.where(active, state.campaign_intensity, 0.0))
+                     if campaigning else None)
     noise = None
     if p.stability_sd.any():
         noise = p.stability_sd[:, None] * normal(
@@ -289,6 +291,8 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         batch.restraint, batch.ceiling, record=batch.record_reactions,
         width=batch.width if batch.graded else None, reserve=batch.reserve, means=batch.means,
     )
+    campaign_left = (np.maximum(state.campaign_left - active, 0.0) if campaigning
+                     else state.campaign_left)
     history = state.share_history
     if structure.history:
         history = history.copy()
@@ -296,7 +300,7 @@ def step(state: WorldState, batch: Batch) -> WorldState:
     new = replace(
         state, step=t, footprint=footprint, goodwill=goodwill, diplomatic=diplomatic,
         share=share, stability=stability, effort=effort, spend=spent, signal=signal,
-        response=response, campaign_left=np.maximum(state.campaign_left - active, 0.0),
+        response=response, campaign_left=campaign_left,
         dependence_scale=scale, leverage_share=leverage_share, share_history=history,
     )
     return _mark_divergence(new)
