@@ -98,7 +98,7 @@ def main() -> None:
         cli.append(time.perf_counter() - start)
         cpu.append(children_cpu() - used)
     print(f"{'sim run baseline.yaml (wall, with start-up)':<40}{1:>8}{min(cli):>10.3f}")
-    print(f"{'sim run baseline.yaml (CPU, user + sys)':<40}{1:>8}{min(cpu):>10.3f}")
+    print(f"{'the same, CPU time (user + sys)':<40}{1:>8}{min(cpu):>10.3f}")
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average at the end {load} (wall times above CPU times: other work on the "
           "machine)")
