@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from sim.decide import optimise
+from sim.decide import policy_file
 from sim.scenario import validation
 from sim.scenario.messages import describe_error
 from sim.sweep import spec
@@ -47,4 +47,4 @@ def test_scenario_sweep_and_optimise_files_use_the_one_formatter():
     expected = describe_error(error, lambda where: [])
     assert validation._describe(error, {}) == expected
     assert spec._describe(error) == expected
-    assert optimise._describe(error) == expected
+    assert policy_file._describe(error) == expected

@@ -9,7 +9,9 @@ import pytest
 import yaml
 from clihelp import SCENARIOS, assert_refused, run_in_process, run_sim
 
-from sim.decide.optimise import Objective, decode, load_plan, robust
+from sim.decide.optimise import robust
+from sim.decide.policy_file import Objective
+from sim.decide.policy_plan import decode, load_plan
 from sim.scenario import CHANNELS, load_scenario
 
 TOTAL = 950.0

@@ -174,7 +174,8 @@ def _yaml(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_a_boolean_is_never_a_number_in_any_file_or_set(tmp_path):
     """YAML 1.1 reads yes/no/on/off as booleans; Python counts them as 1 and 0."""
-    from sim.decide.optimise import OptimiseFileError, load_plan
+    from sim.decide.policy_file import OptimiseFileError
+    from sim.decide.policy_plan import load_plan
     from sim.sweep.spec import SweepFileError, load_sweep
     from sim.uncertainty import UncertaintyError, load_file
 
@@ -302,7 +303,8 @@ def test_events_that_target_or_cancel_nothing_are_refused():
 
 
 def test_an_optimise_decision_over_no_state_is_refused(tmp_path):
-    from sim.decide.optimise import OptimiseFileError, load_plan
+    from sim.decide.policy_file import OptimiseFileError
+    from sim.decide.policy_plan import load_plan
 
     text = (ROOT / "scenarios" / "optimise" / "japan_allocation.yaml").read_text()
     text = text.replace("scenario: ../baseline.yaml", f"scenario: {ROOT / 'scenarios'}/"

@@ -157,8 +157,9 @@ def test_calibrate_install_replaces_the_posterior_and_keeps_the_rest(tmp_path):
 def test_a_second_optimise_file_with_the_same_name_is_refused_before_it_searches(tmp_path):
     import json
 
-    from sim.decide.optimise import OptimiseFileError, load_plan
     from sim.decide.optimise_files import check_destination, destination_of
+    from sim.decide.policy_file import OptimiseFileError
+    from sim.decide.policy_plan import load_plan
 
     root = Path(__file__).resolve().parent.parent / "scenarios"
     text = (root / "optimise" / "japan_allocation.yaml").read_text()

@@ -12,7 +12,9 @@ import pytest
 from clihelp import SCENARIOS, assert_refused, run_sim
 from test_optimise import write_file
 
-from sim.decide.optimise import Objective, load_plan, measure_values
+from sim.decide.optimise import measure_values
+from sim.decide.policy_file import Objective
+from sim.decide.policy_plan import load_plan
 from sim.decide.policy_runs import PolicyResult
 from sim.decide.weighting import state_weights, weighting_problems
 from sim.decide.weighting_regret import parse_weightings

@@ -6,8 +6,10 @@ import argparse
 from dataclasses import replace
 
 from sim.cli.sweep import add_executor_options, check_executor_options
-from sim.decide.optimise import OptimiseFileError, load_plan, search
+from sim.decide.optimise import search
 from sim.decide.optimise_files import check_destination, format_report, write_search
+from sim.decide.policy_file import OptimiseFileError
+from sim.decide.policy_plan import load_plan
 from sim.decide.weighting_regret import compare_weightings, format_regret, parse_weightings
 
 

@@ -18,14 +18,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.decide.optimise import (
-    Objective,
-    OptimiseFileError,
-    Plan,
-    Search,
-    evaluation_measures,
-    evaluation_summary,
-)
+from sim.decide.optimise import Search, evaluation_measures, evaluation_summary
+from sim.decide.policy_file import Objective, OptimiseFileError
+from sim.decide.policy_plan import Plan
 from sim.outputs.folders import (
     atomic_folder,
     git_commit,

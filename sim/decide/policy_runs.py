@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from sim.batch import Progress, Task, chunk_slices, run_ordered
 from sim.batch.cache import compiled
+from sim.decide.policy_plan import Plan
 from sim.engine import make_batch, repeat, simulate, with_values
-
-if TYPE_CHECKING:
-    from sim.decide.optimise import Plan
 
 
 @dataclass(frozen=True)

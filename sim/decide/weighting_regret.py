@@ -28,8 +28,10 @@ import numpy as np
 import pandas as pd
 
 from sim.batch import make_executor
-from sim.decide.optimise import OptimiseFileError, Plan, Search, policy_values, search
+from sim.decide.optimise import Search, policy_values, search
 from sim.decide.optimise_files import policy_table, write_search
+from sim.decide.policy_file import OptimiseFileError
+from sim.decide.policy_plan import Plan
 from sim.decide.policy_runs import Engine
 from sim.decide.weighting import (
     WEIGHTINGS,
