@@ -4,7 +4,7 @@ Each limit bounds what one command may ask for, so that a typing slip (``--repli
 100000000``, a generated file with 10,000 powers) is refused with a message naming the limit
 instead of exhausting the machine's memory. Batches the simulator makes itself (a sweep's
 samples) are cut into chunks instead, so they have no such limit beyond
-:data:`sim.sweep.spec.MAX_SAMPLES`.
+:data:`sim.sweep.sweep_file.MAX_SAMPLES`.
 """
 
 from __future__ import annotations

@@ -86,8 +86,8 @@ def test_a_sweep_varies_a_cell(tmp_path):
     import pandas as pd
     from sweep_helpers import write_sweep
 
+    from sim.sweep.plan import load_sweep
     from sim.sweep.runner import run_sweep
-    from sim.sweep.spec import load_sweep
 
     path = "powers.japan.budget_by_state.turkmenistan.soft_power"
     file = write_sweep(tmp_path, parameters={path: {"values": [0.0, 600.0]}}, seeds=1,

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from sim.decide import policy_file
 from sim.scenario import validation
 from sim.scenario.messages import describe_error
-from sim.sweep import spec
+from sim.sweep import sweep_file
 
 
 class _Range(BaseModel):
@@ -46,5 +46,5 @@ def test_scenario_sweep_and_optimise_files_use_the_one_formatter():
              "input": "y" * 80}
     expected = describe_error(error, lambda where: [])
     assert validation._describe(error, {}) == expected
-    assert spec._describe(error) == expected
+    assert sweep_file._describe(error) == expected
     assert policy_file._describe(error) == expected

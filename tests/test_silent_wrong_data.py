@@ -176,7 +176,8 @@ def test_a_boolean_is_never_a_number_in_any_file_or_set(tmp_path):
     """YAML 1.1 reads yes/no/on/off as booleans; Python counts them as 1 and 0."""
     from sim.decide.policy_file import OptimiseFileError
     from sim.decide.policy_plan import load_plan
-    from sim.sweep.spec import SweepFileError, load_sweep
+    from sim.sweep.plan import load_sweep
+    from sim.sweep.sweep_file import SweepFileError
     from sim.uncertainty import UncertaintyError, load_file
 
     for override, where in (("powers.japan.budget.invest=no", "powers.japan.budget.invest"),

@@ -2,7 +2,7 @@ import numpy as np
 
 from sim.sweep.layout import chunks, locate, run_seeds
 from sim.sweep.sampling import latin_hypercube, sample
-from sim.sweep.spec import SweepFile, n_samples
+from sim.sweep.sweep_file import SweepFile, n_samples
 
 
 def spec(design, samples=None, **params):

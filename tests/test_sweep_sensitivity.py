@@ -3,7 +3,7 @@ from SALib.test_functions import Ishigami
 
 from sim.sweep.sampling import problem, sample
 from sim.sweep.sensitivity import morris_table, sobol_table
-from sim.sweep.spec import SweepFile
+from sim.sweep.sweep_file import SweepFile
 
 # Ishigami (A=7, B=0.1): published first-order and total indices.
 S1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}

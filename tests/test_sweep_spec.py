@@ -3,7 +3,7 @@ from sweep_helpers import write_sweep
 
 from sim.cli import main
 from sim.errors import ScenarioError
-from sim.sweep.spec import load_sweep, numeric_paths
+from sim.sweep.plan import load_sweep, numeric_paths
 
 
 def problems_of(path) -> str:

@@ -6,8 +6,8 @@ import argparse
 import os
 
 from sim.limits import MAX_WORKERS, check_count
+from sim.sweep.plan import load_sweep, numeric_paths
 from sim.sweep.runner import run_sweep
-from sim.sweep.spec import load_sweep, numeric_paths
 
 
 def add_executor_options(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ Python (see :mod:`sim.sweep.api`)::
 """
 
 from sim.sweep.api import Sweep, SweepResult
+from sim.sweep.plan import build_plan, load_sweep
 from sim.sweep.runner import run_sweep
-from sim.sweep.spec import build_plan, load_sweep
 
 __all__ = ["Sweep", "SweepResult", "build_plan", "load_sweep", "run_sweep"]

@@ -29,9 +29,10 @@ from typing import Any
 import pandas as pd
 import pyarrow.dataset as ds
 
+from sim.scenario import read_yaml
 from sim.scenario.files import resolve_path
+from sim.sweep.plan import SweepPlan, build_plan
 from sim.sweep.runner import SweepOutcome, run_sweep
-from sim.sweep.spec import SweepPlan, build_plan, read_yaml
 
 
 def _parameter(value: Any) -> dict[str, Any]:

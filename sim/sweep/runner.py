@@ -35,9 +35,9 @@ from sim.outputs.plots import pyplot
 from sim.outputs.units import SOBOL_UNIT, column_unit, folder_units, with_unit_column
 from sim.sweep import layout
 from sim.sweep.figures import response_figure, sensitivity_figure
+from sim.sweep.plan import SweepPlan
 from sim.sweep.sampling import problem, sample
 from sim.sweep.sensitivity import morris_table, sobol_table
-from sim.sweep.spec import SweepPlan
 from sim.sweep.store import OrderedMerge, SweepStore, write_text
 from sim.sweep.store import save_figure as save
 from sim.sweep.worker import ChunkTask, peak_rss_mb
@@ -153,7 +153,7 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
     """Run (or resume) a sweep and write its results folder.
 
     Args:
-        plan: From :func:`sim.sweep.spec.load_sweep`.
+        plan: From :func:`sim.sweep.plan.load_sweep`.
         out: The results root; the sweep writes ``out/<sweep name>/``.
         workers: Local worker processes (1 runs in this process).
         scheduler: A Dask scheduler address (``tcp://host:port``) or client, instead.

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from sim.sweep.spec import SweepFile, grid_values
+from sim.sweep.sweep_file import SweepFile, grid_values
 
 
 def problem(spec: SweepFile) -> dict:
