@@ -39,6 +39,7 @@ from sim.history.abc import (
     abc_smc,
     weighted_quantiles,
 )
+from sim.history.identification import unidentified
 from sim.history.observed import load_observed
 from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
 from sim.scenario import Scenario
@@ -351,6 +352,7 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         "cutoff": cutoff, "population": population, "generations": generations, "seed": seed,
         "priors": {n: [d.low, d.high] for n, d in parameters.items()},
         "history_only": history_only(parameters),
+        "unidentified": unidentified(parameters),
         "tied_reciprocal": {k: v for k, v in TIED.items() if v in parameters},
         "distance": DISTANCE, "summaries": len(observed_log),
         "excluded_conventions": list(EXCLUDED_CONVENTIONS),
