@@ -70,3 +70,9 @@ def test_a_forecast_skips_the_columns_the_manifest_names(tmp_path, monkeypatch):
     entry = json.loads((folder / "manifest.json").read_text())["uncertainty"]
     assert entry["unidentified_skipped"] == ["rules.hedging"]
 
+
+
+def test_the_shipped_posterior_names_its_unidentified_parameters():
+    manifest = json.loads((unc.DEFAULT_POSTERIOR.parent / "manifest.json").read_text())
+    names = list(manifest["calibration"]["priors"])
+    assert sorted(manifest["calibration"]["unidentified"]) == sorted(unidentified(names))

@@ -93,7 +93,7 @@ def main(args: argparse.Namespace) -> int:
     """Run ``sim run``."""
     from sim.errors import ScenarioError
     from sim.limits import check_replicates
-    from sim.outputs.run import band_text, run_scenario, share_table, write_run
+    from sim.outputs.run import band_text, run_scenario, share_table, start_band_note, write_run
     from sim.scenario import load_scenario
     from sim.scenario.calendar import quarter_labels, step_at
     from sim.whatif.uncertainty import plan_draws, resolve
@@ -128,6 +128,8 @@ def main(args: argparse.Namespace) -> int:
             print(line)
         if runs > 1:
             print(f"mean {band_text(recording)}")
+            if note := start_band_note(recording):
+                print(note)
         elif draws is not None and draws.values:
             print(f"parameters: one draw from {uncertainty.source} (parameters.csv)")
     print(f"results: {folder}")
