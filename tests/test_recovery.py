@@ -16,6 +16,7 @@ from test_calibrate import _write_observations
 
 from sim.engine.params import compile_scenario
 from sim.history import calibrate as cal
+from sim.history.identification import IDENTIFIED_BELOW, RECOVERY_WIDTH
 from sim.history.observed import load_observed
 
 NOISE = 0.2
@@ -66,3 +67,14 @@ def test_two_thirds_of_the_parameters_are_identified(recovery):
     sets, widths = recovery
     share = np.mean([(p95 - p5) / widths for _, p5, p95 in sets], axis=0)
     assert (share < 0.5).sum() >= 6, share
+
+
+def test_the_identification_table_is_what_this_test_measures(recovery):
+    """sim/history/identification.py's widths, which decide what a forecast draws, are on the
+    same side of one half as measured here: a change that identifies a parameter (or loses
+    one) fails until the table is remeasured."""
+    sets, widths = recovery
+    share = np.mean([(p95 - p5) / widths for _, p5, p95 in sets], axis=0)
+    measured = {n: bool(s < IDENTIFIED_BELOW) for n, s in zip(cal.PARAMETERS, share, strict=True)}
+    table = {n: RECOVERY_WIDTH[n] < IDENTIFIED_BELOW for n in cal.PARAMETERS}
+    assert measured == table, dict(zip(cal.PARAMETERS, np.round(share, 2), strict=True))
