@@ -2,10 +2,11 @@
 guard on the repository's results/.
 
 Two tiers. ``python -m pytest`` (the README's command) runs the fast tier: everything not marked
-``slow``, ``cluster``, ``notebook`` or ``browser`` (pyproject.toml's addopts). ``.ci/run`` then
-runs the slow tier, ``python -m pytest -m "slow or cluster or notebook or browser"``, so CI runs
-every test. To run a marked test by hand, name its marker (``-m slow``) or clear the selection
-(``python -m pytest tests/test_x.py -m ""``).
+``slow``, ``cluster``, ``notebook`` or ``browser`` (pyproject.toml's addopts), on every core
+(pytest-xdist, one test file per worker). ``.ci/run`` then runs the slow tier in one process,
+``python -m pytest -n 0 -m "slow or cluster or notebook or browser"``, so CI runs every test. To
+run a marked test by hand, name its marker (``-m slow``) or clear the selection (``python -m
+pytest tests/test_x.py -m ""``).
 
 How to mark a new test (markers are registered in pyproject.toml; a misspelt one is an error):
 

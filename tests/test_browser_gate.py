@@ -20,7 +20,7 @@ def child_pytest(tmp_path, **env) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in sim_env().items() if k != "SIM_REQUIRE_BROWSER"}
     environment |= {"SIM_CHROMIUM": str(tmp_path / "no-chromium"), **env}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", str(BROWSER_TEST), "-m", "browser", "-p",
+        [sys.executable, "-m", "pytest", str(BROWSER_TEST), "-n", "0", "-m", "browser", "-p",
          "no:cacheprovider", "-rsf", "-q"], capture_output=True, text=True, timeout=300,
         cwd=tmp_path, env=environment, check=False)
 

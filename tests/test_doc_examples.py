@@ -13,6 +13,13 @@ example can only leave the test by being written into one of these lists:
 * what takes minutes (calibration, the policy search and what reads their results): marked
   ``slow``, run by ``pytest -m slow``.
 
+Running every example takes minutes too (about three on two idle cores), so the runs are in
+the slow tier, which ``.ci/run`` runs after the fast one. The fast tier keeps what catches most
+of a document going stale in seconds: every example, slow ones included, is accepted by the
+command line's own parser, every file it names exists (or is made by the example in
+:data:`PRODUCERS`), and a run folder it names (``results/baseline/s2025-...``) is the one that
+scenario and seed write today.
+
 An example that reads a results folder made by another document's example gets it made
 first (:data:`PRODUCERS`).
 """
@@ -26,6 +33,10 @@ from pathlib import Path
 
 import pytest
 from clihelp import ROOT, run_sim
+
+from sim.cli.main import build_parser
+from sim.outputs.run import run_folder
+from sim.scenario.load import load_scenario
 
 DOCUMENTS = ["README.md", *sorted(p.relative_to(ROOT).as_posix()
                                   for p in (ROOT / "docs").glob("*.md"))]
@@ -143,6 +154,64 @@ def _run_examples(document: str, kind: str, tmp_path: Path) -> None:
             _run(command, where, done)
 
 
+RUN_FOLDER = re.compile(r"^results/([a-z0-9_]+)/(s\d+-[0-9a-f]{10})$")
+"""A single run's folder named in an example: results/<scenario>/s<seed>-<digest>."""
+
+
+def _named_paths(args: list[str]) -> list[str]:
+    """The files and folders an example's arguments name (scenarios, data, results)."""
+    return [arg for arg in args
+            if arg.startswith(("scenarios/", "data/", "results/")) or arg.endswith(".yaml")]
+
+
+def _path_problem(path: str, command: str) -> str | None:
+    """Why a path an example names would not be there when it runs, or None."""
+    if path.startswith("results/"):
+        if not any(path.startswith(prefix) or prefix.startswith(path)
+                   for prefix in PRODUCERS):
+            return f"{path}: no example in PRODUCERS makes it"
+        folder = RUN_FOLDER.match(path)
+        if folder:
+            name, written = folder.groups()
+            scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+            expected = run_folder(scenario, [scenario.seed], out="results").name
+            if written != expected:
+                return f"{path}: scenarios/{name}.yaml with its seed writes {expected} today"
+        return None
+    return None if (ROOT / path).exists() else f"{path}: no such file in the repository"
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_every_example_parses_and_names_what_exists(document):
+    """Fast: each example is a valid ``sim`` command line naming files that exist."""
+    parser = build_parser()
+    problems = []
+    for command in examples((ROOT / document).read_text()):
+        if _kind(command) == "template":
+            continue
+        args = shlex.split(command)[1:]
+        try:
+            parser.parse_args(args)
+        except SystemExit:
+            problems.append(f"`{command}`: the command line refuses it")
+            continue
+        problems += [f"`{command}`: {problem}" for path in _named_paths(args)
+                     if (problem := _path_problem(path, command))]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_fast_check_catches_a_stale_example():
+    """The checks above fail on a mistyped option, a missing file and an outdated run id."""
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["run", "scenarios/baseline.yaml", "--replicas", "3"])
+    assert _path_problem("scenarios/no_such.yaml", "") is not None
+    assert "writes" in _path_problem("results/baseline/s2025-0000000000", "")
+    assert _path_problem("results/nobody_makes_this", "") is not None
+    assert _path_problem("scenarios/baseline.yaml", "") is None
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("document", _documents_with("run"))
 def test_every_example_runs_as_written(document, tmp_path):
     _run_examples(document, "run", tmp_path)

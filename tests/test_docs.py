@@ -6,7 +6,7 @@ import yaml
 from clihelp import ROOT, SCENARIOS
 from pydantic import BaseModel
 
-from sim.scenario import schema
+from sim.scenario import events, schema
 
 ODD = (ROOT / "docs" / "ODD.md").read_text()
 DATA = (ROOT / "docs" / "DATA.md").read_text()
@@ -27,13 +27,13 @@ def field_names(model: type[BaseModel], seen=None) -> set[str]:
 
 def test_odd_describes_every_scenario_field_and_event_kind():
     names = field_names(schema.Scenario)
-    for event in (schema.BorderAccord, schema.Visit, schema.Summit, schema.SummitCancelled,
-                  schema.BudgetChange, schema.DestabilisationCampaign, schema.StabilityShock):
+    for event in (events.BorderAccord, events.Visit, events.Summit, events.SummitCancelled,
+                  events.BudgetChange, events.DestabilisationCampaign, events.StabilityShock):
         names |= field_names(event)
     missing = sorted(n for n in names if n not in ("kind",) and f"`{n}" not in ODD
                      and f".{n}`" not in ODD and f"{n}`" not in ODD)
     assert not missing, f"not in docs/ODD.md: {missing}"
-    for kind in schema.EVENT_KINDS:
+    for kind in events.EVENT_KINDS:
         assert f"`{kind}`" in ODD
 
 
@@ -46,8 +46,8 @@ def test_readme_lists_every_event_kind_the_validator_accepts():
     readme = (ROOT / "README.md").read_text()
     match = re.search(r"Events \((\d+) kinds\): (.*?), each at a quarter", readme, re.S)
     assert match, "README.md: the scenario guide's list of event kinds is missing"
-    assert _listed_kinds(match.group(2)) == list(schema.EVENT_KINDS)
-    assert int(match.group(1)) == len(schema.EVENT_KINDS)
+    assert _listed_kinds(match.group(2)) == list(events.EVENT_KINDS)
+    assert int(match.group(1)) == len(events.EVENT_KINDS)
 
 
 def test_odd_event_table_lists_every_event_kind():
@@ -55,7 +55,7 @@ def test_odd_event_table_lists_every_event_kind():
     section = ODD.split("### 7.9 Events", 1)[1].split("\n### ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     kinds = [_listed_kinds(row.split("|")[1])[0] for row in rows]
-    assert sorted(kinds) == sorted(schema.EVENT_KINDS)
+    assert sorted(kinds) == sorted(events.EVENT_KINDS)
     assert len(kinds) == len(set(kinds))
 
 

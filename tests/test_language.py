@@ -25,7 +25,7 @@ from sim.outputs.units import (
 from sim.scenario import load_scenario
 from sim.scenario.calendar import step_at
 from sim.scenario.files import resolve_file
-from sim.scenario.schema import validate
+from sim.scenario.validation import validate
 from sim.sweep.figures import response_figure, sensitivity_figure
 
 DATA = Path(__file__).parent / "data"

@@ -6,7 +6,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from sim.decide import optimise
-from sim.scenario import schema
+from sim.scenario import validation
 from sim.scenario.messages import describe_error
 from sim.sweep import spec
 
@@ -45,6 +45,6 @@ def test_scenario_sweep_and_optimise_files_use_the_one_formatter():
     error = {"type": "int_parsing", "loc": ("steps",), "msg": "Input should be an integer",
              "input": "y" * 80}
     expected = describe_error(error, lambda where: [])
-    assert schema._describe(error, {}) == expected
+    assert validation._describe(error, {}) == expected
     assert spec._describe(error) == expected
     assert optimise._describe(error) == expected

@@ -20,7 +20,8 @@ import pytest
 
 from sim.engine import compile_scenario, make_batch, simulate
 from sim.scenario import CHANNELS, MOVES, load_scenario
-from sim.scenario.schema import Budget, BudgetChange
+from sim.scenario.actors import Budget
+from sim.scenario.events import BudgetChange
 
 ROOT = Path(__file__).resolve().parent.parent
 

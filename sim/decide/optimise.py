@@ -295,7 +295,7 @@ def load_plan(path: str | Path, seed: int | None = None) -> Plan:
     from sim.scenario import read_yaml
     from sim.scenario.calendar import quarter_of_step, step_of_quarter
     from sim.scenario.files import resolve_file
-    from sim.scenario.schema import validate
+    from sim.scenario.validation import validate
 
     source = str(path)
     try:

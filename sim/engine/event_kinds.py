@@ -1,7 +1,7 @@
 """The engine's table of event kinds: what each kind does to the world state when it fires.
 
 Each kind of event (its fields, figure label and chronicle sentence are declared with its model
-in :mod:`sim.scenario.schema`) has one entry here, an :class:`EventEffect`: which of its fields
+in :mod:`sim.scenario.events`) has one entry here, an :class:`EventEffect`: which of its fields
 fill the engine's three magnitude arrays (``event_a``, ``event_b``, ``event_c`` of
 :class:`~sim.engine.params.Params`, so a sweep can vary them per run) and a function that applies
 the event to the runs in which it fired. :func:`sim.engine.events.apply_events` decides which

@@ -2,7 +2,7 @@
 
 A hindcast is a forecast made at its cut-off year, so it may use only what was known then
 (docs/HINDCAST.md, "The information set"). The history scenario annotates its inputs: ``info``
-on every event and ``inputs`` (field path -> :class:`sim.scenario.schema.InputInfo`) for the
+on every event and ``inputs`` (field path -> :class:`sim.scenario.fields.InputInfo`) for the
 other values it sets. Each says the year of the latest figure the value was set from
 (``known``) and its kind: ``conditioning`` (an exogenous driver a forecaster would be handed,
 never part of a scored observable: the oil price, the fact of sanctions) or ``information``

@@ -2,12 +2,27 @@
 
 A scenario is plain YAML read safely (:mod:`sim.scenario.files`: no Python objects, duplicate
 keys refused, alias expansion bounded), merged over the file it ``extends:`` (or the parent it
-branches from, :mod:`sim.scenario.branch`), overridden by ``--set`` pairs, and validated into
-the frozen pydantic objects of :mod:`sim.scenario.schema` before anything runs. Every problem
-is reported as a :class:`~sim.errors.ScenarioError` naming the file, the field path, the value
-and what is allowed.
+branches from, :mod:`sim.scenario.branch`), overridden by ``--set`` pairs, and validated
+(:mod:`sim.scenario.validation`, with the checks of :mod:`sim.scenario.checks`) into the frozen
+pydantic objects of :mod:`sim.scenario.schema` before anything runs. The schema is split by
+concept: shared field types (:mod:`~sim.scenario.fields`), actors
+(:mod:`~sim.scenario.actors`), the rules block (:mod:`~sim.scenario.rules`), the kinds of event
+(:mod:`~sim.scenario.events`) and the whole scenario (:mod:`~sim.scenario.schema`). Every
+problem is reported as a :class:`~sim.errors.ScenarioError` naming the file, the field path,
+the value and what is allowed.
 """
 
+from sim.scenario.actors import DEPENDENCE, RULES, display_name
+from sim.scenario.events import (
+    EVENT_KINDS,
+    EVENT_MODELS,
+    Event,
+    EventBase,
+    Phrase,
+    event_union,
+    register_event_kind,
+    unregister_event_kind,
+)
 from sim.scenario.files import (
     MAX_FILE_BYTES,
     deep_merge,
@@ -19,6 +34,7 @@ from sim.scenario.files import (
 )
 from sim.scenario.load import load_scenario
 from sim.scenario.moves import (
+    CHANNELS,
     DESTABILISATION,
     FALLBACK,
     INVESTMENT,
@@ -27,22 +43,8 @@ from sim.scenario.moves import (
     MoveKind,
     move,
 )
-from sim.scenario.schema import (
-    CHANNELS,
-    DEPENDENCE,
-    EVENT_KINDS,
-    EVENT_MODELS,
-    RULES,
-    Event,
-    EventBase,
-    Phrase,
-    Scenario,
-    display_name,
-    event_union,
-    register_event_kind,
-    unregister_event_kind,
-    validate,
-)
+from sim.scenario.schema import Scenario
+from sim.scenario.validation import validate
 
 __all__ = [
     "CHANNELS",

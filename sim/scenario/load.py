@@ -1,7 +1,8 @@
 """Load a scenario file: read it safely, merge a branch's parent, apply ``--set``, validate.
 
-Reading is :mod:`sim.scenario.files`, branch resolution :mod:`sim.scenario.branch`, and the
-schema :mod:`sim.scenario.schema`; this module joins them in the order a run needs.
+Reading is :mod:`sim.scenario.files`, branch resolution :mod:`sim.scenario.branch`, and
+validation :mod:`sim.scenario.validation` into the schema (:mod:`sim.scenario.schema`); this
+module joins them in the order a run needs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 from sim.errors import ScenarioError
 from sim.scenario.branch import merge_branch
 from sim.scenario.files import origin_of, parse_set, resolve_file, set_path
-from sim.scenario.schema import Scenario, validate
+from sim.scenario.schema import Scenario
+from sim.scenario.validation import validate
 
 
 def load_scenario(
