@@ -17,7 +17,13 @@ import pandas as pd
 
 from sim.__main__ import main
 from sim.history import calibrate as cal
-from sim.history.identification import IDENTIFIED_BELOW, RECOVERY_WIDTH, unidentified
+from sim.history.identification import (
+    AT_BOUND_SHARE,
+    IDENTIFIED_BELOW,
+    RECOVERY_WIDTH,
+    bound_limited,
+    unidentified,
+)
 from sim.whatif import uncertainty as unc
 
 SMALL = Path(__file__).parent / "data" / "small.yaml"
@@ -31,9 +37,17 @@ def test_every_calibrated_parameter_has_a_measured_width():
 def test_the_unidentified_are_those_at_or_above_one_half():
     named = unidentified(cal.PARAMETERS)
     assert set(cal.PARAMETERS) - set(named) == {"rules.dependence.decay.remittances",
-                                                "rules.decay.footprint"}
+                                                "rules.dependence.decay.energy"}
     assert all(RECOVERY_WIDTH[n] >= IDENTIFIED_BELOW for n in named)
     assert unidentified(["rules.not_measured"]) == ["rules.not_measured"]
+
+
+def test_a_posterior_pressing_a_prior_bound_is_bound_limited():
+    priors = {"a": (0.0, 1.0), "b": (-1.0, 1.0), "c": (0.0, 10.0)}
+    inside = AT_BOUND_SHARE * 2
+    assert bound_limited(priors, [0.01, -0.5, inside * 10], [0.5, 0.5, 10 - inside * 10]) == ["a"]
+    assert bound_limited(priors, [0.2, -0.5, 1.0], [0.99, 0.99, 5.0]) == ["a", "b"]
+    assert bound_limited(priors, [0.2, -0.5, 1.0], [0.8, 0.5, 5.0]) == []
 
 
 def _posterior_with_manifest(folder: Path, named: list[str]) -> Path:
@@ -76,3 +90,6 @@ def test_the_shipped_posterior_names_its_unidentified_parameters():
     manifest = json.loads((unc.DEFAULT_POSTERIOR.parent / "manifest.json").read_text())
     names = list(manifest["calibration"]["priors"])
     assert sorted(manifest["calibration"]["unidentified"]) == sorted(unidentified(names))
+    # The energy decay is identified (recovered width 0.28) but presses its prior's bound.
+    assert "rules.dependence.decay.energy" in manifest["calibration"]["bound_limited"]
+    assert "rules.dependence.decay.remittances" not in manifest["calibration"]["bound_limited"]

@@ -39,7 +39,7 @@ from sim.history.abc import (
     abc_smc,
     weighted_quantiles,
 )
-from sim.history.identification import unidentified
+from sim.history.identification import bound_limited, unidentified
 from sim.history.observed import load_observed
 from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
 from sim.scenario import Scenario
@@ -357,6 +357,9 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         "distance": DISTANCE, "summaries": len(observed_log),
         "excluded_conventions": list(EXCLUDED_CONVENTIONS),
     }
+    p5, p95 = result.quantile([0.05, 0.95])
+    settings["bound_limited"] = bound_limited(
+        {n: (d.low, d.high) for n, d in parameters.items()}, p5, p95)
     return Calibration(result=result, targets=targets, fit=fit_table(result, targets),
                        seconds=seconds, settings=settings)
 

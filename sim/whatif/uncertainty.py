@@ -426,9 +426,10 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR, history: bool = False) 
     Columns named ``history:<field path>`` (:data:`HISTORY_PREFIX`) are history-only inputs.
     By default they are left out (listed in the manifest as ``history_only_skipped``), as
     every forecast wants; with ``history`` (the hindcast) they are kept under their field
-    path. Columns the manifest beside the posterior names ``calibration.unidentified``
-    (parameters the record does not identify, :mod:`sim.history.identification`) are left out
-    the same way (listed as ``unidentified_skipped``): a forecast keeps the scenario's value.
+    path. Columns the manifest beside the posterior names ``calibration.unidentified`` or
+    ``calibration.bound_limited`` (parameters the record does not identify, or whose posterior
+    presses its prior's bound; :mod:`sim.history.identification`) are left out the same way
+    (listed as ``unidentified_skipped``): a forecast keeps the scenario's value.
     The hindcast keeps them, as fitted. Which row a replicate draws depends on the weights
     only, so leaving columns out does not change the other columns' draws.
 
@@ -508,16 +509,22 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR, history: bool = False) 
 
 
 def _unidentified(path: Path) -> list[str]:
-    """The columns the manifest beside a posterior names unidentified (``[]`` if none).
+    """The columns the manifest beside a posterior names unidentified or bound-limited.
 
     An unreadable manifest is left to :func:`_posterior_manifest` to refuse.
     """
     try:
         recorded = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))
-        names = recorded["calibration"]["unidentified"]
+        calibration = recorded["calibration"]
     except (OSError, ValueError, KeyError, TypeError):
         return []
-    return [str(n) for n in names] if isinstance(names, list) else []
+    if not isinstance(calibration, dict):
+        return []
+    names = []
+    for key in ("unidentified", "bound_limited"):
+        listed = calibration.get(key, [])
+        names += [str(n) for n in listed] if isinstance(listed, list) else []
+    return names
 
 
 def _posterior_manifest(path: Path, sha256: str) -> dict[str, Any]:
