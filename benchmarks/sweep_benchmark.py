@@ -1,6 +1,16 @@
 """Sweep speed and memory, side by side in one run.
 
-Rows (all over the 40-step baseline, keeping summaries only):
+First, the batch runner's overhead (issue 19, item 6), measured alternately so both sides of
+each ratio see the same load:
+
+a. a 100,000-run summaries-only ``sim sweep`` in one process (``--workers 1``, wall time of
+   ``run_sweep``: chunks, Parquet parts, merged files, plot, manifest) against the engine's own
+   batch time for the same runs (the same parameter values and seeds, in the sweep's chunks of
+   4,096 runs, ``make_batch`` and ``simulate`` only): the sweep's time per run over the
+   engine's (target: at most 1.3);
+b. the same sweep on 2 workers against 1 (target: a speed-up of at least 1.8).
+
+Then the rows (all over the 40-step baseline, keeping summaries only):
 
 1. the engine advancing one batch of 10,000 runs in one process (no chunks, no files), and
    the engine alone in two processes at once (what two workers could do at best right now);
@@ -24,6 +34,7 @@ Usage::
     python benchmarks/sweep_benchmark.py             # everything (about 2 minutes)
     python benchmarks/sweep_benchmark.py --quick     # smaller sizes, no million-run sweep
     python benchmarks/sweep_benchmark.py --calibration-only   # row 6 alone (about a minute)
+    python benchmarks/sweep_benchmark.py --overhead-only      # the two ratios alone
 
 The machine's load average is printed: other processes on the 2 cores slow every row.
 """
@@ -117,6 +128,96 @@ def sweep_speed(out: Path, runs: int, workers: int, repeats: int = 2) -> tuple[f
     return best
 
 
+def engine_same_runs(plan) -> tuple[float, float]:
+    """Seconds the engine takes for a sweep's runs: same values and seeds, in its chunks.
+
+    Returns wall seconds and this process's CPU seconds (``time.process_time``: what a loaded
+    machine disturbs least).
+
+    Only ``make_batch`` and ``simulate`` are timed (no summaries, no tables, no files); each
+    chunk's parameters are built as the sweep's worker builds them, outside the clock.
+    """
+    from sim.batch.cache import compiled
+    from sim.engine import make_batch, simulate
+    from sim.engine.params import take
+    from sim.sweep import layout
+    from sim.sweep.runner import _tasks
+    from sim.sweep.sampling import sample
+    from sim.sweep.worker import sample_params
+
+    values = sample(plan.spec)
+    chunks = layout.chunks(len(values), plan.chunk_samples, plan.spec.seeds)
+    seconds = cpu = 0.0
+    for task in _tasks(plan, values, chunks):
+        chunk_task = task.payload
+        structure, base = compiled(chunk_task.key, chunk_task.scenario)
+        chunk = chunk_task.chunk
+        params = take(sample_params(chunk_task, base),
+                      np.repeat(np.arange(chunk.n_samples), chunk.seeds_per_sample))
+        seeds = layout.run_seeds(chunk_task.sweep_seed, chunk.run_ids)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        simulate(make_batch(structure, params, seeds, record_reactions=False),
+                 on_divergence="flag")
+        seconds += time.perf_counter() - start
+        cpu += time.process_time() - start_cpu
+    return seconds, cpu
+
+
+def overhead(out: Path, runs: int = 100_000, repeats: int = 3) -> dict:
+    """The batch runner's two ratios, each side measured alternately (best of ``repeats``).
+
+    Returns:
+        ``engine``, ``sweep_1`` and ``sweep_2``: best wall seconds for the runs (the engine
+        alone, the sweep on 1 and on 2 workers); ``engine_cpu`` and ``sweep_1_cpu``: best CPU
+        seconds of this process for the first two; and ``runs``.
+
+    """
+    from sim.sweep import build_plan, run_sweep
+
+    plan = build_plan(sweep_data("bench_overhead", runs))
+    best = dict.fromkeys(("engine", "engine_cpu", "sweep_1", "sweep_1_cpu", "sweep_2"),
+                         float("inf"))
+    engine_same_runs(plan)  # compile and warm up once
+    run_sweep(plan, out=out, workers=1, fresh=True, quiet=True)  # imports, first figure
+    for _ in range(repeats):
+        wall, cpu = engine_same_runs(plan)
+        best["engine"], best["engine_cpu"] = min(best["engine"], wall), min(best["engine_cpu"],
+                                                                              cpu)
+        for workers in (1, 2):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            run_sweep(plan, out=out, workers=workers, fresh=True, quiet=True)
+            best[f"sweep_{workers}"] = min(best[f"sweep_{workers}"],
+                                           time.perf_counter() - start)
+            if workers == 1:
+                best["sweep_1_cpu"] = min(best["sweep_1_cpu"], time.process_time() - start_cpu)
+    return best | {"runs": plan.spec.samples * plan.spec.seeds}
+
+
+def print_overhead(ratios: dict) -> None:
+    """Print the two ratios of the batch runner's overhead, with their targets."""
+    runs = ratios["runs"]
+    per_run = ratios["sweep_1"] / ratios["engine"]
+    per_run_cpu = ratios["sweep_1_cpu"] / ratios["engine_cpu"]
+    speedup = ratios["sweep_1"] / ratios["sweep_2"]
+    rows = [
+        (f"engine alone, the sweep's {runs:,} runs, chunks of 4,096", runs / ratios["engine"],
+         "", ""),
+        (f"sim sweep --workers 1, {runs:,} runs (wall)", runs / ratios["sweep_1"], "", ""),
+        (f"sim sweep --workers 2, {runs:,} runs (wall)", runs / ratios["sweep_2"], "", ""),
+    ]
+    print(f"| {'what':<58} | {'runs/s':>9} | {'target':>10} | {'met':>3} |")
+    print(f"|{'-' * 60}|{'-' * 11}|{'-' * 12}|{'-' * 5}|")
+    for what, value, target, met in rows:
+        print(f"| {what:<58} | {value:>9,.0f} | {target:>10} | {met:>3} |")
+    print(f"| {'(a) sweep --workers 1 time per run / engine time per run':<58} "
+          f"| {per_run:>8.2f}x | {'<= 1.3x':>10} | {'yes' if per_run <= 1.3 else 'NO':>3} |")
+    print(f"| {'    the same in CPU seconds of the process':<58} "
+          f"| {per_run_cpu:>8.2f}x | {'<= 1.3x':>10} "
+          f"| {'yes' if per_run_cpu <= 1.3 else 'NO':>3} |")
+    print(f"| {'(b) sweep --workers 2 speed-up over --workers 1':<58} "
+          f"| {speedup:>8.2f}x | {'>= 1.8x':>10} | {'yes' if speedup >= 1.8 else 'NO':>3} |")
+
+
 def mesa_speed(out: Path, runs: int) -> float:
     """Time mesa.batch_run over the same model and the sweep's first runs."""
     import pandas as pd
@@ -206,6 +307,10 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="40,000 runs, no memory sweep")
     parser.add_argument("--calibration-only", action="store_true",
                         help="time sim calibrate alone (row 6)")
+    parser.add_argument("--overhead-only", action="store_true",
+                        help="the batch runner's two overhead ratios alone")
+    parser.add_argument("--overhead-runs", type=int, default=100_000,
+                        help="runs of the overhead sweep (default 100,000)")
     parser.add_argument("--engine-rate", nargs=2, type=float, metavar=("RUNS", "SECONDS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -215,6 +320,16 @@ def main() -> int:
     if args.quick:
         args.runs, args.mesa_runs, args.million = 40_000, 60, 0
     load = os.getloadavg()
+    if args.overhead_only:
+        with tempfile.TemporaryDirectory(prefix="overhead-bench-") as tmp:
+            ratios = overhead(Path(tmp), args.overhead_runs)
+        after = os.getloadavg()
+        print(f"Batch runner overhead: 40-step baseline, summaries only; {os.cpu_count()} CPUs, "
+              f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} before, "
+              f"{after[0]:.2f} {after[1]:.2f} {after[2]:.2f} after")
+        print()
+        print_overhead(ratios)
+        return 0
     if args.calibration_only:
         with tempfile.TemporaryDirectory(prefix="calibrate-bench-") as tmp:
             calibration = calibration_speed(Path(tmp), args.quick)
@@ -224,6 +339,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
         out = Path(tmp)
+        ratios = overhead(out, args.overhead_runs)
         calibration = calibration_speed(out, args.quick)
         engine = engine_one_batch()
         ceiling = engine_two_processes()
@@ -242,6 +358,8 @@ def main() -> int:
     ]
     print(f"Sweep benchmark: 40-step baseline, summaries only; {os.cpu_count()} CPUs, "
           f"load average before start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print()
+    print_overhead(ratios)
     print()
     print(f"| {'what':<58} | {'runs/s':>9} | {'target':>10} | {'met':>3} |")
     print(f"|{'-' * 60}|{'-' * 11}|{'-' * 12}|{'-' * 5}|")

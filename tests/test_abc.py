@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+from sim.batch.executors import LocalPool
 from sim.engine.random import normal
 from sim.history.abc import (
     ABCError,
@@ -20,9 +21,8 @@ from sim.history.abc import (
     Prior,
     Uniform,
     abc_smc,
-    executor_map,
+    batch_map,
 )
-from sim.sweep.executors import LocalPool
 
 # (a) A normal mean with known variance and a conjugate normal prior.
 N_OBS, SIGMA = 20, 1.0
@@ -114,7 +114,7 @@ def test_process_pool_gives_the_in_process_posterior():
     settings = dict(n_particles=200, seed=9, max_generations=3, chunk_size=50)
     alone = abc_smc(growth, observed, prior, **settings)
     with LocalPool(2) as pool:
-        pooled = abc_smc(growth, observed, prior, map_chunks=executor_map(pool), **settings)
+        pooled = abc_smc(growth, observed, prior, map_chunks=batch_map(pool), **settings)
     assert np.array_equal(pooled.particles, alone.particles)
     assert np.array_equal(pooled.weights, alone.weights)
 

@@ -708,7 +708,7 @@ def test_a_sweep_refused_for_its_scheduler_leaves_no_folder_at_all(tmp_path, cap
                                                                    monkeypatch):
     """The scheduler is reached before anything is written (the real timeout takes 10 s+)."""
     import sim.sweep.runner as runner
-    from sim.sweep.executors import ExecutorError
+    from sim.batch.executors import ExecutorError
 
     def unreachable(workers=1, scheduler=None):
         if scheduler is not None:

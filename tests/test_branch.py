@@ -12,6 +12,7 @@ from sim.cli import main
 from sim.errors import ScenarioError
 from sim.outputs.run import run_scenario
 from sim.scenario import load_scenario, validate
+from sim.scenario.branch import segments
 from sim.whatif.compare import compare_scenarios
 
 DATA = Path(__file__).parent / "data"
@@ -120,3 +121,36 @@ def test_comparing_a_branch_with_its_parent_differs_only_from_the_branch():
     diff = compare_scenarios([parent, child], replicates=3).difference(1)
     assert np.all(diff[:3] == 0.0)
     assert np.abs(diff[3:]).max() > 0
+
+
+def _nested(tmp_path: Path, at: str) -> Path:
+    """small.yaml <- small_branch.yaml (at 2025Q3) <- a branch of that at ``at``."""
+    for name in ("small.yaml", "small_branch.yaml"):
+        (tmp_path / name).write_text((DATA / name).read_text())
+    path = tmp_path / "nested.yaml"
+    path.write_text(f"branch: {{from: small_branch.yaml, at: {at}}}\nname: nested\n"
+                    "powers:\n  china: {visibility: 0.8}\n")
+    return path
+
+
+def test_a_branch_is_resolved_once_into_stretches_that_cover_the_run(tmp_path):
+    nested = load_scenario(_nested(tmp_path, "2026Q2"))
+    stretches = segments(nested)
+    assert [(s.scenario.name, s.depth, s.first, s.last) for s in stretches] == [
+        ("small", 2, 1, 2), ("small_branch", 1, 3, 5), ("nested", 0, 6, 12)]
+    assert all(s.scenario.seed == nested.seed for s in stretches)
+    # A branch point before its parent's leaves the parent's own rules no stretch.
+    early = load_scenario(_nested(tmp_path, "2025Q2"))
+    assert [(s.scenario.name, s.first, s.last) for s in segments(early)] == [
+        ("small", 1, 1), ("nested", 2, 12)]
+    plain = load_scenario(DATA / "small.yaml")
+    assert [(s.depth, s.first, s.last) for s in segments(plain)] == [(0, 1, plain.steps)]
+
+
+def test_a_branch_of_a_branch_runs_each_ancestor_up_to_the_next_branch_point(tmp_path):
+    nested = load_scenario(_nested(tmp_path, "2026Q2"))
+    middle = load_scenario(tmp_path / "small_branch.yaml")
+    run, parent = run_scenario(nested, 3), run_scenario(middle, 3)
+    for name in ARRAYS:
+        np.testing.assert_array_equal(getattr(run, name)[:6], getattr(parent, name)[:6])
+    assert not np.array_equal(run.share[6:], parent.share[6:])

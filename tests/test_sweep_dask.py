@@ -72,7 +72,7 @@ def test_sweep_through_scheduler_equals_local_pool(tmp_path, cluster):
 
 
 def test_unreachable_scheduler_is_a_clear_error():
-    from sim.sweep.executors import DaskCluster, ExecutorError
+    from sim.batch.executors import DaskCluster, ExecutorError
 
     address = f"tcp://127.0.0.1:{free_port()}"
     with pytest.raises(ExecutorError, match=f"cannot reach the Dask scheduler at {address}") as e:
@@ -87,7 +87,7 @@ def missing_package(_task):
 def test_workers_without_the_package_get_a_clear_error():
     from distributed import Client, LocalCluster
 
-    from sim.sweep.executors import DaskCluster, ExecutorError
+    from sim.batch.executors import DaskCluster, ExecutorError
 
     with LocalCluster(processes=False, n_workers=1, threads_per_worker=1,
                       dashboard_address=None) as local, Client(local) as client:

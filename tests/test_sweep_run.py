@@ -205,7 +205,7 @@ def test_kill_9_and_resume(tmp_path):
 
 
 def test_fork_and_forkserver_pools_give_the_same_files(tmp_path):
-    from sim.sweep.executors import LocalPool
+    from sim.batch.executors import LocalPool
 
     path = write_sweep(tmp_path, keep=KEEP_ALL)
     folders = []

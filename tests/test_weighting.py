@@ -64,7 +64,7 @@ def test_the_weighted_objective_weights_the_states(tmp_path):
     objective = plan.spec.objectives[0]
     assert objective.column == "influence_gdp_p10"
     share = np.random.default_rng(1).random((3, 4, 5))  # (candidates, draws, states)
-    result = PolicyResult(0, share, np.zeros((3, 4)), 0)
+    result = PolicyResult(share, np.zeros((3, 4)), 0)
     weighted = measure_values(plan, objective, result)
     assert weighted == pytest.approx(share @ state_weights(BASELINE, "gdp"))
     equal = measure_values(plan, Objective(measure="influence"), result)

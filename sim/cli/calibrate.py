@@ -3,22 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from sim.cli.sweep import add_executor_options, check_executor_options
-
-
-class _Counting:
-    """An executor that moves a progress bar by the runs of each finished chunk."""
-
-    def __init__(self, executor, bar):
-        self.executor, self.bar = executor, bar
-
-    def map_unordered(self, fn, tasks):
-        """Yield the executor's results, counting each (index, summaries) chunk's runs."""
-        for result in self.executor.map_unordered(fn, tasks):
-            self.bar.update(len(result[1]))
-            yield result
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -58,12 +44,11 @@ def main(args: argparse.Namespace) -> int:
     """Run ``sim calibrate``."""
     import numpy as np
 
+    from sim.batch import Progress, make_executor
     from sim.history import calibrate as cal
-    from sim.history.abc import executor_map
+    from sim.history.abc import batch_map
     from sim.history.origins import scenario_for
     from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
-    from sim.sweep.executors import make_executor
-    from sim.sweep.runner import progress_bar
 
     check_executor_options(args)
     check_seed("--seed", args.seed)
@@ -72,22 +57,17 @@ def main(args: argparse.Namespace) -> int:
     scenario, observed = cal.load_inputs(args.scenario or scenario_for(args.cutoff),
                                          args.observed)
     cal.check_out(args.out)
-    bar = progress_bar(total=None, initial=0, quiet=args.quiet, desc="calibrate")
-    bar.set_description("calibrate")
+    progress = Progress(None, 0, args.quiet, desc="calibrate")
 
     def log(generation) -> None:
         if not args.quiet:
-            bar.write(cal.log_generation(generation), file=sys.stderr)
+            progress.write(cal.log_generation(generation))
 
-    with make_executor(args.workers, args.scheduler) as executor:
-        map_chunks = executor_map(_Counting(executor, bar))
-        try:
-            calibration = cal.calibrate(
-                scenario, observed, args.cutoff, population=args.population,
-                generations=args.generations, seed=args.seed, map_chunks=map_chunks,
-                on_generation=log)
-        finally:
-            bar.close()
+    with make_executor(args.workers, args.scheduler) as executor, progress:
+        calibration = cal.calibrate(
+            scenario, observed, args.cutoff, population=args.population,
+            generations=args.generations, seed=args.seed,
+            map_chunks=batch_map(executor, progress), on_generation=log)
         description = executor.description or "in-process"
     run_info = {"executor": description, "workers": args.workers}
     folder = cal.write_results(calibration, scenario, args.observed, args.out, run_info,

@@ -9,8 +9,8 @@ import os
 def add_executor_options(parser: argparse.ArgumentParser) -> None:
     """Add --workers and --scheduler: where a command that runs many runs runs them.
 
-    The sweeps' executors (a local process pool or a Dask cluster) serve sweeps, calibration,
-    hindcasts and policy searches alike.
+    The batch runner's executors (:mod:`sim.batch`: a local process pool or a Dask cluster)
+    serve sweeps, calibration, hindcasts and policy searches alike.
     """
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                         help="local worker processes (default: one per CPU; 1 runs in-process)")

@@ -6,8 +6,9 @@ per quarter), one or two objectives with a robustness measure each, the uncertai
 optimiser's budget. :func:`search` then runs pymoo's ask/tell loop: each generation's whole
 population of candidate policies x the uncertainty draws is one set of engine batches (the
 scenario is compiled once per worker; each run's policy and parameter draw are written into
-its batch with ``with_values``), chunked through the sweep executors
-(:mod:`sim.decide.policy_runs`). :mod:`sim.decide.optimise_files` writes the results.
+its batch with ``with_values``), chunked through the batch runner (:mod:`sim.batch`;
+the measure is in :mod:`sim.decide.policy_runs`). :mod:`sim.decide.optimise_files` writes the
+results.
 
 Every candidate sees the same draws and seeds (common random numbers): draw j has engine seed
 ``seed + j`` and the parameter draw of replicate j (:meth:`Uncertainty.draw`), so two policies
@@ -620,8 +621,7 @@ def search(plan: Plan, workers: int = 1, scheduler: Any = None, quiet: bool = Fa
     from pymoo.core.problem import Problem
     from pymoo.problems.static import StaticProblem
 
-    from sim.sweep.executors import make_executor
-    from sim.sweep.runner import progress_bar
+    from sim.batch import Progress, make_executor
 
     spec = plan.spec
     objectives = spec.objectives
@@ -636,12 +636,12 @@ def search(plan: Plan, workers: int = 1, scheduler: Any = None, quiet: bool = Fa
                     verbose=False)
     expected = size * n_draws * spec.optimiser.generations + \
         len(POLICY_KINDS) * spec.evaluation_draws
-    bar = progress_bar(expected, 0, quiet, desc="optimise")
+    progress = Progress(expected, 0, quiet, desc="optimise")
     reference = [None] * len(objectives)
     rows = []
     started = time.perf_counter()
-    with make_executor(workers, scheduler) as executor, bar:
-        engine = Engine(plan, executor, bar)
+    with make_executor(workers, scheduler) as executor, progress:
+        engine = Engine(plan, executor, progress)
         generation = 0
         while algorithm.has_next():
             population = algorithm.ask()

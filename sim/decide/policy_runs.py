@@ -1,19 +1,23 @@
-"""Running candidate policies x uncertainty draws on the engine, chunked through executors.
+"""Running candidate policies x uncertainty draws on the engine, through the batch runner.
 
 A chunk is a few candidates, each run on every draw, as one engine batch (candidate-major):
-the worker compiles the searched scenario once (cached by the plan's digest) and writes each
-run's policy and parameter draw into the batch with ``with_values``. This module is imported by
-worker processes, so it imports neither pymoo nor Mesa.
+the worker compiles the searched scenario once (:mod:`sim.batch.cache`, by the plan's digest)
+and writes each run's policy and parameter draw into the batch with ``with_values``.
+:func:`run_policies` is the batch runner's ``policy_outcomes`` measure; this module is imported
+by worker processes, so it imports neither pymoo nor Mesa.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from sim.batch import Progress, Task, chunk_slices, run_ordered
+from sim.batch.cache import compiled
+from sim.engine import make_batch, repeat, simulate, with_values
 
 if TYPE_CHECKING:
     from sim.decide.optimise import Plan
@@ -26,7 +30,6 @@ class PolicyTask:
     Attributes:
         key: The plan's digest (caches the compiled scenario in the worker).
         scenario: The resolved base scenario, cut at ``at`` (``model_dump``-able mapping).
-        index: Chunk number (results are put back in this order).
         paths: Field paths each candidate sets.
         values: (n_candidates, len(paths)) their values.
         draw_paths: Uncertain field paths.
@@ -38,7 +41,6 @@ class PolicyTask:
 
     key: str
     scenario: dict[str, Any]
-    index: int
     paths: tuple[str, ...]
     values: np.ndarray
     draw_paths: tuple[str, ...]
@@ -53,14 +55,12 @@ class PolicyResult:
     """What a chunk returns.
 
     Attributes:
-        index: Chunk number.
         share: (n_candidates, n_draws, S) the power's influence share per state at ``at``.
         reaction: (n_candidates, n_draws) the reactors' reactive spending, USD m per quarter,
             summed over them and the states, averaged over the quarters to ``at``.
         diverged: Runs whose state became non-finite (their values are NaN).
     """
 
-    index: int
     share: np.ndarray
     reaction: np.ndarray
     diverged: int
@@ -68,10 +68,7 @@ class PolicyResult:
 
 def run_policies(task: PolicyTask) -> PolicyResult:
     """Run a chunk: every candidate on every draw, as one engine batch (candidate-major)."""
-    from sim.engine import make_batch, repeat, simulate, with_values
-    from sim.sweep.worker import compiled
-
-    structure, base = compiled(task)
+    structure, base = compiled(task.key, task.scenario, "<policy search scenario>")
     n_c, n_d = len(task.values), len(task.seeds)
     values = {path: np.repeat(task.values[:, j], n_d) for j, path in enumerate(task.paths)}
     values |= {path: np.tile(task.draw_values[:, j], n_c)
@@ -92,17 +89,17 @@ def run_policies(task: PolicyTask) -> PolicyResult:
     share[bad] = np.nan
     reaction = total / structure.steps
     reaction[bad] = np.nan
-    return PolicyResult(task.index, share.reshape(n_c, n_d, -1), reaction.reshape(n_c, n_d),
+    return PolicyResult(share.reshape(n_c, n_d, -1), reaction.reshape(n_c, n_d),
                         int(bad.sum()))
 
 
 @dataclass
 class Engine:
-    """Evaluates policies on draws through an executor, counting runs on a progress bar."""
+    """Evaluates policies on draws through an executor, counting runs on a progress display."""
 
     plan: Plan
     executor: Any
-    bar: Any = None
+    progress: Progress | None = None
     runs: int = 0
     diverged: int = 0
     seconds: float = 0.0
@@ -120,25 +117,19 @@ class Engine:
             np.zeros((n_draws, 0))
         seeds = np.arange(first_key, first_key + n_draws, dtype=np.uint64)
         per_chunk = max(1, plan.spec.chunk_runs // n_draws)
-        n_chunks = max(min(self.executor.workers, len(values)),
-                       math.ceil(len(values) / per_chunk))
-        parts = np.array_split(np.arange(len(values)), n_chunks)
         power = plan.scenario.power_names.index(plan.power)
         key = plan.digest()
-        tasks = [PolicyTask(key, plan.searched, i, paths, values[rows], draw_paths, draw_values,
-                            seeds, power, plan.reactors) for i, rows in enumerate(parts)]
-        results: dict[int, PolicyResult] = {}
+        tasks = [Task(i, "policy_outcomes",
+                      PolicyTask(key, plan.searched, paths, values[rows], draw_paths, draw_values,
+                                 seeds, power, plan.reactors), (rows.stop - rows.start) * n_draws)
+                 for i, rows in enumerate(chunk_slices(len(values), per_chunk,
+                                                       self.executor.workers))]
         start = time.perf_counter()
-        for result in self.executor.map_unordered(run_policies, tasks):
-            results[result.index] = result
-            done = result.reaction.size
-            self.runs += done
-            self.diverged += result.diverged
-            if self.bar is not None:
-                self.bar.update(done)
+        ordered = run_ordered(tasks, self.executor, self.progress)
         self.seconds += time.perf_counter() - start
-        ordered = [results[i] for i in range(len(tasks))]
-        return PolicyResult(-1, np.concatenate([r.share for r in ordered]),
-                            np.concatenate([r.reaction for r in ordered]),
-                            sum(r.diverged for r in ordered))
-
+        result = PolicyResult(np.concatenate([r.share for r in ordered]),
+                              np.concatenate([r.reaction for r in ordered]),
+                              sum(r.diverged for r in ordered))
+        self.runs += result.reaction.size
+        self.diverged += result.diverged
+        return result

@@ -89,8 +89,8 @@ def score_answers(plan: Plan, answers: dict[str, np.ndarray], weightings: list[s
         Columns policy (optimised under), measure (scored under), ``influence_<r>`` and
         ``influence_<r>_regret`` (fractions; r = p10 or mean).
     """
+    from sim.batch import make_executor
     from sim.decide.policy_runs import Engine
-    from sim.sweep.executors import make_executor
 
     objective = influence_objective(plan)
     names = plan.scenario.state_names

@@ -54,7 +54,7 @@ class Changes:
     def mutable(self, name: str) -> np.ndarray:
         """A copy of a state array to edit in place, made on the first event that changes it."""
         if name not in self.changed:
-            self.changed[name] = getattr(self.state, name).copy()
+            self.changed[name] = getattr(self.state, name).copy(order="K")  # keeps its layout
         return self.changed[name]
 
 

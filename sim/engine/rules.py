@@ -40,6 +40,26 @@ def sum_powers(values: np.ndarray) -> np.ndarray:
     return total
 
 
+def over_powers(op: np.ufunc, values: np.ndarray, other: np.ndarray,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """``op(values, other[..., None])`` computed power by power: fast for a handful of powers.
+
+    numpy is several times slower when it broadcasts along a short innermost axis than on long
+    runs of elements; applying ``op`` to each power's slice gives the same numbers, bit for bit.
+
+    Args:
+        op: A binary ufunc (np.multiply, np.divide, np.subtract...).
+        values: (..., P).
+        other: (...), the shape of ``values`` without its powers axis.
+        out: Where to write (may be ``values``); a new array of numpy's result dtype when None.
+    """
+    if out is None:
+        out = np.empty(values.shape, dtype=np.result_type(values, other))
+    for q in range(values.shape[-1]):
+        op(values[..., q], other, out=out[..., q])
+    return out
+
+
 def state_risk(
     stability: np.ndarray, disputes: np.ndarray, instability_weight: np.ndarray,
     dispute_weight: np.ndarray,
@@ -60,7 +80,7 @@ def investment_gate(risk: np.ndarray, tolerance: np.ndarray, softness: np.ndarra
         tolerance: (R, S, P) each power's risk tolerance, repeated over states.
         softness: (R,) width of the gate.
     """
-    z = tolerance - risk[:, :, None]
+    z = over_powers(np.subtract, tolerance, risk)
     z *= 0.5 / softness[:, None, None]
     np.tanh(z, out=z)
     z += 1.0
@@ -112,12 +132,19 @@ def spend(
         pressure_share: (R,) share of reactive spending used as leverage.
 
     Returns:
-        (spend by channel (R, C, S, P), pressure spending (R, S, P)).
+        (spend by channel (R, C, S, P), each channel's (R, S, P) block contiguous; pressure
+        spending (R, S, P)).
     """
-    if (budget_scale != 1.0).any():  # multiplying by exactly 1 would change nothing
-        planned = budget_allocation * np.transpose(budget_scale, (0, 2, 1))[:, :, None, :]
+    # Each kind's block is contiguous in memory (the returned array is a (R, C, S, P) view of a
+    # (C, R, S, P) one): every later rule works on one kind at a time.
+    scaled = (budget_scale != 1.0).any()  # multiplying by exactly 1 would change nothing
+    dtype = np.result_type(budget_allocation, budget_scale) if scaled else budget_allocation.dtype
+    planned = np.moveaxis(np.empty((budget_allocation.shape[1], *effort.shape), dtype=dtype), 0, 1)
+    if scaled:
+        np.multiply(budget_allocation, np.transpose(budget_scale, (0, 2, 1))[:, :, None, :],
+                    out=planned)
     else:
-        planned = budget_allocation.copy()
+        np.copyto(planned, budget_allocation)
     share = pressure_share[:, None, None]
     pressure = share * effort
     planned[:, INVEST] += effort - pressure
@@ -133,18 +160,27 @@ def absorb(spent: np.ndarray, capacity: np.ndarray) -> None:
     """Ration investment to each state's absorptive capacity, in place.
 
     With demand D_s = sum_p invest[s, p], every power's investment in s is scaled by
-    min(1, K_s / D_s): the pool of projects, licences and offtake is shared in proportion to
-    what each power brings, so one power's extra investment crowds out the others'.
+    min(1, K_s / D_s) (:func:`absorbed_fraction`): the pool of projects, licences and offtake is
+    shared in proportion to what each power brings, so one power's extra investment crowds out
+    the others'.
 
     Args:
         spent: (R, C, S, P) spend; its invest channel is changed.
         capacity: (R, S) USD millions per quarter, finite (no limit: the dtype's largest value).
     """
     invest = spent[:, INVEST]
-    demand = sum_powers(invest)
+    over_powers(np.multiply, invest, absorbed_fraction(sum_powers(invest), capacity), out=invest)
+
+
+def absorbed_fraction(demand: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """min(1, K / D) for investment's hard pool, 1 where nothing is asked (same shape as D).
+
+    Args:
+        demand: D, the powers' investment summed over powers; overwritten with the result.
+        capacity: K, finite (no limit: the dtype's largest value).
+    """
     np.maximum(demand, capacity, out=demand)
-    scale = np.divide(capacity, demand, out=demand)  # min(1, K / D), 1 where nothing is asked
-    invest *= scale[:, :, None]
+    return np.divide(capacity, demand, out=demand)
 
 
 def saturate(spent: np.ndarray, channel: int, scale: np.ndarray) -> None:
@@ -152,9 +188,10 @@ def saturate(spent: np.ndarray, channel: int, scale: np.ndarray) -> None:
 
     With demand D_s = sum_p spend[c, s, p] and scale K_s, the state absorbs
     A_s = K_s (1 - exp(-D_s / K_s)) of it, shared pro rata: every power's spend in s is scaled
-    by A_s / D_s. The first dollars are absorbed in full (slope 1 at D = 0), the marginal
-    dollar buys exp(-D_s / K_s) (1/e at the scale), and no amount buys more than K_s a quarter;
-    one power's extra spend lowers what the others' buy (the pool is shared).
+    by A_s / D_s (:func:`saturated_fraction`). The first dollars are absorbed in full (slope 1
+    at D = 0), the marginal dollar buys exp(-D_s / K_s) (1/e at the scale), and no amount buys
+    more than K_s a quarter; one power's extra spend lowers what the others' buy (the pool is
+    shared).
 
     Args:
         spent: (R, C, S, P) spend; channel ``channel`` is changed.
@@ -162,18 +199,30 @@ def saturate(spent: np.ndarray, channel: int, scale: np.ndarray) -> None:
         scale: (R, S) K_s, USD millions per quarter, > 0 and finite.
     """
     flow = spent[:, channel]
-    demand = sum_powers(flow)
+    over_powers(np.multiply, flow, saturated_fraction(sum_powers(flow), scale), out=flow)
+
+
+def saturated_fraction(demand: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """A / D = K (1 - exp(-D / K)) / D, the share of the demand a state absorbs (shape of D).
+
+    Args:
+        demand: D, summed over powers, >= 0.
+        scale: K, > 0 and finite.
+
+    Returns:
+        A / D, 1 where nothing is asked.
+    """
     ratio = demand / scale
     absorbed = -np.expm1(-ratio)  # 1 - exp(-D / K), exact for small D / K
-    factor = np.divide(absorbed, ratio, out=np.ones_like(ratio), where=ratio > 0)
-    flow *= factor[:, :, None]
+    return np.divide(absorbed, ratio, out=np.ones_like(ratio), where=ratio > 0)
 
 
 def ration(spent: np.ndarray, scale: np.ndarray, channels: tuple[int, ...]) -> None:
     """Ration every limited kind of move to the states' absorptive scales, in place.
 
     Investment keeps its shared pool with a hard capacity (:func:`absorb`); every other kind
-    saturates smoothly at its scale (:func:`saturate`).
+    saturates smoothly at its scale (:func:`saturate`). One kind at a time: fast when each
+    kind's block is contiguous, as :func:`spend` returns it.
 
     Args:
         spent: (R, C, S, P) spend.
@@ -203,7 +252,7 @@ def pressure_on(
     out = np.zeros_like(weighted)
     for p, q in zip(*np.nonzero(targets), strict=True):  # a handful of pairs: no einsum
         out[:, :, q] += float(targets[p, q]) * weighted[:, :, p]
-    out /= inflow[:, :, None]
+    over_powers(np.divide, out, inflow, out=out)
     return out
 
 
@@ -229,7 +278,8 @@ def hedging_factor(share: np.ndarray, hedging: np.ndarray,
     gap -= share
     gap *= hedging[:, None, None]
     bound = np.log1p(max_premium)[:, None, None]
-    np.clip(gap, -bound, bound, out=gap)
+    np.maximum(gap, -bound, out=gap)  # clip to [-bound, bound] (np.clip with array bounds
+    np.minimum(gap, bound, out=gap)  # is several times slower)
     np.exp(gap, out=gap)
     return gap
 
@@ -254,7 +304,7 @@ def reception(
         modifier: (R, S, P) event multipliers, or None.
     """
     eff = hedging_factor(share, hedging, max_premium)
-    eff *= openness[:, :, None]
+    over_powers(np.multiply, eff, openness, out=eff)
     if modifier is not None:
         eff *= modifier
     resist = pressure * leverage[:, None, None]
@@ -273,9 +323,24 @@ def update_dependence(scale: np.ndarray, decay: np.ndarray) -> np.ndarray:
     return scale * (1.0 - decay)
 
 
+def stock_keep(decay: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """What each stock keeps of itself a quarter, 1 - d, spread over states and powers.
+
+    Args:
+        decay: (R, 3) decay rates, in :data:`STOCK_ORDER`.
+        shape: (R, S, P).
+
+    Returns:
+        (3, R, S, P), contiguous for each stock.
+    """
+    keep = np.moveaxis(1.0 - decay, 1, 0)[:, :, None, None]
+    return np.ascontiguousarray(np.broadcast_to(keep, (decay.shape[1], *shape)))
+
+
 def update_stocks(
     footprint: np.ndarray, goodwill: np.ndarray, diplomatic: np.ndarray, spend: np.ndarray,
     effectiveness: np.ndarray, decay: np.ndarray, visible_diplomatic_gain: np.ndarray,
+    keep: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decay the stocks, then add what this quarter's spend buys.
 
@@ -292,12 +357,13 @@ def update_stocks(
         effectiveness: (R, S, P) from :func:`reception`.
         decay: (R, 3) decay rates of footprint, goodwill, diplomatic capital.
         visible_diplomatic_gain: (R, S, P) k_v x v_p.
+        keep: :func:`stock_keep` of ``decay`` when the caller has it (a batch computes it once).
     """
-    keep = 1.0 - decay[:, None, None, :]
+    keep = stock_keep(decay, footprint.shape) if keep is None else keep
     old = (footprint, goodwill, diplomatic)
     new = []
     for i, channels in enumerate(BUILDS):
-        stock = keep[..., i] * old[i]
+        stock = keep[i] * old[i]
         if STOCK_ORDER[i] == "diplomatic":  # visible investment buys diplomatic capital too
             inflow = visible_diplomatic_gain * spend[:, INVEST]
             for c in channels:
@@ -314,7 +380,7 @@ def update_stocks(
 def update_stability(
     stability: np.ndarray, target: np.ndarray, recovery: np.ndarray,
     destabilise_spend: np.ndarray, destabilise_per_usd_m: np.ndarray,
-    campaign_loss: np.ndarray, noise: np.ndarray | None,
+    campaign_loss: np.ndarray | None, noise: np.ndarray | None,
 ) -> np.ndarray:
     """Stability after a quarter, clipped to [0, 1], shape (R, S).
 
@@ -323,7 +389,8 @@ def update_stability(
     """
     new = stability + recovery[:, None] * (target - stability)
     new -= destabilise_per_usd_m[:, None] * sum_powers(destabilise_spend)
-    new -= campaign_loss
+    if campaign_loss is not None:  # None: no campaign (subtracting zeros changes nothing)
+        new -= campaign_loss
     if noise is not None:
         new += noise
     clipped = np.clip(new, 0.0, 1.0)
@@ -353,12 +420,15 @@ def graded_excess(excess: np.ndarray, width: np.ndarray) -> np.ndarray:
 
     Args:
         excess: (R, S) signal - threshold.
-        width: (R, 1) the ramp's width w >= 0.
+        width: (R, 1) the ramp's width w >= 0, or (R, S).
     """
     half = 0.5 * width
     with np.errstate(divide="ignore", invalid="ignore"):
-        rounded = (excess + half) ** 2 / (2.0 * width)
-    out = np.where(excess >= half, excess, np.where(excess > -half, rounded, 0.0))
+        out = excess + half
+        np.square(out, out=out)
+        out /= 2.0 * width  # (x + w/2)^2 / (2 w), then the two outer pieces over it
+    np.copyto(out, 0.0, where=~(excess > -half))
+    np.copyto(out, excess, where=excess >= half)
     return out.astype(excess.dtype, copy=False)
 
 
@@ -397,7 +467,9 @@ def react(
         spend_total: (R, S, P) last quarter's spend over all channels.
         base_spend: (R, S, P) the power's spend in the state with no reaction.
         loudness: (R, S, P) perceived loudness of each power in each state.
-        sensitivity: (R, P, P) per ordered pair [p, q].
+        sensitivity: (R, P, P) per ordered pair [p, q], or spread over the states pair by
+            pair, (P, P, R, S), as :class:`sim.engine.step.Batch` keeps it; so may be the
+            threshold, the grievance and the width.
         threshold: (R, P, P) perceived share (or gain) past which a threshold rule reacts.
         grievance: (R, P, P) USD millions added per quarter.
         restraint: (R, S, P), each power's restraint repeated over states.
@@ -433,13 +505,14 @@ def react(
                 source = {LINEAR: effort, THRESHOLD: share, TIT_FOR_TAT: spend_total}[code]
             seen = loudness[:, :, q] * source[:, :, q]
             seen_cache[key] = seen
-        sens = sensitivity[:, p, q, None]
+        sens = _pair(sensitivity, p, q)
         if code == LINEAR:
             change = sens * seen
         elif code == THRESHOLD:
-            change = seen - threshold[:, p, q, None]
-            if width is not None and width[:, p, q].any():
-                change = graded_excess(change, width[:, p, q, None])
+            change = seen - _pair(threshold, p, q)
+            ramp = None if width is None else _pair(width, p, q)
+            if ramp is not None and ramp.any():
+                change = graded_excess(change, ramp)
             else:
                 np.maximum(change, 0.0, out=change)
             change *= sens
@@ -450,7 +523,7 @@ def react(
             floor = np.zeros_like(effort) if floor is None else floor
             np.maximum(floor[:, :, p], target, out=floor[:, :, p])
             change = np.zeros_like(target)
-        change += grievance[:, p, q, None]
+        change += _pair(grievance, p, q)
         if record:
             signal[:, :, p, q] = seen
             response[:, :, p, q] = change
@@ -465,6 +538,15 @@ def react(
     return drift, signal, response
 
 
+def _pair(values: np.ndarray, p: int, q: int) -> np.ndarray:
+    """Pair (p, q)'s values, (R, 1) from an (R, P, P) array or (R, S) from a spread one.
+
+    An array already spread over the states, (P, P, R, S), gives the pair's contiguous block:
+    the same numbers, without numpy's slow broadcasting along the short states axis.
+    """
+    return values[:, p, q, None] if values.ndim == 3 else values[p, q]
+
+
 def within_reserve(effort: np.ndarray, reserve: np.ndarray) -> None:
     """Scale each power's reactive spending down to its reserve, pro rata over states, in place.
 
@@ -476,7 +558,9 @@ def within_reserve(effort: np.ndarray, reserve: np.ndarray) -> None:
         effort: (R, S, P) reactive spending, USD millions per quarter.
         reserve: (R, P) Q_p, USD millions per quarter (inf: no limit).
     """
-    total = effort.sum(axis=1)  # (R, P)
+    total = effort[:, 0].copy()  # (R, P): the states added one by one (as numpy's sum does,
+    for s in range(1, effort.shape[1]):  # without its slow reduction over a middle axis)
+        total += effort[:, s]
     over = total > reserve
     if over.any():
         scale = np.where(over, reserve / np.where(over, total, 1.0), 1.0)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine.params import Params, Structure
-from sim.engine.rules import within_reserve
+from sim.engine.rules import over_powers, within_reserve
 from sim.scenario import CHANNELS, EVENT_KINDS
 
 SUMMIT = EVENT_KINDS.index("summit")
@@ -33,7 +33,8 @@ class WorldState:
             at most the power's reserve (``reserve`` x its regional budget), and in a state at
             most (max_spend_multiplier - 1) x base spend there where that is set.
         dependence: Structural dependence by channel (energy, remittances, security, debt),
-            channel first (R, 4, S, P), USD millions (a year, for flows), before the decay
+            channel first (R, 4, S, P), each channel's block contiguous in memory (a view of
+            a (4, R, S, P) array), USD millions (a year, for flows), before the decay
             since the start: the value now is ``dependence x dependence_scale``
             (:meth:`dependence_now`). Keeping the decay as a per-run factor spares the step a
             pass over the whole array.
@@ -177,14 +178,13 @@ def influence_shares(
     total = autonomy.copy()
     for q in range(attraction.shape[2]):
         total += attraction[:, :, q]
-    total = total[:, :, None]
-    share = attraction / total
+    share = over_powers(np.divide, attraction, total)
     if not np.isfinite(total).all():  # the sum overflowed: a divergence, not shares of 0
-        r, s = np.nonzero(~np.isfinite(total[:, :, 0]))
+        r, s = np.nonzero(~np.isfinite(total))
         largest = np.argmax(np.nan_to_num(attraction[r, s], nan=np.inf), axis=-1)
         share[r, s, largest] = np.nan
     if leverage:
-        return share, structural / total
+        return share, over_powers(np.divide, structural, total)
     return share
 
 
@@ -224,7 +224,8 @@ def initial_state(structure: Structure, params: Params,
     diplomatic = params.diplomatic.copy()
     is_summit = (structure.event_kind == SUMMIT) & ~structure.event_random
     summit_due = np.where(is_summit[None, :], params.event_step, -1).astype(np.int64)
-    dependence = np.ascontiguousarray(np.moveaxis(params.dependence, -1, 1))  # (R, 4, S, P)
+    # (R, 4, S, P), each channel's (R, S, P) block contiguous (a view of a (4, R, S, P) array)
+    dependence = np.moveaxis(np.ascontiguousarray(np.moveaxis(params.dependence, -1, 0)), 0, 1)
     dependence_scale = np.ones((R, dependence.shape[1]), dtype=dtype)
     ones = np.ones((R, S, P), dtype=dtype)
     structural = structural_attraction(dependence, dependence_scale, ones,

@@ -34,7 +34,8 @@ class Batch:
         structure: Shared structure.
         params: Per-run parameters (R runs).
         seeds: Per-run seeds (R,), uint64.
-        budget_allocation: Budget spent in each state at zero effort, by channel (R, C, S, P).
+        budget_allocation: Budget spent in each state at zero effort, by channel (R, C, S, P),
+            each channel's (R, S, P) block contiguous (a view of a (C, R, S, P) array).
         base_spend: Each power's total spend in each state at zero effort (R, S, P).
         visibility: Each power's visibility in each state (R, S, P): its ``visibility``, or
             ``visibility_by_state`` where set.
@@ -47,9 +48,16 @@ class Batch:
         inflow: Each state's usual inflow from all the powers, USD millions per quarter (R, S).
         capacity: Each state's absorptive scale by kind of move (R, C, S), USD millions per
             quarter, with "no limit" as the dtype's largest value (so the rationing needs no
-            special case).
+            special case); each kind's (R, S) block is contiguous (a view of a (C, R, S) array).
         rationed: The kinds of move with a finite scale in some state (rules.ration).
         visible_diplomatic_gain: Diplomatic capital per USD invested, k_v x v_p (R, S, P).
+        sensitivity: Each ordered pair's reaction sensitivity, spread over the states pair by
+            pair, (P, P, R, S): pair (p, q)'s block is contiguous.
+        threshold: Each pair's reaction threshold (P, P, R, S).
+        grievance: Each pair's grievance, USD millions per quarter (P, P, R, S).
+        width: Each pair's threshold ramp width (P, P, R, S).
+        keep: What each stock keeps of itself a quarter, 1 - decay (3, R, S, P)
+            (``rules.stock_keep``).
         record_reactions: Whether steps keep each pair's signal and response (for logs).
         graded: Whether any threshold reaction has a ramp of non-zero width.
         reserve: Each power's reserve, the most reactive spending it can make over all the
@@ -78,6 +86,11 @@ class Batch:
     capacity: np.ndarray
     rationed: tuple[int, ...]
     visible_diplomatic_gain: np.ndarray
+    sensitivity: np.ndarray
+    threshold: np.ndarray
+    grievance: np.ndarray
+    width: np.ndarray
+    keep: np.ndarray
     record_reactions: bool = True
     graded: bool = False
     reserve: np.ndarray | None = None
@@ -105,8 +118,10 @@ def make_batch(
     seeds = np.atleast_1d(np.asarray(seeds, dtype=np.uint64))
     if seeds.shape != (params.n_runs,):
         raise ValueError(f"{seeds.shape[0]} seeds for a batch of {params.n_runs} runs")
-    budget_allocation = spend_by_state(params)
-    base_spend = budget_allocation.sum(axis=1)
+    by_state = spend_by_state(params)
+    base_spend = by_state.sum(axis=1)
+    # Each kind's block contiguous, as the quarter's spend is (rules.spend copies it each step).
+    budget_allocation = np.moveaxis(np.ascontiguousarray(np.moveaxis(by_state, 1, 0)), 0, 1)
     visibility = np.where(params.visibility_by_state >= 0, params.visibility_by_state,
                           params.visibility[:, None, :])
     loudness = rules.perceived(visibility, params.visibility_reaction_gain)
@@ -114,6 +129,10 @@ def make_batch(
 
     def over_states(per_power: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.broadcast_to(per_power[:, None, :], shape))
+
+    def pairs_over_states(per_pair: np.ndarray) -> np.ndarray:  # (R, P, P) -> (P, P, R, S)
+        spread = np.broadcast_to(per_pair[:, None], (shape[0], shape[1], *per_pair.shape[1:]))
+        return np.ascontiguousarray(np.transpose(spread, (2, 3, 0, 1)))
 
     multiplier = over_states(params.max_spend_multiplier)
     with np.errstate(invalid="ignore"):
@@ -144,14 +163,20 @@ def make_batch(
         restraint=over_states(params.restraint),
         targets=targets,
         inflow=inflow,
-        capacity=np.ascontiguousarray(np.moveaxis(np.where(
-            np.isfinite(scales), scales, np.finfo(params.dtype).max).astype(params.dtype), 2, 1)),
+        capacity=np.moveaxis(np.ascontiguousarray(np.moveaxis(np.where(
+            np.isfinite(scales), scales, np.finfo(params.dtype).max).astype(params.dtype), 2, 0)),
+            0, 1),
         rationed=tuple(int(c) for c in np.flatnonzero(np.isfinite(scales).any(axis=(0, 1)))),
         visible_diplomatic_gain=params.visibility_diplomatic_gain[:, None, None] * visibility,
         record_reactions=record_reactions,
         graded=bool(params.width.any()),
         reserve=reserve,
         means=means,
+        sensitivity=pairs_over_states(params.sensitivity),
+        threshold=pairs_over_states(params.threshold),
+        grievance=pairs_over_states(params.grievance),
+        width=pairs_over_states(params.width),
+        keep=rules.stock_keep(params.decay, shape),
     )
 
 
@@ -237,13 +262,15 @@ def step(state: WorldState, batch: Batch) -> WorldState:
         effectiveness = effectiveness * np.exp(sd * z - 0.5 * sd * sd)
     footprint, goodwill, diplomatic = rules.update_stocks(
         state.footprint, state.goodwill, state.diplomatic, spent, effectiveness, p.decay,
-        batch.visible_diplomatic_gain,
+        batch.visible_diplomatic_gain, keep=batch.keep,
     )
     scale = state.dependence_scale
     if p.dependence_decay.any():
         scale = rules.update_dependence(scale, p.dependence_decay)
     active = state.campaign_left > 0
-    campaign_loss = rules.sum_powers(np.where(active, state.campaign_intensity, 0.0))
+    campaigning = bool(active.any())  # none: no loss, and every count stays at 0
+    campaign_loss = (rules.sum_powers(np.where(active, state.campaign_intensity, 0.0))
+                     if campaigning else None)
     noise = None
     if p.stability_sd.any():
         noise = p.stability_sd[:, None] * normal(
@@ -260,10 +287,12 @@ def step(state: WorldState, batch: Batch) -> WorldState:
     past = _past_shares(state, structure, t)
     effort, signal, response = rules.react(
         structure.rule, state.effort, share, past, structure.gain_signal, _total_spend(spent),
-        batch.base_spend, batch.loudness, p.sensitivity, p.threshold, p.grievance,
+        batch.base_spend, batch.loudness, batch.sensitivity, batch.threshold, batch.grievance,
         batch.restraint, batch.ceiling, record=batch.record_reactions,
-        width=p.width if batch.graded else None, reserve=batch.reserve, means=batch.means,
+        width=batch.width if batch.graded else None, reserve=batch.reserve, means=batch.means,
     )
+    campaign_left = (np.maximum(state.campaign_left - active, 0.0) if campaigning
+                     else state.campaign_left)
     history = state.share_history
     if structure.history:
         history = history.copy()
@@ -271,7 +300,7 @@ def step(state: WorldState, batch: Batch) -> WorldState:
     new = replace(
         state, step=t, footprint=footprint, goodwill=goodwill, diplomatic=diplomatic,
         share=share, stability=stability, effort=effort, spend=spent, signal=signal,
-        response=response, campaign_left=np.maximum(state.campaign_left - active, 0.0),
+        response=response, campaign_left=campaign_left,
         dependence_scale=scale, leverage_share=leverage_share, share_history=history,
     )
     return _mark_divergence(new)

@@ -19,10 +19,11 @@ ratio prior / proposal: ``w_i ~ prior(theta_i) / sum_j w_j K(theta_i | theta_j)`
 
 Determinism: every random number comes from ``numpy.random.Generator`` streams seeded by
 ``SeedSequence(seed, spawn_key=(generation, round))``, including the per-candidate seeds handed
-to ``simulate``. A round's batch is cut into chunks only to run them (in-process, in a process
-pool or on Dask, see :func:`executor_map`); provided ``simulate`` computes each row from that
-row's parameters and seed alone (as the engine's counter-based random numbers do), the
-posterior is byte-identical for any chunk size and any number of workers.
+to ``simulate``. A round's batch is cut into chunks only to run them (in-process, or on the
+batch runner's process pool or Dask cluster, see :func:`batch_map`); provided ``simulate``
+computes each row from that row's parameters and seed alone (as the engine's counter-based
+random numbers do), the posterior is byte-identical for any chunk size and any number of
+workers.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import logsumexp
 
+from sim.batch import Executor, Progress, Task, chunk_slices, run_ordered
 from sim.errors import SimError
 from sim.whatif.uncertainty import lognormal
 
@@ -246,30 +248,32 @@ def in_process(fn: Callable[[Any], np.ndarray], chunks: list[Any]) -> list[np.nd
     return [fn(chunk) for chunk in chunks]
 
 
-def _indexed(task: tuple[int, Callable[[Any], np.ndarray], Any]) -> tuple[int, np.ndarray]:
-    index, fn, chunk = task
-    return index, fn(chunk)
+def batch_map(executor: Executor, progress: Progress | None = None) -> MapChunks:
+    """Return a ``map_chunks`` that runs chunks on the batch runner, results in chunk order.
 
-
-def executor_map(executor: Any) -> MapChunks:
-    """Return a ``map_chunks`` that runs chunks on a sweep executor, results in chunk order.
+    Each chunk is a task of the ``abc_summaries`` measure (:func:`simulate_chunk`), so Ctrl-C
+    and a dead worker end in a plain message (:mod:`sim.batch.driver`).
 
     Args:
-        executor: A :class:`sim.sweep.executors.Executor` (``make_executor(workers,
-            scheduler)``: in-process, a local process pool or a Dask cluster). ``simulate``
-            must then be picklable (a module-level function or an instance of a module-level
-            class).
+        executor: From :func:`sim.batch.make_executor` (in-process, a local process pool or a
+            Dask cluster). ``simulate`` must then be picklable (a module-level function or an
+            instance of a module-level class).
+        progress: Counts each finished chunk's candidates.
 
     """
 
     def map_chunks(fn: Callable[[Any], np.ndarray], chunks: list[Any]) -> list[np.ndarray]:
-        out: list[Any] = [None] * len(chunks)
-        tasks = ((i, fn, chunk) for i, chunk in enumerate(chunks))
-        for index, result in executor.map_unordered(_indexed, tasks):
-            out[index] = result
-        return out
+        tasks = [Task(i, "abc_summaries", (fn, chunk), len(chunk[0]))
+                 for i, chunk in enumerate(chunks)]
+        return run_ordered(tasks, executor, progress)
 
     return map_chunks
+
+
+def simulate_chunk(payload: tuple[Callable[[Any], np.ndarray], Any]) -> np.ndarray:
+    """Run ``fn(chunk)`` for a ``(fn, chunk)`` payload: the ``abc_summaries`` measure."""
+    fn, chunk = payload
+    return fn(chunk)
 
 
 def _simulate_chunk(simulate: Simulate, chunk: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -463,7 +467,7 @@ def _simulate(simulate: Simulate, theta: np.ndarray, seeds: np.ndarray, k: int,
               chunk_size: int | None, map_chunks: MapChunks) -> np.ndarray:
     """Simulate a batch through map_chunks, chunk by chunk, and check the output's shape."""
     size = chunk_size or max(len(theta), 1)
-    chunks = [(theta[i:i + size], seeds[i:i + size]) for i in range(0, len(theta), size)]
+    chunks = [(theta[part], seeds[part]) for part in chunk_slices(len(theta), size)]
     parts = map_chunks(functools.partial(_simulate_chunk, simulate), chunks)
     if len(parts) != len(chunks):
         raise ABCError(f"map_chunks returned {len(parts)} results for {len(chunks)} chunks")
@@ -511,7 +515,7 @@ def abc_smc(
             abandoned and the previous one returned.
         max_batch: Most candidates proposed in one round (default 20 x n_particles).
         chunk_size: Candidates per chunk handed to ``map_chunks`` (default: the whole round).
-        map_chunks: Where chunks run (default :func:`in_process`; see :func:`executor_map`).
+        map_chunks: Where chunks run (default :func:`in_process`; see :func:`batch_map`).
         on_generation: Called with each completed :class:`Generation` (progress, logging).
 
     Returns:

@@ -323,7 +323,7 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         seed: The fit's seed.
         max_simulations: Budget of simulated runs.
         chunk_size: Runs per chunk handed to an executor.
-        map_chunks: Where chunks run (:func:`sim.history.abc.executor_map`); default in-process.
+        map_chunks: Where chunks run (:func:`sim.history.abc.batch_map`); default in-process.
         on_generation: Called after each generation.
 
     Returns:

@@ -9,10 +9,10 @@
 
 Each of the ``draws`` replicates runs with its own seed (``seed + i``) and, with a posterior,
 its own parameter row drawn by weight (:mod:`sim.whatif.uncertainty`, the same draws ``sim
-run --uncertainty posterior`` makes). The replicates are cut into chunks of
-:data:`CHUNK_RUNS`, each one batch on the vectorised engine, run by the sweep executors
-(in-process, a local pool or Dask); since every random number is a function of (seed, step,
-stream, index), the outputs are byte-identical for any number of workers.
+run --uncertainty posterior`` makes). The replicates are cut into chunks of at most
+:data:`CHUNK_RUNS`, each one batch on the vectorised engine, run by the batch runner
+(:mod:`sim.batch`: in-process, a local pool or Dask); since every random number is a function
+of (seed, step, stream, index), the outputs are byte-identical for any number of workers.
 
 Every check (the scenario, the posterior's columns against the scenario's fields, the cut-off
 against the run's years, the observed data) happens in :func:`plan_hindcast`, before any run
@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.batch import Progress, Task, chunk_slices, make_executor, run_ordered
 from sim.errors import SimError
 from sim.history.observed import load_observed
 from sim.history.skill import SERIES, skill_table
@@ -324,7 +325,7 @@ def plan_hindcast(scenario: str | Path = DEFAULT_SCENARIO,
 
 
 # --------------------------------------------------------------------------------------------
-# Running: chunks of replicates through the sweep executors
+# Running: chunks of replicates through the batch runner
 # --------------------------------------------------------------------------------------------
 
 
@@ -335,7 +336,6 @@ class HindcastTask:
     Attributes:
         key: The scenario's digest (caches the compiled scenario in a worker).
         scenario: The resolved scenario (``model_dump(mode="json")``).
-        index: Chunk number.
         seeds: The replicates' seeds.
         values: Field path to one value per replicate (empty: as written).
 
@@ -343,7 +343,6 @@ class HindcastTask:
 
     key: str
     scenario: dict[str, Any]
-    index: int
     seeds: np.ndarray
     values: dict[str, np.ndarray]
 
@@ -352,32 +351,26 @@ class HindcastTask:
 class ChunkOutcome:
     """A finished chunk: each replicate's annual observables, or why a run diverged."""
 
-    index: int
-    n_runs: int
     frame: pd.DataFrame | None
     diverged: str = ""
-
-
-_COMPILED: dict[str, Any] = {}
 
 
 def run_chunk(task: HindcastTask) -> ChunkOutcome:
     """Run one chunk of replicates as a single engine batch (in any worker).
 
+    The batch runner's ``annual_observables`` measure (:mod:`sim.batch.measures`).
+
     Returns:
         The replicates' annual observables (``seed`` column first), or the divergence message.
 
     """
-    from sim.engine import compile_scenario, make_batch, repeat, simulate, with_values
+    from sim.batch.cache import compiled
+    from sim.engine import make_batch, repeat, simulate, with_values
     from sim.engine.observables import QUARTERLY, quarterly, yearly
     from sim.errors import DivergenceError
-    from sim.scenario import validate
     from sim.scenario.calendar import quarter_labels
 
-    if task.key not in _COMPILED:
-        _COMPILED.clear()
-        _COMPILED[task.key] = compile_scenario(validate(dict(task.scenario), "<hindcast>"))
-    structure, base = _COMPILED[task.key]
+    structure, base = compiled(task.key, task.scenario, "<hindcast>")
     params = repeat(base, len(task.seeds))
     if task.values:
         params = with_values(params, task.values)
@@ -386,23 +379,21 @@ def run_chunk(task: HindcastTask) -> ChunkOutcome:
     try:
         simulate(batch, observe=lambda state: flows.append(quarterly(state, batch.params)))
     except DivergenceError as exc:
-        return ChunkOutcome(task.index, len(task.seeds), None, str(exc))
+        return ChunkOutcome(None, str(exc))
     stacked = {name: np.stack([f[name] for f in flows]) for name in QUARTERLY}
     labels = quarter_labels(structure.start, len(flows) - 1)
     frame = yearly(stacked, structure, labels, seeds=batch.seeds)
-    return ChunkOutcome(task.index, len(task.seeds), frame)
+    return ChunkOutcome(frame)
 
 
-def _tasks(plan: HindcastPlan, chunk_runs: int) -> list[HindcastTask]:
+def _tasks(plan: HindcastPlan, chunk_runs: int) -> list[Task]:
     data = plan.scenario.model_dump(mode="json")
     key = plan.scenario.digest()
     seeds = np.asarray(plan.seeds, dtype=np.uint64)
-    tasks = []
-    for index, first in enumerate(range(0, plan.n_draws, chunk_runs)):
-        part = slice(first, min(first + chunk_runs, plan.n_draws))
-        tasks.append(HindcastTask(key, data, index, seeds[part],
-                                  plan.draws.take(part).values))
-    return tasks
+    return [Task(index, "annual_observables",
+                 HindcastTask(key, data, seeds[part], plan.draws.take(part).values),
+                 part.stop - part.start)
+            for index, part in enumerate(chunk_slices(plan.n_draws, chunk_runs))]
 
 
 def simulate_ensemble(plan: HindcastPlan, workers: int = 1, scheduler: Any = None,
@@ -425,23 +416,14 @@ def simulate_ensemble(plan: HindcastPlan, workers: int = 1, scheduler: Any = Non
         HindcastDiverged: If a replicate's state became non-finite.
 
     """
-    from sim.sweep.executors import make_executor
-    from sim.sweep.runner import progress_bar
-
-    outcomes: dict[int, ChunkOutcome] = {}
-    bar = progress_bar(plan.n_draws, 0, quiet, desc="hindcast")
-    try:
-        with make_executor(workers, scheduler) as executor:
-            label = executor.description
-            for outcome in executor.map_unordered(run_chunk, _tasks(plan, chunk_runs)):
-                if outcome.diverged:
-                    raise HindcastDiverged(f"{plan.source}: {outcome.diverged}")
-                outcomes[outcome.index] = outcome
-                bar.update(outcome.n_runs)
-    finally:
-        bar.close()
-    frames = [outcomes[i].frame for i in sorted(outcomes)]
-    return pd.concat(frames, ignore_index=True), label
+    with make_executor(workers, scheduler) as executor, \
+            Progress(plan.n_draws, 0, quiet, desc="hindcast") as progress:
+        label = executor.description
+        outcomes = run_ordered(_tasks(plan, chunk_runs), executor, progress)
+    for outcome in outcomes:
+        if outcome.diverged:
+            raise HindcastDiverged(f"{plan.source}: {outcome.diverged}")
+    return pd.concat([o.frame for o in outcomes], ignore_index=True), label
 
 
 def band_table(runs: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFrame:

@@ -188,7 +188,7 @@ class _Recorder:
 
 def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = None,
            on_divergence: str = "raise", initial: WorldState | None = None) -> Recording:
-    """Simulate a batch and keep every step.
+    """Simulate a batch and keep every step (:func:`record_to_end` also returns the last state).
 
     Args:
         batch: The batch (with ``record_reactions`` on for the reaction log).
@@ -197,10 +197,20 @@ def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = N
         on_divergence: As for :func:`sim.engine.simulate`.
         initial: Start from this state (as for :func:`sim.engine.simulate`); the arrays then
             hold rows ``initial.step`` to the end, so row 0 is not step 0 and ``quarters`` does
-            not apply (sim/scenario/branch.py stitches such a tail onto its parent's history).
+            not apply (sim.outputs.run.run_branch joins such a tail to its parent's history).
 
     Returns:
         The recording.
+    """
+    return record_to_end(batch, steps, scenario, on_divergence, initial)[0]
+
+
+def record_to_end(batch: Batch, steps: int | None = None, scenario: Scenario | None = None,
+                  on_divergence: str = "raise", initial: WorldState | None = None,
+                  ) -> tuple[Recording, WorldState]:
+    """Simulate a batch, keep every step, and return the state it ends in too.
+
+    Arguments as for :func:`record`; the state is what a branch continues from.
     """
     recorder = _Recorder(batch.params)
     final = simulate(batch, steps, observe=recorder, on_divergence=on_divergence,
@@ -228,4 +238,4 @@ def record(batch: Batch, steps: int | None = None, scenario: Scenario | None = N
         dependence=np.stack([np.moveaxis(st.dependence_now(), 1, -1) for st in states]),
         diverged_step=final.diverged_step,
         scenario=scenario,
-    )
+    ), final

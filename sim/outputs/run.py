@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.engine import compile_scenario, make_batch, repeat, with_values
+from sim.engine import WorldState, compile_scenario, make_batch, repeat, with_values
+from sim.engine.state import initial_state
 from sim.limits import check_replicates
 from sim.outputs.folders import (
     atomic_folder,
@@ -27,10 +28,10 @@ from sim.outputs.folders import (
     write_csv,
     write_json,
 )
-from sim.outputs.record import TRAJECTORY_FIELDS, Recording, record
+from sim.outputs.record import TRAJECTORY_FIELDS, Recording, record, record_to_end
 from sim.outputs.units import folder_units, format_share, with_unit_column
 from sim.scenario import Scenario
-from sim.scenario.branch import branch_step
+from sim.scenario.branch import segments
 from sim.scenario.calendar import step_at
 
 if TYPE_CHECKING:
@@ -232,8 +233,12 @@ def share_table(recording: Recording, run: int | None = 0, at: str | None = None
     return "\n".join(lines)
 
 
-def run_branch(scenario, seeds: list[int], draws: Draws | None = None):
+def run_branch(scenario, seeds: list[int], draws: Draws | None = None) -> Recording:
     """Simulate a branched scenario for the given seeds, as one batch.
+
+    The branch is resolved once, before the run (:func:`sim.scenario.branch.segments`); each
+    stretch is then compiled, simulated from the state the one before it ended in, and
+    recorded, and the recordings are joined.
 
     Args:
         scenario: A validated scenario with ``branch`` set.
@@ -242,10 +247,25 @@ def run_branch(scenario, seeds: list[int], draws: Draws | None = None):
 
     Returns:
         The recording, rows 0 to T: rows up to the branch point are the parent's.
-
     """
-    recording, _ = _history(scenario, seeds, scenario.steps, keep_state=False, draws=draws)
+    recording, state = None, None
+    for segment in segments(scenario):
+        batch = _batch(segment.scenario, seeds, _draws_at(draws, segment.depth))
+        if state is None:
+            recording, state = record_to_end(batch, segment.last, scenario=segment.scenario)
+            continue
+        state = _with_new_events(state, batch)
+        tail, state = record_to_end(batch, segment.last - state.step, scenario=segment.scenario,
+                                    initial=state)
+        recording = _stitch(recording, tail)
     return recording
+
+
+def _draws_at(draws: Draws | None, depth: int) -> Draws | None:
+    """The drawn values of the scenario ``depth`` branches up (``draws.parent``, ...)."""
+    for _ in range(depth):
+        draws = draws.parent if draws is not None else None
+    return draws
 
 
 def _batch(scenario, seeds, draws: Draws | None = None):
@@ -257,33 +277,15 @@ def _batch(scenario, seeds, draws: Draws | None = None):
     return make_batch(structure, params, seeds)
 
 
-def _history(scenario, seeds: list[int], steps: int, keep_state: bool = True,
-             draws: Draws | None = None):
-    """Record ``steps`` quarters of a scenario (branched or not) and return its final state."""
-    from sim.engine import simulate
-    from sim.engine.state import initial_state
-
-    if scenario.branch is None:
-        batch = _batch(scenario, seeds, draws)
-        recording = record(batch, steps, scenario=scenario)
-        return recording, (simulate(batch, steps) if keep_state else None)
-    k = branch_step(scenario)
-    parent = scenario.branch.parent.model_copy(update={"seed": scenario.seed})
-    parent_draws = draws.parent if draws is not None else None
-    if steps < k:
-        return _history(parent, seeds, steps, keep_state, parent_draws)
-    head, state = _history(parent, seeds, k - 1, draws=parent_draws)
-    batch = _batch(scenario, seeds, draws)
+def _with_new_events(state: WorldState, batch) -> WorldState:
+    """A parent's last state, with room for the events a branch adds (not yet fired or due)."""
     fresh = initial_state(batch.structure, batch.params)
     n = state.fired.shape[1]
-    state = replace(
+    return replace(
         state,
         fired=np.concatenate([state.fired, fresh.fired[:, n:]], axis=1),
         summit_due=np.concatenate([state.summit_due, fresh.summit_due[:, n:]], axis=1),
     )
-    tail = record(batch, steps - state.step, scenario=scenario, initial=state)
-    final = simulate(batch, steps - state.step, initial=state) if keep_state else None
-    return _stitch(head, tail), final
 
 
 def _stitch(head, tail):

@@ -12,7 +12,7 @@ problem is reported as a :class:`~sim.errors.ScenarioError` naming the file, the
 the value and what is allowed.
 """
 
-from sim.scenario.actors import DEPENDENCE, RULES, display_name
+from sim.scenario.actors import DEPENDENCE, RULES
 from sim.scenario.events import (
     EVENT_KINDS,
     EVENT_MODELS,
@@ -32,6 +32,7 @@ from sim.scenario.files import (
     resolve_file,
     set_path,
 )
+from sim.scenario.labels import display_name
 from sim.scenario.load import load_scenario
 from sim.scenario.moves import (
     CHANNELS,

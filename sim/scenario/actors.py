@@ -20,15 +20,6 @@ RULES = ("none", "linear", "threshold", "tit_for_tat")
 """Reaction rules, in the order of the engine's rule codes."""
 
 
-def display_name(key: str, label: str | None = None) -> str:
-    """How a power or state reads for people: its ``label``, else its key in words.
-
-    The one definition behind figures, tables, the chronicle, reports and the dashboard:
-    ``south_korea`` reads "South Korea".
-    """
-    return label or key.replace("_", " ").title()
-
-
 Budget = create_model(
     "Budget",
     __base__=_Strict,

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,46 @@ def merge_branch(data: dict[str, Any], path: str | Path,
     merged["branch"] = {"from": spec["from"], "at": spec["at"],
                         "parent": copy.deepcopy({**parent, "events": parent_events})}
     return merged
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of a run simulated with one scenario's rules, events and values.
+
+    Attributes:
+        scenario: The scenario in force (the run's own, or an ancestor it branches from, with
+            the run's seed).
+        depth: How many branches up from the run this scenario is (0: the run's own).
+        first: The first step of the stretch (1 for the oldest ancestor's).
+        last: The last step of the stretch.
+    """
+
+    scenario: Any
+    depth: int
+    first: int
+    last: int
+
+
+def segments(scenario) -> list[Segment]:
+    """Resolve a branched scenario, once, into the stretches that run one after another.
+
+    A branch at step k runs its parent's history up to step k - 1 (seed for seed) and its own
+    rules from step k on; a parent may itself be a branch. The stretches returned cover steps 1
+    to ``scenario.steps`` in order, oldest ancestor first, each non-empty; an ancestor whose
+    stretch the next branch point leaves empty is not listed. A scenario that is not a branch
+    is one stretch.
+    """
+    chain = [scenario]
+    while chain[-1].branch is not None:
+        chain.append(chain[-1].branch.parent.model_copy(update={"seed": scenario.seed}))
+    stretches = []
+    last = scenario.steps
+    for depth, current in enumerate(chain):
+        first = branch_step(current) if current.branch is not None else 1
+        if last >= first:
+            stretches.append(Segment(current, depth, first, last))
+            last = first - 1
+    return stretches[::-1]
 
 
 def branch_step(scenario) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from sim.errors import ScenarioError
+from sim.scenario.labels import display_name
 
 MAX_FILE_BYTES = 2_000_000
 """Scenario files larger than this are refused before parsing (a scenario is a few KB)."""
@@ -363,8 +364,7 @@ def actor_problems(data: dict[str, Any]) -> list[str]:
                                 "letter, then letters, digits, _, - or spaces (no dots)")
                 continue
             label = actor.get("label") if isinstance(actor, dict) else None
-            label = label if isinstance(label, str) and label.strip() else (
-                key.replace("_", " ").title())
+            label = display_name(key, label if isinstance(label, str) and label.strip() else None)
             first = shown.setdefault(label.strip().casefold(), (group, key))
             if first != (group, key):
                 problems.append(f"{group}.{key}: shown as {label.strip()!r}, like "

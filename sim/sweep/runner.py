@@ -16,7 +16,6 @@ import shutil
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,27 +25,16 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim.errors import SimError
+from sim.batch import Executor, Finished, Progress, Task, each_finished, make_executor
 from sim.outputs.folders import folder_lock, git_commit, inside, output_failure, versions
 from sim.sweep import layout
-from sim.sweep.executors import Executor, make_executor
 from sim.sweep.sampling import problem, sample
 from sim.sweep.spec import SweepPlan
 from sim.sweep.store import OrderedMerge, SweepStore, write_text
-from sim.sweep.worker import ChunkTask, peak_rss_mb, run_chunk
+from sim.sweep.worker import ChunkTask, peak_rss_mb
 
 SEED_RULE = ("seed(r) = splitmix64_mix(splitmix64_mix(sweep_seed * 0x9E3779B97F4A7C15) + "
              "(r + 1) * 0x9E3779B97F4A7C15) >> 1  (uint64; r = run_id)")
-
-
-class SweepInterrupted(SimError):
-    """A sweep stopped by the user; finished chunks are kept for a restart."""
-
-    exit_code = 130
-
-
-class SweepWorkerLost(SimError):
-    """A worker process of the local pool died; finished chunks are kept for a restart."""
 
 
 @dataclass(frozen=True)
@@ -103,16 +91,46 @@ def plan_document(plan: SweepPlan, samples: int, chunks: int) -> dict[str, Any]:
     }
 
 
-def _tasks(plan: SweepPlan, values: np.ndarray, todo: list[layout.Chunk]) -> Iterator[ChunkTask]:
+def _tasks(plan: SweepPlan, values: np.ndarray, todo: list[layout.Chunk]) -> Iterator[Task]:
     spec = plan.spec
     key = plan.digest()
     for chunk in todo:
-        yield ChunkTask(
+        yield Task(chunk.index, "sweep_summaries", ChunkTask(
             key=key, scenario=plan.scenario_data, paths=plan.paths,
             values=values[chunk.first_sample:chunk.first_sample + chunk.n_samples],
             chunk=chunk, sweep_seed=spec.seed, outputs=tuple(spec.keep.outputs),
             trajectories=spec.keep.trajectories, every=spec.keep.every,
-        )
+        ), chunk.n_runs)
+
+
+class _Parts:
+    """The sweep's chunk store for the batch runner: its parts folder and the ordered merge.
+
+    Each finished chunk is written to ``parts/`` and handed to the merge at once, so a
+    restart finds it and memory holds only the chunks that wait for an earlier one.
+    """
+
+    def __init__(self, store: SweepStore, merge: OrderedMerge, earlier: set[int],
+                 n_chunks: int):
+        self.store, self.merge, self.earlier = store, merge, earlier
+        self.n_chunks, self.folder = n_chunks, store.folder
+        self.computed = self.runs = 0
+        self.worker_rss = 0.0
+
+    def done(self) -> set[int]:
+        """The chunks done before this invocation."""
+        return self.earlier
+
+    def keep(self, finished: Finished) -> None:
+        """Write a finished chunk's parts and merge it."""
+        result = finished.value
+        if self.computed == 0:
+            _import_in_background("sim.sweep.figures")  # needed at the end
+        self.store.write_chunk(result.index, result.runs, result.summary, result.trajectories)
+        self.merge.add(result.index, {"runs": result.runs, "summary": result.summary})
+        self.computed += 1
+        self.runs += result.runs.num_rows
+        self.worker_rss = max(self.worker_rss, result.peak_rss_mb)
 
 
 def _import_in_background(module: str) -> None:
@@ -122,25 +140,6 @@ def _import_in_background(module: str) -> None:
 
     threading.Thread(target=importlib.import_module, args=(module,), daemon=True,
                      name=f"import-{module}").start()
-
-
-def progress_bar(total: int, initial: int, quiet: bool, desc: str = "sweep") -> Any:
-    """Make a tqdm bar on stderr (runs done, runs per second, time left); off when not a TTY.
-
-    Args:
-        total: Runs in all.
-        initial: Runs already done.
-        quiet: No bar.
-        desc: The bar's label (the command).
-    """
-    from tqdm import tqdm
-
-    tqdm.monitor_interval = 0
-    disable = quiet or not sys.stderr.isatty()
-    columns = shutil.get_terminal_size((100, 20)).columns
-    return tqdm(total=total, initial=initial, unit="run", unit_scale=True, file=sys.stderr,
-                disable=disable, ncols=columns if columns >= 40 else 100, smoothing=0.1,
-                desc=desc)
 
 
 def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
@@ -165,8 +164,8 @@ def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
 
     Raises:
         SweepMismatchError: If ``out/<name>`` holds a different sweep.
-        SweepInterrupted: On Ctrl-C (finished chunks are kept).
-        SweepWorkerLost: If a local worker process dies (finished chunks are kept).
+        BatchInterrupted: On Ctrl-C (finished chunks are kept).
+        WorkerLost: If a local worker process dies (finished chunks are kept).
         OutputError: If the folder cannot be written (read-only, full disk, not a folder).
 
     Two invocations on the same folder at once are safe: the second waits for the first
@@ -221,56 +220,27 @@ def _run_locked(plan: SweepPlan, folder: Path, workers: int, scheduler: Any, fre
         todo = todo[:max_chunks]
     total_runs = count * spec.seeds
     reused_runs = sum(c.n_runs for c in all_chunks if c.index in done)
-    computed_runs = 0
     executor_label = "none (all chunks were done)"
-    bar = progress_bar(total_runs, reused_runs, quiet)
     merge = OrderedMerge(store, len(all_chunks), earlier=done)
+    parts = _Parts(store, merge, done, len(all_chunks))
     start = time.perf_counter()
-    computed = 0
-    worker_rss = 0.0
     try:
-        if todo:
-            owned = executor is None
-            runner = make_executor(workers, scheduler) if owned else executor
-            with runner if owned else nullcontext(runner):
-                executor_label = runner.description
-                for result in runner.map_unordered(run_chunk, _tasks(plan, values, todo)):
-                    if computed == 0:
-                        _import_in_background("sim.sweep.figures")  # needed at the end
-                    store.write_chunk(result.index, result.runs, result.summary,
-                                      result.trajectories)
-                    merge.add(result.index, {"runs": result.runs, "summary": result.summary})
-                    computed += 1
-                    computed_runs += result.runs.num_rows
-                    worker_rss = max(worker_rss, result.peak_rss_mb)
-                    bar.update(result.runs.num_rows)
-    except KeyboardInterrupt:
-        merge.abort()
-        bar.close()
-        raise SweepInterrupted(
-            f"interrupted after {computed} new chunks ({len(done) + computed} of "
-            f"{len(all_chunks)} done); run the same command again to resume"
-        ) from None
-    except BrokenProcessPool:
-        merge.abort()
-        bar.close()
-        finished = len(done) + computed
-        kept = (f"{finished} of {len(all_chunks)} chunks are done and kept in {folder}; run "
-                "the same command again to resume from them" if finished else
-                "no chunk had finished; run the same command again")
-        raise SweepWorkerLost(
-            f"a worker process died (killed, or out of memory); {kept} (with fewer --workers "
-            "if memory is short)"
-        ) from None
+        with Progress(total_runs, reused_runs, quiet, desc="sweep") as progress:
+            if todo:
+                owned = executor is None
+                runner = make_executor(workers, scheduler) if owned else executor
+                with runner if owned else nullcontext(runner):
+                    executor_label = runner.description
+                    for _ in each_finished(_tasks(plan, values, todo), runner, progress, parts):
+                        pass
     except OSError as exc:
         merge.abort()
         raise output_failure(exc, folder) from None
     except BaseException:
         merge.abort()
         raise
-    finally:
-        bar.close()
     seconds = time.perf_counter() - start
+    computed, computed_runs, worker_rss = parts.computed, parts.runs, parts.worker_rss
     n_diverged = 0
     if not {c.index for c in all_chunks} <= store.done():
         merge.abort()

@@ -2,7 +2,8 @@
 
 This module is imported by worker processes (a local pool or Dask workers), so everything here
 is importable at module level and nothing imports Mesa. A task carries the resolved base
-scenario (a few KB); a worker compiles it once and caches the result. The summaries are
+scenario (a few KB); a worker compiles it once (:mod:`sim.batch.cache`). :func:`run_chunk` is
+the batch runner's ``sweep_summaries`` measure (:mod:`sim.batch.measures`). The summaries are
 computed while the batch runs (an ``observe`` callback keeps running values), so only small
 per-run rows travel back, plus the trajectories when a sweep keeps them.
 """
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from sim.batch.cache import compiled
 from sim.engine import WorldState, compile_scenario, make_batch, repeat, simulate, with_values
 from sim.engine.params import Params, Structure, take
 from sim.engine.state import regional_share
@@ -23,8 +25,6 @@ from sim.sweep.layout import Chunk, run_seeds
 
 TRAJECTORY_COLUMNS = ("share", "footprint", "goodwill", "diplomatic", "effort", "stability")
 """Trajectory values kept per (run, step, state, power); stability is the state's."""
-
-_COMPILED: dict[str, tuple[Structure, Params]] = {}
 
 ARRAY_FIELDS = tuple(f.name for f in fields(Params) if f.name != "paths")
 """The per-run arrays of a parameter batch."""
@@ -79,20 +79,6 @@ class ChunkResult:
     trajectories: pa.Table | None
     seconds: float
     peak_rss_mb: float
-
-
-def compiled(task: Any) -> tuple[Structure, Params]:
-    """The task's scenario compiled, cached by ``task.key`` (one scenario per worker at a time).
-
-    Any task with ``key`` and ``scenario`` (a resolved scenario mapping) will do: the policy
-    search's chunks use it too (sim/decide/policy_runs.py).
-    """
-    if task.key not in _COMPILED:
-        from sim.scenario import validate
-
-        _COMPILED.clear()
-        _COMPILED[task.key] = compile_scenario(validate(dict(task.scenario), "<sweep scenario>"))
-    return _COMPILED[task.key]
 
 
 class SampleRefused(SimError):
@@ -292,7 +278,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     import time
 
     start = time.perf_counter()
-    structure, base = compiled(task)
+    structure, base = compiled(task.key, task.scenario, "<sweep scenario>")
     chunk = task.chunk
     k = chunk.seeds_per_sample
     run_ids, sample_ids = chunk.run_ids, chunk.sample_ids

@@ -1,4 +1,4 @@
-"""Executors: where chunks run. One interface, three places.
+"""Executors: where a batch's chunks run. One interface, three places.
 
 - :class:`InProcess`: the calling process (``--workers 1``).
 - :class:`LocalPool`: a pool of worker processes on this machine (``--workers N``, the default).
@@ -67,7 +67,7 @@ class LocalPool(Executor):
 
     Workers are forked from the main process when that is safe and fast (Linux, and no other
     Python thread running: the command line), otherwise started from a fork server that has
-    imported the sweep worker module once (notebooks, threaded programs, other systems).
+    imported the batch runner's task module once (notebooks, threaded programs, other systems).
     Mesa's global "spawn" setting does not apply to this pool.
 
     Args:
@@ -88,7 +88,7 @@ class LocalPool(Executor):
             start_method = "fork" if sys.platform == "linux" and alone else "forkserver"
         context = multiprocessing.get_context(start_method)
         if start_method == "forkserver":
-            context.set_forkserver_preload(["sim.sweep.worker"])
+            context.set_forkserver_preload(["sim.batch.task"])
         self.workers = workers
         self.start_method = start_method
         self.description = f"local pool of {workers} processes ({start_method})"
@@ -130,11 +130,15 @@ def watch_main_process(pid: int, every: float = 0.5) -> None:
     its default action back: a forked worker inherits the command line's SIGTERM handler
     (which raises KeyboardInterrupt), and the pool terminates its workers with SIGTERM when
     one of them dies, which printed a KeyboardInterrupt traceback from each of the others.
+    SIGINT is ignored: Ctrl-C reaches every process of the terminal's group, and only the main
+    process should answer it (with one message, :class:`sim.batch.driver.BatchInterrupted`);
+    it then stops the pool.
     """
     import signal
     import threading
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     def watch() -> None:
         while True:
