@@ -5,10 +5,11 @@ goodwill and diplomatic capital in the Central Asian states. Scenario files driv
 seeded runs of a vectorised engine; a Mesa model presents the same engine to notebooks and
 dashboards.
 
-The package reads as its architecture, front ends above the engine:
-:mod:`sim.engine` (state, rules, step, random), :mod:`sim.scenario` (schema, files, branch),
-:mod:`sim.model` (Mesa), :mod:`sim.sweep`, :mod:`sim.whatif`, :mod:`sim.outputs`,
-:mod:`sim.cli` and :mod:`sim.app` (the dashboard).
+The package reads as its architecture, from the ground up (a module imports only those
+before it; tests/test_layering.py): :mod:`sim.scenario` (schema, files, branch),
+:mod:`sim.engine` (state, rules, step, random), :mod:`sim.uncertainty` (parameter draws),
+:mod:`sim.outputs`, :mod:`sim.model` (Mesa), :mod:`sim.sweep`, :mod:`sim.whatif`,
+:mod:`sim.decide`, :mod:`sim.history`, :mod:`sim.app` (the dashboard) and :mod:`sim.cli`.
 
 The everyday Python API is importable from here::
 

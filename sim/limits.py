@@ -9,6 +9,8 @@ samples) are cut into chunks instead, so they have no such limit beyond
 
 from __future__ import annotations
 
+from sim.errors import OptionError
+
 MAX_POWERS = 50
 """Most powers a scenario may name."""
 
@@ -59,8 +61,6 @@ def check_replicates(replicates: int, seed: int) -> None:
         OptionError: Naming the option, the value and what is allowed.
 
     """
-    from sim.errors import OptionError
-
     if replicates < 1:
         raise OptionError(f"--replicates {replicates} is not allowed: give 1 or more")
     if replicates > MAX_REPLICATES:
@@ -88,8 +88,6 @@ def check_count(option: str, value: int, most: int, name: str, least: int = 1) -
         OptionError: Naming the option, the value and what is allowed.
 
     """
-    from sim.errors import OptionError
-
     if isinstance(value, bool) or not isinstance(value, int):
         raise OptionError(f"{option} {value!r} is not allowed: give a whole number from "
                           f"{least:,} to {most:,}")
@@ -107,8 +105,6 @@ def check_seed(option: str, seed: int) -> None:
         OptionError: Naming the option, the value and what is allowed.
 
     """
-    from sim.errors import OptionError
-
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise OptionError(f"{option} {seed!r} is not allowed: a seed is a whole number from 0 "
                           f"to {MAX_SEED:,} (2^63 - 1)")

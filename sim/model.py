@@ -27,7 +27,7 @@ import numpy as np
 from sim.engine import compile_scenario, initial_state, make_batch, step
 from sim.engine.state import regional_share
 from sim.engine.step import divergence_error
-from sim.scenario import CHANNELS, Scenario, load_scenario
+from sim.scenario import CHANNELS, Scenario, load_scenario, set_path, validate
 from sim.scenario.calendar import quarter_of_step
 
 
@@ -143,8 +143,6 @@ class InfluenceModel(mesa.Model):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario, overrides, seed=seed)
         elif overrides or seed is not None:
-            from sim.scenario import set_path, validate
-
             data = scenario.model_dump(mode="json")
             for path, value in overrides or []:
                 set_path(data, path, value)

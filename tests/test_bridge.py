@@ -18,7 +18,7 @@ import pytest
 
 from sim import load_scenario, run_scenario
 from sim.history.hindcast import DEFAULT_SCENARIO
-from sim.whatif.uncertainty import DEFAULT_POSTERIOR
+from sim.uncertainty import DEFAULT_POSTERIOR
 
 TOLERANCE = 0.15
 """The largest gap DATA.md section 16 allows, in share (15 percentage points)."""

@@ -15,7 +15,7 @@ from sim.history import calibrate as cal
 from sim.history.abc import Uniform
 from sim.history.observed import OBSERVABLES
 from sim.scenario import load_scenario, resolve_file, validate
-from sim.whatif.uncertainty import field_path
+from sim.uncertainty import field_path
 
 TINY = ["--population", "40", "--generations", "2", "--quiet"]
 
@@ -91,7 +91,7 @@ def test_cli_writes_the_folder_and_leaves_the_shipped_posterior(tmp_path, instal
     assert {"epsilon", "acceptance_rate", "ess"} <= set(diagnostics.columns)
     assert not install_dir.exists()  # no --install: the shipped posterior is left alone
     assert "installed" not in capsys.readouterr().out
-    from sim.whatif.uncertainty import load_posterior
+    from sim.uncertainty import load_posterior
 
     forecast = [p for p in cal.PARAMETERS if p not in cal.history_only(cal.PARAMETERS)]
     assert load_posterior(folder / "posterior.parquet").columns == tuple(forecast)

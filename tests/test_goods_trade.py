@@ -17,7 +17,7 @@ from test_record import china_outgrows_russia
 from sim.history.hindcast import DEFAULT_SCENARIO
 from sim.outputs.run import run_scenario
 from sim.scenario import validate
-from sim.whatif.uncertainty import DEFAULT_POSTERIOR
+from sim.uncertainty import DEFAULT_POSTERIOR
 
 WORLD = {
     "name": "goods", "start": "2025Q1", "steps": 8, "seed": 1, "precision": "float64",

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim import uncertainty as unc
 from sim.__main__ import main
 from sim.history import calibrate as cal
 from sim.history.identification import (
@@ -24,7 +25,6 @@ from sim.history.identification import (
     bound_limited,
     unidentified,
 )
-from sim.whatif import uncertainty as unc
 
 SMALL = Path(__file__).parent / "data" / "small.yaml"
 
@@ -74,7 +74,7 @@ def test_a_forecast_skips_the_columns_the_manifest_names(tmp_path, monkeypatch):
     full = _posterior_with_manifest(tmp_path / "full", [])
     np.testing.assert_array_equal(unc.load_posterior(full).draw(7, 40)["rules.decay.footprint"],
                                   loaded.draw(7, 40)["rules.decay.footprint"])
-    monkeypatch.setattr(unc, "DEFAULT_POSTERIOR", path)
+    monkeypatch.setattr("sim.uncertainty.draws.DEFAULT_POSTERIOR", path)
     out = tmp_path / "out"
     assert main(["run", str(SMALL), "--replicates", "6", "--uncertainty", "posterior",
                  "--out", str(out), "--no-plot", "--quiet"]) == 0

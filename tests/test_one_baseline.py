@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.outputs.record import start_band_note
 from sim.outputs.run import run_scenario
 from sim.scenario import load_scenario
-from sim.whatif.uncertainty import DEFAULT_POSTERIOR, load_posterior, plan_draws
+from sim.uncertainty import DEFAULT_POSTERIOR, load_file, load_posterior, plan_draws
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -134,9 +135,6 @@ def test_the_agreement_fails_off_the_centre():
 
 def test_a_band_on_the_starting_quarter_is_labelled(tmp_path):
     """Drawn weights move today's shares: the table and figure say the band is today's."""
-    from sim.outputs.run import start_band_note
-    from sim.whatif.uncertainty import load_file
-
     scenario = load_scenario(BASELINE, steps=2)
     posterior = load_posterior(DEFAULT_POSTERIOR)
     draws = plan_draws(posterior, [scenario], [str(BASELINE)], 20)[0]

@@ -40,7 +40,7 @@ import pytest
 from clihelp import run_sim
 
 from sim.history.hindcast import DEFAULT_SCENARIO
-from sim.whatif.uncertainty import DEFAULT_POSTERIOR
+from sim.uncertainty import DEFAULT_POSTERIOR
 
 Verdict = tuple[bool, str]
 STATES = ("kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan", "region")

@@ -176,7 +176,7 @@ def test_a_boolean_is_never_a_number_in_any_file_or_set(tmp_path):
     """YAML 1.1 reads yes/no/on/off as booleans; Python counts them as 1 and 0."""
     from sim.decide.optimise import OptimiseFileError, load_plan
     from sim.sweep.spec import SweepFileError, load_sweep
-    from sim.whatif.uncertainty import UncertaintyError, load_file
+    from sim.uncertainty import UncertaintyError, load_file
 
     for override, where in (("powers.japan.budget.invest=no", "powers.japan.budget.invest"),
                             ("powers.japan.visibility=yes", "powers.japan.visibility"),
@@ -206,7 +206,7 @@ def test_a_boolean_is_never_a_number_in_any_file_or_set(tmp_path):
 
 
 def test_an_uncertainty_file_reads_numbers_as_scenario_files_do(tmp_path):
-    from sim.whatif.uncertainty import load_file
+    from sim.uncertainty import load_file
 
     unc = _yaml(tmp_path, "u.yaml", "rules.hedging: {dist: uniform, low: 1e0, high: 4E0}\n")
     (found,) = load_file(unc).distributions
@@ -214,7 +214,7 @@ def test_an_uncertainty_file_reads_numbers_as_scenario_files_do(tmp_path):
 
 
 def test_a_field_given_twice_in_an_uncertainty_file_is_refused(tmp_path):
-    from sim.whatif.uncertainty import UncertaintyError, load_file
+    from sim.uncertainty import UncertaintyError, load_file
 
     unc = _yaml(tmp_path, "u.yaml", "rules.hedging: {dist: uniform, low: 1, high: 2}\n"
                 "rules:\n  hedging: {dist: uniform, low: 3, high: 4}\n")
@@ -232,7 +232,7 @@ def _posterior(folder: Path, columns: dict, weights) -> Path:
 
 
 def test_posterior_weights_that_overflow_when_summed_are_normalised_safely(tmp_path):
-    from sim.whatif.uncertainty import load_posterior
+    from sim.uncertainty import load_posterior
 
     path = _posterior(tmp_path, {"rules.hedging": [1.0, 2.0, 3.0, 4.0]}, [1e308] * 4)
     posterior = load_posterior(path)
@@ -242,7 +242,7 @@ def test_posterior_weights_that_overflow_when_summed_are_normalised_safely(tmp_p
 
 
 def test_a_posterior_column_and_its_history_column_are_one_field_too_many(tmp_path, capsys):
-    from sim.whatif.uncertainty import UncertaintyError, load_posterior
+    from sim.uncertainty import UncertaintyError, load_posterior
 
     path = _posterior(tmp_path, {"rules.hedging": [1.0, 2.0],
                                  "history:rules.hedging": [5.0, 6.0]}, [1.0, 1.0])
@@ -256,7 +256,7 @@ def test_a_posterior_is_checked_against_its_manifest(tmp_path):
     import json
 
     from sim.history.hindcast import plan_hindcast
-    from sim.whatif.uncertainty import UncertaintyError, load_posterior
+    from sim.uncertainty import UncertaintyError, load_posterior
 
     shipped = ROOT / "data" / "posterior"
     folder = tmp_path / "posterior"

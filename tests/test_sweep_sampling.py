@@ -1,8 +1,8 @@
 import numpy as np
 
 from sim.sweep.layout import chunks, locate, run_seeds
-from sim.sweep.sampling import latin_hypercube, n_samples, sample
-from sim.sweep.spec import SweepFile
+from sim.sweep.sampling import latin_hypercube, sample
+from sim.sweep.spec import SweepFile, n_samples
 
 
 def spec(design, samples=None, **params):

@@ -1,4 +1,4 @@
-"""Tests for parametric uncertainty (sim.whatif.uncertainty, ``--uncertainty``): draws per
+"""Tests for parametric uncertainty (sim.uncertainty, ``--uncertainty``): draws per
 replicate, pairing across compared scenarios, held fields, the posterior, bad files."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim import uncertainty as unc
 from sim.cli import main
 from sim.engine import compile_scenario, make_batch, repeat
 from sim.outputs.folders import run_id
 from sim.outputs.record import record
 from sim.scenario import load_scenario
-from sim.whatif import uncertainty as unc
 from sim.whatif.compare import Comparison
 
 DATA = Path(__file__).parent / "data"
@@ -55,8 +55,10 @@ def loud(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def no_posterior(tmp_path: Path, monkeypatch) -> None:
-    """No posterior ships (whatever the repository holds)."""
-    monkeypatch.setattr(unc, "DEFAULT_POSTERIOR", tmp_path / "absent" / "posterior.parquet")
+    """No posterior ships (whatever the repository holds): the default --uncertainty reads it
+    in sim.uncertainty.draws."""
+    monkeypatch.setattr("sim.uncertainty.draws.DEFAULT_POSTERIOR",
+                        tmp_path / "absent" / "posterior.parquet")
 
 
 @pytest.fixture
@@ -70,7 +72,7 @@ def posterior(tmp_path: Path, monkeypatch) -> Path:
     path = folder / "posterior.parquet"
     frame.to_parquet(path)
     (folder / "manifest.json").write_text('{"method": "test"}\n')
-    monkeypatch.setattr(unc, "DEFAULT_POSTERIOR", path)
+    monkeypatch.setattr("sim.uncertainty.draws.DEFAULT_POSTERIOR", path)
     return path
 
 
@@ -299,7 +301,7 @@ def test_bad_choices_and_posteriors_exit_2(tmp_path, capsys, monkeypatch, no_pos
     assert "no posterior here" in capsys.readouterr().err
     broken = tmp_path / "posterior.parquet"
     pd.DataFrame({SENSITIVITY: [1.0, 2.0], "weight": [-1.0, 1.0]}).to_parquet(broken)
-    monkeypatch.setattr(unc, "DEFAULT_POSTERIOR", broken)
+    monkeypatch.setattr("sim.uncertainty.draws.DEFAULT_POSTERIOR", broken)
     assert main(["run", str(SMALL), "--replicates", "3", "--out", str(out)]) == 2
     assert "every weight must be finite and >= 0" in capsys.readouterr().err
     assert not out.exists()
@@ -356,7 +358,7 @@ def test_history_only_columns_are_never_drawn_into_a_forecast(tmp_path, monkeypa
     path = tmp_path / "posterior.parquet"
     pd.DataFrame({"rules.hedging": [0.2, 0.3], "history:rules.hedging": [7.0, 8.0],
                   "history:events.0.factor": [0.3, 0.4], "weight": [1.0, 1.0]}).to_parquet(path)
-    monkeypatch.setattr(unc, "DEFAULT_POSTERIOR", path)
+    monkeypatch.setattr("sim.uncertainty.draws.DEFAULT_POSTERIOR", path)
     out = tmp_path / "out"
     assert main(["run", str(SMALL), "--replicates", "12", "--uncertainty", "posterior",
                  "--out", str(out), "--no-plot", "--quiet"]) == 0

@@ -12,10 +12,14 @@ a chunk's numbers are a function of the chunk alone.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 from sim.errors import SimError
@@ -77,10 +81,6 @@ class LocalPool(Executor):
     """
 
     def __init__(self, workers: int, start_method: str | None = None):
-        import multiprocessing
-        import threading
-        from concurrent.futures import ProcessPoolExecutor
-
         if workers < 1:
             raise ExecutorError(f"--workers {workers} is not allowed: give 1 or more")
         if start_method is None:
@@ -97,8 +97,6 @@ class LocalPool(Executor):
 
     def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         """Yield results as they finish, with at most two chunks per worker in flight."""
-        from concurrent.futures import FIRST_COMPLETED, wait
-
         pending: set = set()
         queue = iter(tasks)
         window = 2 * self.workers
@@ -134,9 +132,6 @@ def watch_main_process(pid: int, every: float = 0.5) -> None:
     process should answer it (with one message, :class:`sim.batch.driver.BatchInterrupted`);
     it then stops the pool.
     """
-    import signal
-    import threading
-
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

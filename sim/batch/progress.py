@@ -14,6 +14,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from tqdm import tqdm
+
 EVERY_S = 5.0
 """Seconds between two plain progress lines."""
 
@@ -40,8 +42,6 @@ class Progress:
         self._start = self._last = time.monotonic()
         self._bar: Any = None
         if not quiet and self.stream.isatty():
-            from tqdm import tqdm
-
             tqdm.monitor_interval = 0
             columns = shutil.get_terminal_size((100, 20)).columns
             self._bar = tqdm(total=total, initial=initial, unit="run", unit_scale=True,

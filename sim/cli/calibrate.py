@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
+from sim.batch import Progress, make_executor
 from sim.cli.sweep import add_executor_options, check_executor_options
+from sim.history import calibrate as cal
+from sim.history.abc import batch_map
+from sim.history.origins import scenario_for
+from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -42,14 +49,6 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim calibrate``."""
-    import numpy as np
-
-    from sim.batch import Progress, make_executor
-    from sim.history import calibrate as cal
-    from sim.history.abc import batch_map
-    from sim.history.origins import scenario_for
-    from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
-
     check_executor_options(args)
     check_seed("--seed", args.seed)
     check_count("--population", args.population, MAX_POPULATION, "MAX_POPULATION", least=10)

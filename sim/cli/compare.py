@@ -11,6 +11,18 @@ from sim.cli.run import (
     add_weighting_option,
     weighted_region,
 )
+from sim.decide.weighting import check_option
+from sim.limits import check_replicates
+from sim.scenario import load_scenario
+from sim.scenario.calendar import quarter_labels, step_at
+from sim.uncertainty.draws import plan_draws, resolve
+from sim.whatif.compare import (
+    CompareError,
+    compare_scenarios,
+    distinct_labels,
+    format_table,
+    write_comparison,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -42,18 +54,6 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim compare``."""
-    from sim.limits import check_replicates
-    from sim.scenario import load_scenario
-    from sim.scenario.calendar import quarter_labels, step_at
-    from sim.whatif.compare import (
-        CompareError,
-        compare_scenarios,
-        distinct_labels,
-        format_table,
-        write_comparison,
-    )
-    from sim.whatif.uncertainty import plan_draws, resolve
-
     if len(args.scenarios) < 2:
         raise CompareError("give at least two scenario files (the first is the reference)")
     check_replicates(args.replicates, 0)  # before any draw is made (the seeds: once loaded)
@@ -63,7 +63,6 @@ def main(args: argparse.Namespace) -> int:
         step_at(quarter_labels(scenarios[0].start, scenarios[0].steps), args.at)
     labels = distinct_labels(scenarios, args.scenarios)
     if args.weighting is not None:  # a bad weighting fails before anything runs
-        from sim.decide.weighting import check_option
 
         check_option(scenarios[0], args.weighting)
     uncertainty = resolve(args.uncertainty, args.replicates)

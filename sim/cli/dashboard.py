@@ -7,11 +7,13 @@ import errno
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from sim.errors import SimError
+from sim.scenario import load_scenario
 from sim.scenario.files import resolve_path
 
 REQUIRED = ("solara", "ipyvuetify", "altair")
@@ -72,8 +74,6 @@ def port_free(host: str, port: int) -> None:
     Raises:
         DashboardError: Naming the host, the port and what to do.
     """
-    import socket
-
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
@@ -100,8 +100,6 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim dashboard``."""
-    from sim.scenario import load_scenario
-
     if not 1 <= args.port <= 65535:
         raise DashboardError(f"--port {args.port} is not allowed: give 1 to 65535")
     missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]

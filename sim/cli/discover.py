@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sim.decide.discover import Discovery, discover, format_report, write_discovery
+
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim discover`` to the command line."""
@@ -38,8 +40,6 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim discover``."""
-    from sim.decide.discover import Discovery, discover, format_report, write_discovery
-
     discovery = Discovery(args.outcome, min_coverage=args.min_coverage,
                           threshold=args.threshold, alpha=args.alpha)
     found = discover(args.sweep, discovery)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sim.whatif.explain import chronicle
+
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim explain`` to the command line."""
@@ -29,8 +31,6 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim explain``."""
-    from sim.whatif.explain import chronicle
-
     story = chronicle(args.run_dir, power=args.power, state=args.state, limit=args.limit,
                       seed=args.seed)
     print(story.text())

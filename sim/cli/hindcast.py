@@ -5,12 +5,21 @@ from __future__ import annotations
 import argparse
 
 from sim.cli.sweep import add_executor_options, check_executor_options
+from sim.history.hindcast import (
+    DEFAULT_CUTOFFS,
+    DEFAULT_DRAWS,
+    SHIPPED_POSTERIORS,
+    HindcastError,
+    plan_hindcast,
+    run_hindcast,
+    write_hindcast,
+)
+from sim.history.hindcast_report import rolling_origin_text, summary_text
+from sim.history.origins import scenario_for
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim hindcast`` to the command line."""
-    from sim.history.hindcast import DEFAULT_CUTOFFS, DEFAULT_DRAWS
-
     parser = sub.add_parser(
         "hindcast", help="run the calibrated model over 2015-2024 and score it against the record",
         description="Run the history scenario over the posterior ensemble (one seed and one "
@@ -50,8 +59,6 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def shipped_posterior(cutoff: int):
     """The shipped posterior fitted through ``cutoff``, or a HindcastError saying there is none."""
-    from sim.history.hindcast import SHIPPED_POSTERIORS, HindcastError
-
     if cutoff not in SHIPPED_POSTERIORS:
         years = " and ".join(str(y) for y in SHIPPED_POSTERIORS)
         raise HindcastError(
@@ -63,10 +70,6 @@ def shipped_posterior(cutoff: int):
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim hindcast``: every cut-off is checked before any runs."""
-    from sim.history.hindcast import plan_hindcast, run_hindcast, write_hindcast
-    from sim.history.hindcast_report import rolling_origin_text, summary_text
-    from sim.history.origins import scenario_for
-
     check_executor_options(args)
     cutoffs = sorted(set(args.cutoff))
     plans = [plan_hindcast(args.scenario or scenario_for(cutoff),

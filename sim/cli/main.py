@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -20,15 +21,19 @@ COMMANDS = ("run", "compare", "explain", "report", "sweep", "replay", "discover"
 """Subcommands, each a module ``sim.cli.<name>`` with ``register`` and ``main``."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand, or with ``only`` that one.
+
+    Each subcommand's module imports what it runs at its top, so a command loads only its own
+    module (``sim run`` never imports the optimiser); ``sim --help`` loads them all.
+    """
     parser = argparse.ArgumentParser(
         prog="sim",
         description="Simulate great-power influence (Japan, China, Russia) in Central Asia.",
     )
     parser.add_argument("--version", action="version", version=f"sim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in COMMANDS if only not in COMMANDS else (only,):
         module = importlib.import_module(f"sim.cli.{name}")
         command = module.register(sub)
         command.set_defaults(handler=module.main)
@@ -42,8 +47,9 @@ def _terminated(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    named = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(named).parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminated)
     try:
@@ -53,8 +59,6 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (``sim explain ... | head``): stop quietly.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:

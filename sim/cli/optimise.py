@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from sim.cli.sweep import add_executor_options, check_executor_options
+from sim.decide.optimise import OptimiseFileError, load_plan, search
+from sim.decide.optimise_files import check_destination, format_report, write_search
+from sim.decide.weighting_regret import compare_weightings, format_regret, parse_weightings
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -39,8 +43,6 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim optimise``."""
-    from sim.decide.optimise import load_plan, search
-    from sim.decide.optimise_files import check_destination, format_report, write_search
     check_executor_options(args)
     plan = load_plan(args.file, seed=args.seed)
     if args.generations is not None:
@@ -59,10 +61,6 @@ def main(args: argparse.Namespace) -> int:
 
 def _with_generations(plan, generations: int):
     """The plan with its optimiser's generation count overridden (checked like the FILE's)."""
-    from dataclasses import replace
-
-    from sim.decide.optimise import OptimiseFileError
-
     if not 1 <= generations <= 100_000:
         raise OptimiseFileError(plan.source, [f"--generations: {generations} is not allowed: "
                                               "1 to 100000"])
@@ -72,9 +70,6 @@ def _with_generations(plan, generations: int):
 
 def _weightings(plan, args: argparse.Namespace) -> int:
     """``--weightings``: the search under each weighting and the regret table."""
-    from sim.decide.optimise import OptimiseFileError
-    from sim.decide.weighting_regret import compare_weightings, format_regret, parse_weightings
-
     try:
         weightings = parse_weightings(args.weightings)
     except ValueError as exc:

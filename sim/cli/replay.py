@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from sim.sweep.replay import replay
+
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add ``sim replay`` to the command line."""
@@ -24,8 +26,6 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim replay``."""
-    from sim.sweep.replay import replay
-
     folder = replay(args.folder, args.run_id, out=args.out, plot=not args.no_plot)
     print(f"results: {folder}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from sim.cli.run import add_at_option
+from sim.whatif.report import write_report
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -23,7 +24,5 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim report``."""
-    from sim.whatif.report import write_report
-
     print(f"report: {write_report(args.folder, at=args.at)}")
     return 0

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from sim.decide.weighting import check_option, region_lines
+from sim.errors import ScenarioError
+from sim.limits import check_replicates
+from sim.outputs.record import band_text, start_band_note
+from sim.outputs.run import run_scenario, share_table, write_run
+from sim.scenario import load_scenario
+from sim.scenario.calendar import quarter_labels, step_at
+from sim.uncertainty.draws import plan_draws, resolve
+
 
 def add_scenario_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by the commands that load a scenario: --set, --seed, --steps."""
@@ -72,10 +81,6 @@ def add_weighting_option(parser: argparse.ArgumentParser) -> None:
 def weighted_region(args: argparse.Namespace, scenarios: list, recordings: list,
                     labels: list[str]) -> list[str]:
     """The ``--weighting`` lines (empty without the option), checked against the scenarios."""
-    from sim.decide.weighting import check_option, region_lines
-    from sim.errors import ScenarioError
-    from sim.scenario.calendar import step_at
-
     if getattr(args, "weighting", None) is None:
         return []
     weights = check_option(scenarios[0], args.weighting)
@@ -91,13 +96,6 @@ def weighted_region(args: argparse.Namespace, scenarios: list, recordings: list,
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim run``."""
-    from sim.errors import ScenarioError
-    from sim.limits import check_replicates
-    from sim.outputs.run import band_text, run_scenario, share_table, start_band_note, write_run
-    from sim.scenario import load_scenario
-    from sim.scenario.calendar import quarter_labels, step_at
-    from sim.whatif.uncertainty import plan_draws, resolve
-
     check_replicates(args.replicates, 0)  # the seeds are checked once the scenario is loaded
     branch = None
     if (args.branch_from is None) != (args.branch_at is None):
@@ -114,7 +112,6 @@ def main(args: argparse.Namespace) -> int:
         draws = plan_draws(uncertainty, [scenario], [args.scenario], args.replicates,
                            args.overrides)[0]
     if args.weighting is not None:  # a bad weighting fails before anything runs
-        from sim.decide.weighting import check_option
 
         check_option(scenario, args.weighting)
     recording = run_scenario(scenario, replicates=args.replicates, draws=draws)

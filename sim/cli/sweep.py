@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 
+from sim.limits import MAX_WORKERS, check_count
+from sim.sweep.runner import run_sweep
+from sim.sweep.spec import load_sweep, numeric_paths
+
 
 def add_executor_options(parser: argparse.ArgumentParser) -> None:
     """Add --workers and --scheduler: where a command that runs many runs runs them.
@@ -20,8 +24,6 @@ def add_executor_options(parser: argparse.ArgumentParser) -> None:
 
 def check_executor_options(args: argparse.Namespace) -> None:
     """Refuse a --workers count outside 1 to :data:`sim.limits.MAX_WORKERS` before any work."""
-    from sim.limits import MAX_WORKERS, check_count
-
     if getattr(args, "scheduler", None) is None:
         check_count("--workers", args.workers, MAX_WORKERS, "MAX_WORKERS")
 
@@ -48,9 +50,6 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``sim sweep``."""
-    from sim.sweep.runner import run_sweep
-    from sim.sweep.spec import load_sweep, numeric_paths
-
     if args.list_paths:
         print("\n".join(numeric_paths(args.sweep)))
         return 0

@@ -37,6 +37,7 @@ import shlex
 import sys
 import warnings
 from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +45,16 @@ import pandas as pd
 
 from sim.decide.outcome import OutcomeError, evaluate_columns, parse_outcome
 from sim.errors import SimError
-from sim.outputs.folders import git_commit, read_json_file, versions
+from sim.outputs.folders import (
+    atomic_folder,
+    git_commit,
+    read_json_file,
+    versions,
+    write_csv,
+    write_json,
+)
+from sim.outputs.plots import OKABE_ITO, pyplot, save
+from sim.outputs.units import folder_units
 
 RULE = ("the highest-density box on the peeling trajectory whose coverage is at least "
         "min_coverage (ties: the higher coverage)")
@@ -360,10 +370,9 @@ def tradeoff_figure(found: Found):
     """Coverage against density along the peeling trajectory, the chosen box marked."""
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-    from sim.outputs.plots import OKABE_ITO, plt
 
     t = found.trajectory
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    fig, ax = pyplot().subplots(figsize=(6.4, 4.6))
     ax.plot(t["coverage"], t["density"], color="#999999", linewidth=0.8, zorder=1)
     for i, count in enumerate(sorted(t["restricted"].unique())):
         part = t[t["restricted"] == count]
@@ -446,11 +455,6 @@ def write_discovery(found: Found, plot: bool = True) -> Path:
         The folder written.
 
     """
-    from importlib.metadata import version
-
-    from sim.outputs.folders import atomic_folder, write_csv, write_json
-    from sim.outputs.units import folder_units
-
     destination = found.destination
     pick = found.trajectory.loc[found.chosen]
     with atomic_folder(destination) as tmp:
@@ -458,8 +462,6 @@ def write_discovery(found: Found, plot: bool = True) -> Path:
         write_csv(found.box_table(), tmp / "box.csv")
         write_csv(found.all_boxes(), tmp / "boxes.csv")
         if plot:
-            from sim.outputs.plots import save
-
             save(tradeoff_figure(found), tmp / "tradeoff.png")
         write_json({
             "kind": "discovery",

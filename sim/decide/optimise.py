@@ -23,7 +23,7 @@ import hashlib
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,13 +31,21 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.batch import Progress, make_executor
 from sim.decide.policy_runs import Engine, PolicyResult
 from sim.decide.weighting import state_weights, weighted_share, weighting_name, weighting_problems
+from sim.engine import compile_scenario, make_batch
 from sim.errors import ScenarioError
-from sim.scenario import CHANNELS, MOVES, Scenario
-from sim.scenario.files import not_a_file, resolve_path
+from sim.outputs.units import column_unit
+from sim.scenario import CHANNELS, MOVES, Scenario, read_yaml
+from sim.scenario.calendar import quarter_of_step, step_of_quarter
+from sim.scenario.files import not_a_file, resolve_file, resolve_path
 from sim.scenario.messages import describe_error
 from sim.scenario.numbers import boolean_problems
+from sim.scenario.validation import validate
+from sim.uncertainty.posterior import load_posterior
+from sim.uncertainty.priors import load_file
+from sim.uncertainty.source import NONE, UncertaintyError
 
 MEASURES = ("influence", "provoked_reaction")
 """What an objective measures: the power's influence share (maximised) or the reactive
@@ -293,11 +301,6 @@ def load_plan(path: str | Path, seed: int | None = None) -> Plan:
     Raises:
         OptimiseFileError: Naming the file, the field, the value and what is allowed.
     """
-    from sim.scenario import read_yaml
-    from sim.scenario.calendar import quarter_of_step, step_of_quarter
-    from sim.scenario.files import resolve_file
-    from sim.scenario.validation import validate
-
     source = str(path)
     try:
         data = read_yaml(path)
@@ -393,15 +396,9 @@ def load_plan(path: str | Path, seed: int | None = None) -> Plan:
 
 def _with_uncertainty(plan: Plan, folder: Path) -> Plan:
     """Resolve the FILE's uncertainty (relative to the FILE) and check it on the scenario."""
-    from dataclasses import replace
-
-    from sim.whatif.uncertainty import UncertaintyError, load_file, load_posterior
-
     choice = plan.spec.uncertainty
     try:
         if choice == "none":
-            from sim.whatif.uncertainty import NONE
-
             uncertainty = NONE
         elif choice == "posterior":
             uncertainty = load_posterior()
@@ -453,8 +450,6 @@ def base_split(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         (weights over the cells summing to 1, visibility per decision state).
     """
-    from sim.engine import compile_scenario, make_batch
-
     structure, params = compile_scenario(plan.scenario)
     batch = make_batch(structure, params, [0])
     p = structure.powers.index(plan.power)
@@ -621,8 +616,6 @@ def search(plan: Plan, workers: int = 1, scheduler: Any = None, quiet: bool = Fa
     from pymoo.core.problem import Problem
     from pymoo.problems.static import StaticProblem
 
-    from sim.batch import Progress, make_executor
-
     spec = plan.spec
     objectives = spec.objectives
     n_draws, size = spec.draws, spec.optimiser.population
@@ -769,8 +762,6 @@ def evaluation_measures(plan: Plan) -> dict[str, Objective]:
 
 def evaluation_summary(found: Search) -> pd.DataFrame:
     """Mean, 10th and 90th percentile (and unit) of each measure per policy on the fresh draws."""
-    from sim.outputs.units import column_unit
-
     frame = found.evaluation
     rows = []
     for kind in POLICY_KINDS:

@@ -10,11 +10,13 @@ import os
 import shlex
 import sys
 import textwrap
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from sim.decide.optimise import (
     Objective,
@@ -24,6 +26,18 @@ from sim.decide.optimise import (
     evaluation_measures,
     evaluation_summary,
 )
+from sim.outputs.folders import (
+    atomic_folder,
+    git_commit,
+    inside,
+    refuse_foreign,
+    safe_name,
+    versions,
+    write_csv,
+    write_json,
+)
+from sim.outputs.plots import OKABE_ITO, pyplot, save
+from sim.outputs.units import folder_units
 from sim.scenario import display_name
 
 
@@ -37,8 +51,6 @@ def policy_table(plan: Plan, values: np.ndarray) -> pd.DataFrame:
 
 def best_policy_document(found: Search, folder: Path) -> str:
     """best_policy.yaml: a scenario that extends the base and sets the chosen policy."""
-    import yaml
-
     plan = found.plan
     n = len(plan.cells)
     budget: dict[str, dict[str, float]] = {}
@@ -77,10 +89,8 @@ def objective_text(plan: Plan, o: Objective) -> str:
 
 def convergence_figure(found: Search):
     """The best and median objective of the population per generation."""
-    from sim.outputs.plots import OKABE_ITO, plt
-
     objectives = found.plan.spec.objectives
-    fig, axes = plt.subplots(len(objectives), 1, figsize=(6.4, 2.6 + 2 * len(objectives)),
+    fig, axes = pyplot().subplots(len(objectives), 1, figsize=(6.4, 2.6 + 2 * len(objectives)),
                              squeeze=False)
     frame = found.convergence
     for ax, o in zip(axes[:, 0], objectives, strict=True):
@@ -116,12 +126,10 @@ def pareto_figure(found: Search):
     A front that spans less than :data:`COLLAPSED_SPAN` in an objective is said to have
     collapsed (title and a note), rather than drawn as a trade-off across rounding noise.
     """
-    from sim.outputs.plots import OKABE_ITO, plt
-
     a, b = found.plan.spec.objectives
     scale = [100.0 if o.measure == "influence" else 1.0 for o in (a, b)]
     f = found.front_objectives
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    fig, ax = pyplot().subplots(figsize=(6.4, 4.6))
     ax.scatter(f[:, 0] * scale[0], f[:, 1] * scale[1], s=22, color=OKABE_ITO[2],
                label="non-dominated policies")
     ax.scatter([found.best_objectives[0] * scale[0]], [found.best_objectives[1] * scale[1]],
@@ -153,8 +161,6 @@ def pareto_figure(found: Search):
 
 def destination_of(plan: Plan, out: str | Path = "results") -> Path:
     """Where a search writes: ``<out>/optimise/<name>/``."""
-    from sim.outputs.folders import inside, safe_name
-
     return inside(Path(out), "optimise", safe_name(plan.name))
 
 
@@ -169,8 +175,6 @@ def check_destination(plan: Plan, out: str | Path = "results") -> Path:
         OptimiseFileError: Naming the folder and what to do.
         OutputError: If the destination is a folder the simulator did not write.
     """
-    from sim.outputs.folders import refuse_foreign
-
     destination = destination_of(plan, out)
     refuse_foreign(destination)
     try:
@@ -198,16 +202,6 @@ def write_search(found: Search, out: str | Path = "results") -> Path:
     Returns:
         The folder written.
     """
-    from sim.outputs.folders import (
-        atomic_folder,
-        git_commit,
-        versions,
-        write_csv,
-        write_json,
-    )
-    from sim.outputs.plots import save
-    from sim.outputs.units import folder_units
-
     plan = found.plan
     destination = check_destination(plan, out)
     files = ["best_policy.yaml", "convergence.csv", "convergence.png", "evaluation.csv",
@@ -225,7 +219,6 @@ def write_search(found: Search, out: str | Path = "results") -> Path:
             files[1:1] = ["pareto.csv", "pareto.png"]
         write_csv(found.evaluation, tmp / "evaluation.csv")
         write_csv(evaluation_summary(found), tmp / "evaluation_summary.csv")
-        from importlib.metadata import version
 
         write_json({
             "kind": "optimise",

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import ScenarioError
+from sim.outputs.units import format_share, format_share_points
 from sim.scenario import Scenario
 
 WEIGHTINGS = ("equal", "gdp", "population", "resources")
@@ -114,8 +116,6 @@ def check_option(scenario: Scenario, weighting: str) -> np.ndarray:
     Raises:
         ScenarioError: Naming ``--weighting``, the value and what is allowed (exit status 2).
     """
-    from sim.errors import ScenarioError
-
     problems = weighting_problems(scenario, weighting, scenario.state_names, "--weighting")
     if problems:
         raise ScenarioError("--weighting", problems)
@@ -141,8 +141,6 @@ def region_lines(labels: Sequence[str], shares: Sequence[np.ndarray], powers: Se
         the first, the mean paired difference from the first at ``step`` with its 90% interval
         (percentage points).
     """
-    from sim.outputs.units import format_share, format_share_points
-
     lines = [f"regional influence ({weighting}-weighted: "
              + ", ".join(f"{w:.0%}" for w in weights) + f"), {quarters[0]} -> {quarters[step]}"]
     reference = None

@@ -27,7 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.decide.optimise import OptimiseFileError, Plan, Search, search
+from sim.batch import make_executor
+from sim.decide.optimise import OptimiseFileError, Plan, Search, policy_values, search
+from sim.decide.optimise_files import policy_table, write_search
+from sim.decide.policy_runs import Engine
 from sim.decide.weighting import (
     WEIGHTINGS,
     state_weights,
@@ -35,6 +38,16 @@ from sim.decide.weighting import (
     weighting_name,
     weighting_problems,
 )
+from sim.outputs.folders import (
+    atomic_folder,
+    git_commit,
+    inside,
+    safe_name,
+    versions,
+    write_csv,
+    write_json,
+)
+from sim.outputs.units import folder_units
 from sim.scenario import display_name
 
 
@@ -89,9 +102,6 @@ def score_answers(plan: Plan, answers: dict[str, np.ndarray], weightings: list[s
         Columns policy (optimised under), measure (scored under), ``influence_<r>`` and
         ``influence_<r>_regret`` (fractions; r = p10 or mean).
     """
-    from sim.batch import make_executor
-    from sim.decide.policy_runs import Engine
-
     objective = influence_objective(plan)
     names = plan.scenario.state_names
     counted = names if objective.states == "all" else list(objective.states)
@@ -120,15 +130,11 @@ def base_split_policy(plan: Plan) -> np.ndarray:
 
     The table's reference row: what the base would do with the same money.
     """
-    from sim.decide.optimise import policy_values
-
     return policy_values(plan, "base_split", np.zeros(plan.n_var))[1][0]
 
 
 def answers_table(plan: Plan, answers: dict[str, np.ndarray]) -> pd.DataFrame:
     """Each answer's policy: spend per (state, kind) and visibility per state."""
-    from sim.decide.optimise_files import policy_table
-
     frame = policy_table(plan, np.vstack(list(answers.values())))
     frame.insert(0, "policy", list(answers))
     return frame
@@ -177,18 +183,6 @@ def compare_weightings(plan: Plan, weightings: list[str], out: str | Path = "res
     Returns:
         The searches by weighting, the regret table, the answers table and the folder.
     """
-    from sim.decide.optimise_files import write_search
-    from sim.outputs.folders import (
-        atomic_folder,
-        git_commit,
-        inside,
-        safe_name,
-        versions,
-        write_csv,
-        write_json,
-    )
-    from sim.outputs.units import folder_units
-
     plans = {w: with_weighting(plan, w) for w in weightings}  # all checked before any runs
     found = {}
     for w, p in plans.items():

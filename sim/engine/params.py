@@ -14,6 +14,7 @@ cells with :func:`with_values`, without building a scenario object per run.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -440,8 +441,6 @@ def with_values(params: Params, values: dict[str, np.ndarray | float]) -> Params
     changed: dict[str, np.ndarray] = {}
     for path, value in values.items():
         if path not in params.paths:
-            import difflib
-
             hint = difflib.get_close_matches(path, list(params.paths), n=3)
             raise KeyError(
                 f"{path!r} is not a numeric field of this scenario"

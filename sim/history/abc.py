@@ -41,7 +41,7 @@ from scipy.special import logsumexp
 
 from sim.batch import Executor, Progress, Task, chunk_slices, run_ordered
 from sim.errors import SimError
-from sim.whatif.uncertainty import lognormal
+from sim.uncertainty.distributions import lognormal
 
 Simulate = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``simulate(theta (n, d), seeds (n,) int64) -> summaries (n, k)``; NaN marks a failed run."""
@@ -106,7 +106,7 @@ class LogNormal:
     """A log-normal prior: log(theta) ~ Normal(log(median), sigma); truncated to [low, high].
 
     The parameters are those of an uncertainty file's ``lognormal`` (docs/WHATIF.md), drawn by
-    the same :func:`sim.whatif.uncertainty.lognormal`.
+    the same :func:`sim.uncertainty.lognormal`.
     """
 
     median: float

@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from sim.engine import observables
 from sim.engine.params import Params, Structure, compile_scenario, repeat, with_values
@@ -41,10 +44,15 @@ from sim.history.abc import (
 )
 from sim.history.identification import bound_limited, unidentified
 from sim.history.observed import load_observed
+from sim.history.posterior_plots import marginals_figure, pairs_figure
 from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
-from sim.scenario import Scenario
+from sim.outputs.folders import atomic_folder, inside, manifest, write_csv, write_json
+from sim.outputs.units import folder_units, with_unit_column
+from sim.scenario import Scenario, load_scenario
 from sim.scenario.calendar import parse_quarter, quarter_labels, step_of_quarter
-from sim.whatif.uncertainty import DEFAULT_POSTERIOR, HISTORY_PREFIX, field_path
+from sim.sweep.sensitivity import morris_table
+from sim.sweep.store import save_figure, write_parquet
+from sim.uncertainty.posterior import DEFAULT_POSTERIOR, HISTORY_PREFIX, field_path
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent.parent / "scenarios" / "history" / \
     "2015.yaml"
@@ -66,7 +74,7 @@ PARAMETERS: dict[str, Uniform] = {
 }
 """The fitted parameters and their (uniform) priors; docs/CALIBRATION.md defends the choice
 with the screening of :data:`CANDIDATES`. A name starting with ``history:``
-(:data:`sim.whatif.uncertainty.HISTORY_PREFIX`) is a history-only input, the field path after
+(:data:`sim.uncertainty.HISTORY_PREFIX`) is a history-only input, the field path after
 the prefix: here China's and Russia's investment budgets from 2015 as a factor of 2024's
 (the history scenario's events with ids ``china_investment_2015`` and
 ``russia_investment_2015``: addressed by id, so reordering the file cannot make the calibration
@@ -396,9 +404,6 @@ def check_out(out: str | Path) -> None:
     The folders the probe creates are removed again, so a refused or failed calibration
     leaves nothing behind.
     """
-    import shutil
-    import tempfile
-
     target = Path(out).absolute() / "calibrate"
     first_new = target
     while not first_new.parent.exists():
@@ -418,8 +423,6 @@ def check_out(out: str | Path) -> None:
 def load_inputs(scenario_path: str | Path | None, observed_dir: str | Path | None,
                 seed: int | None = None) -> tuple[Scenario, pd.DataFrame]:
     """Load the history scenario and the observations (errors name the file)."""
-    from sim.scenario import load_scenario
-
     scenario = load_scenario(scenario_path or DEFAULT_SCENARIO, seed=seed)
     return scenario, load_observed(observed_dir)
 
@@ -435,13 +438,6 @@ def write_results(cal: Calibration, scenario: Scenario, observed_dir: str | Path
     at each target), ``marginals.png`` and ``pairs.png`` (unless ``plot`` is false) and
     ``manifest.json``.
     """
-    import pyarrow as pa
-
-    from sim.history.posterior_plots import marginals_figure, pairs_figure
-    from sim.outputs.folders import atomic_folder, inside, manifest, write_csv, write_json
-    from sim.outputs.units import folder_units, with_unit_column
-    from sim.sweep.store import save_figure, write_parquet
-
     observed = cal.targets.table
     folder = inside(Path(out), "calibrate", folder_id(scenario, observed, cal.settings))
     r = cal.result
@@ -497,10 +493,6 @@ def history_only(names) -> list[str]:
 
 def install(folder: Path, destination: Path | None = None) -> Path:
     """Replace the shipped posterior (``data/posterior``) with a calibration's, atomically."""
-    import shutil
-
-    from sim.outputs.folders import atomic_folder
-
     destination = Path(destination or INSTALL_DIR)
     with atomic_folder(destination) as tmp:
         for name in ("posterior.parquet", "manifest.json"):
@@ -527,8 +519,6 @@ def screen(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019,
         whole distance's mu_star.
     """
     from SALib.sample import morris as morris_sample
-
-    from sim.sweep.sensitivity import morris_table
 
     candidates = dict(CANDIDATES if candidates is None else candidates)
     targets = select_targets(observed, scenario, cutoff)

@@ -8,7 +8,7 @@
     folder = write_hindcast(result, out="results")
 
 Each of the ``draws`` replicates runs with its own seed (``seed + i``) and, with a posterior,
-its own parameter row drawn by weight (:mod:`sim.whatif.uncertainty`, the same draws ``sim
+its own parameter row drawn by weight (:mod:`sim.uncertainty`, the same draws ``sim
 run --uncertainty posterior`` makes). The replicates are cut into chunks of at most
 :data:`CHUNK_RUNS`, each one batch on the vectorised engine, run by the batch runner
 (:mod:`sim.batch`: in-process, a local pool or Dask); since every random number is a function
@@ -24,7 +24,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,30 @@ import numpy as np
 import pandas as pd
 
 from sim.batch import Progress, Task, chunk_slices, make_executor, run_ordered
-from sim.errors import SimError
-from sim.history.observed import load_observed
+from sim.batch.cache import compiled
+from sim.engine import compile_scenario, make_batch, repeat, simulate, with_values
+from sim.engine.observables import QUARTERLY, quarterly, yearly
+from sim.errors import DivergenceError, SimError
+from sim.history.hindcast_plan import HindcastPlan, HindcastResult
+from sim.history.hindcast_report import report_html, state_figures
+from sim.history.observed import default_folder, load_observed
 from sim.history.skill import SERIES, skill_table
-from sim.scenario import Scenario
-from sim.whatif.uncertainty import DEFAULT_POSTERIOR, Draws
+from sim.limits import MAX_DRAWS, check_count
+from sim.outputs.folders import (
+    atomic_folder,
+    inside,
+    manifest,
+    run_id,
+    safe_name,
+    write_csv,
+    write_json,
+)
+from sim.outputs.units import folder_units, with_unit_column
+from sim.scenario import Scenario, load_scenario
+from sim.scenario.calendar import quarter_labels
+from sim.scenario.files import not_a_file
+from sim.uncertainty.draws import Draws, no_draws, plan_draws
+from sim.uncertainty.posterior import DEFAULT_POSTERIOR, fitted_to, load_posterior
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SCENARIO = ROOT / "scenarios" / "history" / "2015.yaml"
@@ -78,78 +98,6 @@ class HindcastDiverged(HindcastError):
     exit_code = 3
 
 
-@dataclass(frozen=True)
-class HindcastPlan:
-    """A checked hindcast, ready to run.
-
-    Attributes:
-        scenario: The validated scenario.
-        source: Its file.
-        draws: Each replicate's parameter values (nothing drawn with ``--posterior none``).
-        observed: The observed record (:func:`sim.history.observed.load_observed`).
-        observed_folder: Where it was read.
-        observed_sha256: SHA-256 of the observed files (names and bytes).
-        cutoff: The last year of the calibration window.
-        n_draws: Replicates.
-        years: The run's years (step 0's year first).
-        posterior_cutoff: The last year the posterior was fitted on (None: no posterior).
-
-    """
-
-    scenario: Scenario
-    source: str
-    draws: Draws
-    observed: pd.DataFrame = field(repr=False)
-    observed_folder: str
-    observed_sha256: str
-    cutoff: int
-    n_draws: int
-    years: tuple[int, ...]
-    posterior_cutoff: int | None = None
-
-    @property
-    def seeds(self) -> list[int]:
-        """The replicates' seeds."""
-        from sim.outputs.run import replicate_seeds
-
-        return replicate_seeds(self.scenario.seed, self.n_draws)
-
-    @property
-    def band(self) -> str:
-        """What the bands span, in words."""
-        return self.draws.uncertainty.band(self.n_draws)
-
-    def digest(self) -> str:
-        """SHA-256 of everything but the scenario and seeds that makes the outputs."""
-        text = json.dumps({"draws": self.draws.digest(), "cutoff": self.cutoff,
-                           "observed": self.observed_sha256}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class HindcastResult:
-    """A finished hindcast.
-
-    Attributes:
-        plan: What was run.
-        observables: The :data:`OBSERVABLES_COLUMNS` table.
-        skill: From :func:`sim.history.skill.skill_table`.
-        skipped: The series that could not be scored, with the reason.
-        unmodelled: Observed series the model does not produce (SERIES columns).
-        seconds: Time spent running the ensemble.
-        executor: Where it ran (for the manifest).
-
-    """
-
-    plan: HindcastPlan
-    observables: pd.DataFrame
-    skill: pd.DataFrame
-    skipped: pd.DataFrame
-    unmodelled: pd.DataFrame
-    seconds: float
-    executor: str = ""
-
-
 # --------------------------------------------------------------------------------------------
 # Planning: every check before any run
 # --------------------------------------------------------------------------------------------
@@ -164,8 +112,6 @@ def _observed_sha256(folder: Path) -> str:
 
 def run_years(scenario: Scenario) -> tuple[int, ...]:
     """The years a run of the scenario reports (as :func:`sim.engine.observables.yearly`)."""
-    from sim.scenario.calendar import quarter_labels
-
     labels = quarter_labels(scenario.start, scenario.steps)
     years = [int(q[:4]) for q in labels]
     kept = [y for y in sorted(set(years[1:])) if years[1:].count(y) == 4]
@@ -223,10 +169,6 @@ def _load_posterior(posterior: str | Path | None, scenario: Scenario, n_draws: i
 
     With ``cutoff``, a posterior fitted past it is refused (:func:`check_posterior_cutoff`).
     """
-    from sim.engine import compile_scenario
-    from sim.scenario.files import not_a_file
-    from sim.whatif.uncertainty import fitted_to, load_posterior, no_draws, plan_draws
-
     if posterior is None or str(posterior) == "none":
         return no_draws()
     path = Path(posterior)
@@ -287,11 +229,6 @@ def plan_hindcast(scenario: str | Path = DEFAULT_SCENARIO,
         ObservedDataError: Missing or invalid observed data.
 
     """
-    from sim.history.observed import default_folder
-    from sim.limits import MAX_DRAWS, check_count
-    from sim.scenario import load_scenario
-    from sim.scenario.files import not_a_file
-
     check_count("--draws", draws, MAX_DRAWS, "MAX_DRAWS")
     path = Path(scenario)
     problem = not_a_file(path)
@@ -364,12 +301,6 @@ def run_chunk(task: HindcastTask) -> ChunkOutcome:
         The replicates' annual observables (``seed`` column first), or the divergence message.
 
     """
-    from sim.batch.cache import compiled
-    from sim.engine import make_batch, repeat, simulate, with_values
-    from sim.engine.observables import QUARTERLY, quarterly, yearly
-    from sim.errors import DivergenceError
-    from sim.scenario.calendar import quarter_labels
-
     structure, base = compiled(task.key, task.scenario, "<hindcast>")
     params = repeat(base, len(task.seeds))
     if task.values:
@@ -468,8 +399,6 @@ def unmodelled_series(table: pd.DataFrame, observed: pd.DataFrame) -> pd.DataFra
 def run_hindcast(plan: HindcastPlan, workers: int = 1, scheduler: Any = None,
                  quiet: bool = False, chunk_runs: int = CHUNK_RUNS) -> HindcastResult:
     """Run the ensemble and score it (nothing is written; see :func:`write_hindcast`)."""
-    import time
-
     start = time.perf_counter()
     runs, executor = simulate_ensemble(plan, workers, scheduler, quiet, chunk_runs)
     seconds = time.perf_counter() - start
@@ -486,8 +415,6 @@ def run_hindcast(plan: HindcastPlan, workers: int = 1, scheduler: Any = None,
 
 def hindcast_folder(plan: HindcastPlan, out: str | Path = "results") -> Path:
     """``OUT/hindcast/<scenario>-<run id>-c<cutoff>``, never outside ``OUT``."""
-    from sim.outputs.folders import inside, run_id, safe_name
-
     name = f"{safe_name(plan.scenario.name)}-{run_id(plan.scenario, plan.seeds, plan.digest())}"
     return inside(Path(out), "hindcast", f"{name}-c{plan.cutoff}")
 
@@ -523,10 +450,6 @@ def write_hindcast(result: HindcastResult, out: str | Path = "results",
         The folder written.
 
     """
-    from sim.history.hindcast_report import report_html, state_figures
-    from sim.outputs.folders import atomic_folder, manifest, write_csv, write_json
-    from sim.outputs.units import folder_units, with_unit_column
-
     plan = result.plan
     destination = hindcast_folder(plan, out)
     with atomic_folder(destination) as tmp:

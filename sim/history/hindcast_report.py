@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.history.hindcast_plan import HindcastResult
 from sim.history.skill import POOLED
+from sim.outputs.plots import panel_grid, power_style, save
 from sim.outputs.units import OBSERVABLE_UNITS
 from sim.scenario import display_name
-
-if TYPE_CHECKING:
-    from sim.history.hindcast import HindcastResult
+from sim.whatif.report import html_page, html_table, image_tag
 
 PERCENT = tuple(o for o, unit in OBSERVABLE_UNITS.items() if unit.startswith("fraction"))
 """Observables that are fractions: shown in percent (errors in percentage points)."""
@@ -184,8 +184,6 @@ def state_figure(result: HindcastResult, state: str) -> Any:
     Each panel has the observed points (filled up to the cut-off, hollow after) over the
     model's mean and 90% band, and the cut-off as a dotted vertical line.
     """
-    from sim.outputs.plots import panel_grid, power_style
-
     table = result.observables
     plan = result.plan
     powers = list(plan.scenario.powers)
@@ -229,8 +227,6 @@ def state_figure(result: HindcastResult, state: str) -> Any:
 
 def state_figures(result: HindcastResult, folder: Path) -> list[str]:
     """Save a figure per state with observations (``<state>.png``); return the file names."""
-    from sim.outputs.plots import save
-
     present = set(result.observables.loc[result.observables["observed"].notna(), "state"])
     names = []
     for state in [s for s in STATE_ORDER if s in present] + sorted(present - set(STATE_ORDER)):
@@ -264,8 +260,6 @@ def _bands_html(result: HindcastResult) -> str:
 
 def report_html(result: HindcastResult, manifest: dict, figures: list[Path]) -> str:
     """The self-contained HTML report of a hindcast."""
-    from sim.whatif.report import html_page, html_table, image_tag
-
     plan = result.plan
     title = f"{plan.scenario.name}: hindcast {plan.years[0]}-{plan.years[-1]}"
     body = [f"<h1>{html.escape(title)}</h1>",

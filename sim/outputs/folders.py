@@ -9,6 +9,7 @@ precision, so the same scenario and seed give byte-identical CSV files.
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import platform
@@ -20,11 +21,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pydantic
+import yaml
 
 import sim
 from sim.errors import SimError
@@ -101,9 +105,6 @@ def git_commit() -> str | None:
 
 def versions() -> dict[str, str]:
     """Versions of the package, Python and the main libraries."""
-    import pydantic
-    import yaml
-
     found = {
         "sim": sim.__version__,
         "python": platform.python_version(),
@@ -113,8 +114,6 @@ def versions() -> dict[str, str]:
         "pyyaml": yaml.__version__,
     }
     try:
-        from importlib.metadata import version
-
         found["mesa"] = version("mesa")
     except Exception:  # noqa: BLE001 - mesa metadata missing is not an error here
         found["mesa"] = "not installed"
@@ -396,8 +395,6 @@ def folder_lock(folder: Path, waiting: str | None = None):
     Raises:
         OutputError: If the folder cannot be created or opened.
     """
-    import fcntl
-
     folder = Path(folder)
     told = False
     while True:

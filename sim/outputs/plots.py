@@ -10,24 +10,45 @@ Units and axis labels come from :mod:`sim.outputs.units`.
 
 from __future__ import annotations
 
+import functools
 import math
+import textwrap
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from sim.outputs.event_text import event_label
+from sim.outputs.record import band_text, start_band_note
+from sim.outputs.units import QUANTITIES, quantity
+from sim.scenario import EVENT_KINDS
 
-from sim.outputs.event_text import event_label  # noqa: E402
-from sim.outputs.units import QUANTITIES, quantity  # noqa: E402
-from sim.scenario import EVENT_KINDS  # noqa: E402
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#0072B2", "#CC79A7", "#F0E442",
              "#000000"]
 LINESTYLES = ["-", "--", "-.", ":"]
 
 STABILITY_COLOUR = "#777777"
+
+
+@functools.cache
+def pyplot() -> ModuleType:
+    """Matplotlib's pyplot, imported on first use, with the Agg backend (files, no window).
+
+    The backend is chosen once per process, on the first call, as importing this module used
+    to: a notebook that asks for ``%matplotlib inline`` after a first figure keeps it. Every
+    figure of the package is drawn through it. It is the one heavy library a plain
+    ``sim run --no-plot`` would otherwise load and never use (tests/test_layering.py).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
 
 
 def power_style(index: int) -> dict:
@@ -49,7 +70,7 @@ def panel_grid(n_panels: int) -> tuple[plt.Figure, np.ndarray]:
     """A figure with one panel per state, up to three across."""
     cols = min(3, n_panels)
     rows = math.ceil(n_panels / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False,
+    fig, axes = pyplot().subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False,
                              sharex=True)
     for ax in axes.flat[n_panels:]:
         ax.set_visible(False)
@@ -102,7 +123,7 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
                    s == structure.n_states - 1)
         draw_event_numbers(ax, [m for m in numbered if m[2] is None or s in m[2]], len(steps))
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    handles.append(plt.Line2D([], [], color=STABILITY_COLOUR, linewidth=1.2, linestyle=":"))
+    handles.append(pyplot().Line2D([], [], color=STABILITY_COLOUR, linewidth=1.2, linestyle=":"))
     labels.append(QUANTITIES["stability"].axis + " (right axis)")
     band = f" (mean of {runs} runs, band: 5th-95th percentile)" if runs > 1 else ""
     scenario = recording.scenario.name if recording.scenario is not None else ""
@@ -117,8 +138,6 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
         fig.text(0.01, 0.02, key, ha="left", va="bottom", fontsize=7, color="#333333")
     fig.tight_layout(rect=(0, legend_bottom + 0.05, 1, 0.95))
     if runs > 1:
-        from sim.outputs.run import band_text, start_band_note
-
         note = start_band_note(recording) if metric == "share" else ""
         fig.text(0.995, 0.005, f"bands {band_text(recording)}" + (f"; {note}" if note else ""),
                  ha="right", va="bottom", fontsize=7, color="#555555")
@@ -165,8 +184,6 @@ def number_events(markers: list[tuple[int, str, set | None]],
 def event_key(numbered: list[tuple[int, str, set | None, int]], quarters: list[str] | None = None,
               width: int = 180) -> str:
     """The footnote that names each numbered event: ``1 accord · 2 Japan visit ...``."""
-    import textwrap
-
     seen: dict[int, tuple[int, str]] = {}
     for step, label, _, number in numbered:
         seen.setdefault(number, (step, label))
@@ -230,4 +247,4 @@ def event_markers(recording) -> list[tuple[int, str, set | None]]:
 def save(fig: plt.Figure, path: Path) -> None:
     """Save a figure as PNG (fixed metadata, so reruns give the same file) and close it."""
     fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    pyplot().close(fig)

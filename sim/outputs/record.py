@@ -19,6 +19,7 @@ from sim.engine.params import Params, Structure
 from sim.engine.state import regional_share
 from sim.scenario import CHANNELS, EVENT_KINDS, RULES, Scenario
 from sim.scenario.calendar import quarter_labels
+from sim.uncertainty.source import NONE
 
 TRAJECTORY_FIELDS = ("share", "footprint", "goodwill", "diplomatic", "effort")
 
@@ -40,7 +41,7 @@ class Recording:
             quarter: trade and remittances (T + 1, R, S, P), other_trade and gdp (T + 1, R, S).
         dependence: (T + 1, R, S, P, 4) structural dependence by channel.
         diverged_step: First non-finite step of each run (R,), -1 if none.
-        draws: The runs' parameter draws (a :class:`sim.whatif.uncertainty.Draws`), or None
+        draws: The runs' parameter draws (a :class:`sim.uncertainty.Draws`), or None
             when every run has the scenario's values as written.
     """
 
@@ -171,6 +172,35 @@ class Recording:
                          details, s.event_notes[e]))
         columns = ["step", "quarter", "event", "kind", "power", "states", "details", "note"]
         return pd.DataFrame(rows, columns=columns)
+
+
+def band_text(recording: Recording) -> str:
+    """What a recording's bands span: seeds only, or seeds and parameter draws."""
+    draws = recording.draws
+    uncertainty = draws.uncertainty if draws is not None else NONE
+    return uncertainty.band(recording.n_runs)
+
+
+START_BAND_PP = 0.05
+"""A starting quarter whose 5th-95th percentile band is wider than this (points of share) is
+labelled as the uncertainty of today's influence (:func:`start_band_note`)."""
+
+
+def start_band_note(recording: Recording) -> str:
+    """Say what a band on the starting quarter means, or ``""`` when it has none.
+
+    The starting quarter is the record of today, not a forecast: a band on it comes from drawn
+    parameters that weigh today's stocks (say, ``rules.weights.footprint`` in a FILE), so it is
+    the uncertainty of today's influence (issue 17, item 6).
+    """
+    if recording.n_runs < 2:
+        return ""
+    low, high = np.percentile(recording.share[0].astype(np.float64), [5, 95], axis=0)
+    widest = float((high - low).max()) * 100
+    if widest <= START_BAND_PP:
+        return ""
+    return (f"the band at {recording.quarters[0]} (up to {widest:.1f} pp wide) is the "
+            "uncertainty of today's influence: the drawn parameters weigh today's stocks")
 
 
 class _Recorder:

@@ -26,16 +26,20 @@ from sim.outputs.folders import (
     run_id,
     safe_name,
     write_csv,
+    write_files,
     write_json,
 )
-from sim.outputs.record import TRAJECTORY_FIELDS, Recording, record, record_to_end
+from sim.outputs.plots import influence_figure, save
+from sim.outputs.record import TRAJECTORY_FIELDS, Recording, band_text, record, record_to_end
+from sim.outputs.spending import spending_figure
 from sim.outputs.units import folder_units, format_share, with_unit_column
 from sim.scenario import Scenario
 from sim.scenario.branch import segments
 from sim.scenario.calendar import step_at
+from sim.uncertainty.draws import no_draws
 
 if TYPE_CHECKING:
-    from sim.whatif.uncertainty import Draws
+    from sim.uncertainty.draws import Draws
 
 
 def replicate_seeds(seed: int, replicates: int) -> list[int]:
@@ -57,7 +61,7 @@ def run_scenario(scenario: Scenario, replicates: int = 1, draws: Draws | None = 
         scenario: The validated scenario.
         replicates: Number of seeds (``scenario.seed`` and the following ones).
         draws: Per-replicate values of uncertain fields (from
-            :func:`sim.whatif.uncertainty.plan_draws`); None runs the scenario as written.
+            :func:`sim.uncertainty.plan_draws`); None runs the scenario as written.
 
     Returns:
         The recording of every run.
@@ -99,41 +103,8 @@ def run_folder(scenario: Scenario, seeds: list[int], out: str | Path = "results"
     return inside(Path(out), safe_name(scenario.name), run_id(scenario, seeds, uncertainty))
 
 
-def band_text(recording: Recording) -> str:
-    """What a recording's bands span: seeds only, or seeds and parameter draws."""
-    from sim.whatif.uncertainty import NONE
-
-    draws = recording.draws
-    uncertainty = draws.uncertainty if draws is not None else NONE
-    return uncertainty.band(recording.n_runs)
-
-
-START_BAND_PP = 0.05
-"""A starting quarter whose 5th-95th percentile band is wider than this (points of share) is
-labelled as the uncertainty of today's influence (:func:`start_band_note`)."""
-
-
-def start_band_note(recording: Recording) -> str:
-    """Say what a band on the starting quarter means, or ``""`` when it has none.
-
-    The starting quarter is the record of today, not a forecast: a band on it comes from drawn
-    parameters that weigh today's stocks (say, ``rules.weights.footprint`` in a FILE), so it is
-    the uncertainty of today's influence (issue 17, item 6).
-    """
-    if recording.n_runs < 2:
-        return ""
-    low, high = np.percentile(recording.share[0].astype(np.float64), [5, 95], axis=0)
-    widest = float((high - low).max()) * 100
-    if widest <= START_BAND_PP:
-        return ""
-    return (f"the band at {recording.quarters[0]} (up to {widest:.1f} pp wide) is the "
-            "uncertainty of today's influence: the drawn parameters weigh today's stocks")
-
-
 def uncertainty_entry(recording: Recording) -> dict:
     """The manifest's ``uncertainty`` entry of a recording."""
-    from sim.whatif.uncertainty import no_draws
-
     return (recording.draws or no_draws()).manifest(recording.n_runs)
 
 
@@ -164,8 +135,6 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
     Returns:
         The folder written.
     """
-    from sim.outputs.folders import write_files
-
     scenario = recording.scenario
     seeds = [int(x) for x in recording.seeds]
     digest = recording.draws.digest() if recording.draws is not None else ""
@@ -195,9 +164,6 @@ def write_run(recording: Recording, out: str | Path = "results", plot: bool = Tr
                  "units": folder_units(tmp)}
         write_json(manifest(scenario, seeds, extra), tmp / "manifest.json")
         if plot:
-            from sim.outputs.plots import influence_figure, save
-            from sim.outputs.spending import spending_figure
-
             save(influence_figure(recording), tmp / "influence.png")
             save(spending_figure(recording), tmp / "spending.png")
     return destination

@@ -13,13 +13,17 @@ Kinds of move nobody used in any panel are left out.
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.outputs.names import CHANNEL_NAMES
-from sim.outputs.plots import panel_grid, plt, power_style
+from sim.outputs.plots import panel_grid, power_style, pyplot
 from sim.outputs.units import USD_M_PER_BN
 from sim.scenario import CHANNELS
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 INTERVAL = (5.0, 95.0)
 """Percentiles of the bars' whiskers (over runs)."""
@@ -151,7 +155,7 @@ def spending_change_figure(recordings: list, labels: list[str], states: list[str
     n_states = len(states)
     cols = min(3, n_states)
     rows_per = int(np.ceil(n_states / cols))
-    fig, axes = plt.subplots(rows_per * len(others), cols,
+    fig, axes = pyplot().subplots(rows_per * len(others), cols,
                              figsize=(4.6 * cols, 3.4 * rows_per * len(others)), squeeze=False)
     with np.errstate(divide="ignore", invalid="ignore"):
         changes = [100.0 * (o.mean(axis=0) / reference.mean(axis=0) - 1.0) for o in others]

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
@@ -309,8 +312,6 @@ def with_unit_column(frame: pd.DataFrame, key: str = "observable",
 def file_columns(path: Path) -> list[str]:
     """The column names of a CSV file (its header) or a Parquet file (its schema)."""
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
         return list(pq.read_schema(path).names)
     with open(path, newline="", encoding="utf-8") as handle:
         return next(csv.reader(handle), [])
@@ -358,6 +359,5 @@ def with_units(table: pa.Table) -> pa.Table:
         fields.append(field.with_metadata(meta) if meta else field)
     meta = dict(table.schema.metadata or {})
     meta[b"units"] = json.dumps(units, sort_keys=True).encode()
-    import pyarrow as pa
 
     return pa.Table.from_arrays(table.columns, schema=pa.schema(fields, metadata=meta))

@@ -23,104 +23,20 @@ Meaning (docs/WHATIF.md):
   parent, changing or dropping the parent's events, new events scheduled before ``at``, and
   changing initial values (the stocks, stability, disputes or effort at step 0), which would
   have no effect because the branch's state at ``at`` comes from the parent.
+
+Loading merges the parent (:func:`sim.scenario.load.merge_branch`); the schema checks the
+result with :func:`check_branch`.
 """
 
 from __future__ import annotations
 
-import copy
-from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError
-from sim.scenario.files import not_a_file, resolve_path
-
-_BRANCHING: ContextVar[tuple[Path, ...]] = ContextVar("branching", default=())
-"""The branch files being loaded, outermost first (to report a cycle of ``branch.from``)."""
+from sim.scenario.calendar import quarter_of_step, step_of_quarter
 
 INITIAL_ONLY = ("initial", "stability", "border_disputes", "initial_effort")
 """Fields read only at step 0 (under states.* or powers.*); a branch may not change them."""
-
-
-def merge_branch(data: dict[str, Any], path: str | Path,
-                 cli: tuple[str, str] | None = None) -> dict[str, Any]:
-    """Merge a branch file over its parent; return the mapping to validate.
-
-    Args:
-        data: The branch file's mapping (``extends`` resolved).
-        path: The branch file (its folder anchors a relative ``from:``).
-        cli: (parent file, quarter) from the command line, relative to the working folder;
-            replaces the file's ``branch:``.
-
-    Returns:
-        The merged mapping, with ``branch: {from, at, parent}`` (parent: the resolved parent).
-
-    Raises:
-        ScenarioError: For a malformed ``branch:`` or a parent that cannot be loaded.
-
-    """
-    from pydantic import TypeAdapter, ValidationError
-
-    from sim.scenario import deep_merge, event_union, load_scenario
-
-    source = str(path)
-    data = dict(data)
-    spec = data.pop("branch", None)
-    if cli is not None:
-        spec = {"from": str(resolve_path(cli[0], "--branch-from", "--branch-from")),
-                "at": cli[1]}
-        source = "--branch-from/--branch-at"
-        anchor = Path.cwd()
-    else:
-        anchor = resolve_path(path, source).parent
-    if not isinstance(spec, dict):
-        raise ScenarioError(source, [f"branch: {spec!r} is not allowed: write it as "
-                                     "branch: {from: parent.yaml, at: 2026Q3}"])
-    unknown = sorted(set(spec) - {"from", "at"})
-    missing = [k for k in ("from", "at") if k not in spec]
-    problems = [f"branch.{k}: unknown key; allowed here: from, at" for k in unknown]
-    problems += [f"branch.{k}: required field is missing" for k in missing]
-    if not problems and (not isinstance(spec["from"], str) or not spec["from"].strip()):
-        problems.append(f"branch.from: {spec['from']!r} is not a file path")
-    if problems:
-        raise ScenarioError(source, problems)
-    parent_path = resolve_path(anchor / spec["from"], source, "branch.from")
-    problem = not_a_file(parent_path)
-    if problem:
-        raise ScenarioError(source, [f"branch.from: {spec['from']!r}: {problem} "
-                                     f"(looked at {parent_path})"])
-    me = resolve_path(path, source)
-    if cli is None and parent_path == me:
-        raise ScenarioError(source, ["branch.from: a scenario cannot branch from itself"])
-    chain = _BRANCHING.get()
-    # From the command line a scenario may branch from its own file (its --set changes).
-    if parent_path in ((*chain, me) if cli is None else chain):
-        cycle = " -> ".join(p.name for p in (*chain, me, parent_path))
-        raise ScenarioError(source, [f"branch.from: cycle {cycle}; a branch's parents cannot "
-                                     "lead back to it"])
-    token = _BRANCHING.set((*chain, me))
-    try:
-        parent = load_scenario(parent_path).model_dump(mode="json")
-    finally:
-        _BRANCHING.reset(token)
-
-    adapter = TypeAdapter(event_union())
-    parent_events = parent.pop("events", [])
-    added = []
-    for event in data.pop("events", None) or []:
-        try:
-            normal = adapter.validate_python(event).model_dump(mode="json")
-        except ValidationError:
-            normal = event  # left as written: validation reports it with its field path
-        if normal not in parent_events:
-            added.append(event)
-    base = {k: v for k, v in parent.items() if k != "branch"}
-    merged = deep_merge(base, data)
-    merged["events"] = parent_events + added
-    merged["branch"] = {"from": spec["from"], "at": spec["at"],
-                        "parent": copy.deepcopy({**parent, "events": parent_events})}
-    return merged
 
 
 @dataclass(frozen=True)
@@ -165,15 +81,11 @@ def segments(scenario) -> list[Segment]:
 
 def branch_step(scenario) -> int:
     """Return k, the step closing the branch quarter: the first step run with the changes."""
-    from sim.scenario.calendar import step_of_quarter
-
     return step_of_quarter(scenario.start, scenario.branch.at)
 
 
 def check_branch(scenario) -> list[str]:
     """Return the problems of a branched scenario (empty if none); see the module docstring."""
-    from sim.scenario.calendar import quarter_of_step
-
     branch = scenario.branch
     parent = branch.parent
     if parent is None:

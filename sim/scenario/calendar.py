@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from sim.errors import SimError
+
 _QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
 
 
@@ -71,8 +73,6 @@ def step_at(quarters: list[str], at: str | None, option: str = "--at") -> int:
     Raises:
         SimError: (exit status 2) if ``at`` is not a quarter or lies outside the run.
     """
-    from sim.errors import SimError
-
     if at is None:
         return len(quarters) - 1
     allowed = f"give a quarter from {quarters[0]} to {quarters[-1]}"

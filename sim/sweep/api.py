@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.dataset as ds
 
 from sim.scenario.files import resolve_path
 from sim.sweep.runner import SweepOutcome, run_sweep
@@ -157,8 +158,6 @@ class SweepResult:
 
     def trajectories(self, run_ids: list[int] | None = None) -> pd.DataFrame:
         """Kept trajectories (all, or of some runs), one row per (run, step, state, power)."""
-        import pyarrow.dataset as ds
-
         dataset = ds.dataset(self.folder / "trajectories", format="parquet")
         where = None if run_ids is None else ds.field("run_id").isin(list(run_ids))
         return dataset.to_table(filter=where).to_pandas()

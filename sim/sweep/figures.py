@@ -8,12 +8,16 @@ what it shows, in which unit, and the range it spans.
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.outputs.names import output_axis, output_quantity, plain_name
-from sim.outputs.plots import OKABE_ITO, plt
+from sim.outputs.plots import OKABE_ITO, pyplot
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 MAX_LEVELS = 40
 """A parameter with more distinct values than this is binned (by quantiles) before plotting."""
@@ -63,7 +67,7 @@ def response_figure(summary: pd.DataFrame, output: str, x: str, y: str | None = 
         frame[stat] = summary[f"{output}_{stat}"].to_numpy() * shown.scale
     if y is None:
         grouped = frame.groupby("x").mean().sort_index()
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig, ax = pyplot().subplots(figsize=(6.4, 4.2))
         ax.plot(grouped.index, grouped["mean"], color=OKABE_ITO[4], linewidth=1.8,
                 marker="o" if len(grouped) <= 20 else None, label="mean over seeds")
         ax.fill_between(grouped.index, grouped["p5"], grouped["p95"], color=OKABE_ITO[4],
@@ -75,7 +79,7 @@ def response_figure(summary: pd.DataFrame, output: str, x: str, y: str | None = 
     else:
         frame["y"] = _levels(summary[y]).to_numpy()
         table = frame.pivot_table(index="y", columns="x", values="mean", aggfunc="mean")
-        fig, ax = plt.subplots(figsize=(6.8, 4.8))
+        fig, ax = pyplot().subplots(figsize=(6.8, 4.8))
         image = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(range(len(table.columns)))
         ax.set_xticklabels([f"{v:.3g}" for v in table.columns], rotation=45, fontsize=7)
@@ -103,7 +107,7 @@ def _scatter_figure(summary: pd.DataFrame, output: str, x: str, title: str) -> p
     _, shown = output_quantity(output)
     xs = summary[x].to_numpy(dtype=np.float64)
     ys = summary[f"{output}_mean"].to_numpy(dtype=np.float64) * shown.scale
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig, ax = pyplot().subplots(figsize=(6.4, 4.4))
     ax.scatter(xs, ys, s=6, alpha=0.35, color=OKABE_ITO[1], linewidths=0,
                label=f"each sample (mean over seeds), {len(xs):,} samples")
     bins = pd.qcut(pd.Series(xs), SCATTER_BINS, duplicates="drop")
@@ -144,7 +148,7 @@ def sensitivity_figure(table: pd.DataFrame, output: str, design: str,
     rows = table[table["output"] == output]
     names = list(rows["parameter"])
     pos = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(names) + 2), 4.2))
+    fig, ax = pyplot().subplots(figsize=(max(5.0, 1.3 * len(names) + 2), 4.2))
     if design == "sobol":
         bars = [("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST")]
         ylabel = "Sobol index (dimensionless, 0-1)"

@@ -21,6 +21,8 @@ import pyarrow.parquet as pq
 
 from sim.errors import SimError
 from sim.outputs.folders import inside
+from sim.outputs.run import run_scenario, write_run
+from sim.scenario import set_path, validate
 from sim.sweep.layout import locate
 from sim.sweep.store import SweepStore, read_plan_file, write_text
 from sim.sweep.worker import TRAJECTORY_COLUMNS
@@ -81,9 +83,6 @@ def replay(folder: str | Path, run_id: int, out: str | Path | None = None,
         DivergenceError: If the run diverges (as it did in the sweep).
 
     """
-    from sim.outputs.run import run_scenario, write_run
-    from sim.scenario import set_path, validate
-
     folder = Path(folder)
     plan = read_plan(folder)
     row = run_row(folder, plan, run_id)

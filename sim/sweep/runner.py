@@ -12,12 +12,15 @@ from the chunk parts at the end of every invocation.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +30,16 @@ import pyarrow.parquet as pq
 
 from sim.batch import Executor, Finished, Progress, Task, each_finished, make_executor
 from sim.outputs.folders import folder_lock, git_commit, inside, output_failure, versions
+from sim.outputs.names import output_quantity
+from sim.outputs.plots import pyplot
+from sim.outputs.units import SOBOL_UNIT, column_unit, folder_units, with_unit_column
 from sim.sweep import layout
+from sim.sweep.figures import response_figure, sensitivity_figure
 from sim.sweep.sampling import problem, sample
+from sim.sweep.sensitivity import morris_table, sobol_table
 from sim.sweep.spec import SweepPlan
 from sim.sweep.store import OrderedMerge, SweepStore, write_text
+from sim.sweep.store import save_figure as save
 from sim.sweep.worker import ChunkTask, peak_rss_mb
 
 SEED_RULE = ("seed(r) = splitmix64_mix(splitmix64_mix(sweep_seed * 0x9E3779B97F4A7C15) + "
@@ -125,7 +134,7 @@ class _Parts:
         """Write a finished chunk's parts and merge it."""
         result = finished.value
         if self.computed == 0:
-            _import_in_background("sim.sweep.figures")  # needed at the end
+            _load_pyplot_in_background()  # the figures at the end need it
         self.store.write_chunk(result.index, result.runs, result.summary, result.trajectories)
         self.merge.add(result.index, {"runs": result.runs, "summary": result.summary})
         self.computed += 1
@@ -133,13 +142,9 @@ class _Parts:
         self.worker_rss = max(self.worker_rss, result.peak_rss_mb)
 
 
-def _import_in_background(module: str) -> None:
-    """Import a slow module (matplotlib) in a thread while the workers compute."""
-    import importlib
-    import threading
-
-    threading.Thread(target=importlib.import_module, args=(module,), daemon=True,
-                     name=f"import-{module}").start()
+def _load_pyplot_in_background() -> None:
+    """Load matplotlib (a slow import) in a thread while the workers compute."""
+    threading.Thread(target=pyplot, daemon=True, name="import-matplotlib").start()
 
 
 def run_sweep(plan: SweepPlan, out: str | Path = "results", workers: int = 1,
@@ -264,8 +269,6 @@ def _run_locked(plan: SweepPlan, folder: Path, workers: int, scheduler: Any, fre
 
 def analyse(plan: SweepPlan, summary: pd.DataFrame, values: np.ndarray) -> pd.DataFrame | None:
     """Compute the sensitivity table of a Sobol or Morris sweep (None for other designs)."""
-    from sim.sweep.sensitivity import morris_table, sobol_table
-
     spec = plan.spec
     if spec.design not in ("sobol", "morris"):
         return None
@@ -284,11 +287,6 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
         The number of diverged runs.
 
     """
-    from sim.outputs.names import output_quantity
-    from sim.outputs.units import SOBOL_UNIT, column_unit, folder_units, with_unit_column
-    from sim.sweep.figures import response_figure, sensitivity_figure
-    from sim.sweep.store import save_figure as save
-
     folder, spec = store.folder, plan.spec
     output = plan.plot_output
     columns = ["sample_id", *plan.paths, "n_diverged"]
@@ -347,7 +345,6 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
         "git_commit": git_commit(),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
     }
-    import json
 
     write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n",
                folder / "manifest.json")
@@ -355,8 +352,6 @@ def finish(plan: SweepPlan, store: SweepStore, values: np.ndarray, n_chunks: int
 
 
 def _extra_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
     found = {}
     for name in ("pyarrow", "SALib", "dask", "distributed"):
         try:

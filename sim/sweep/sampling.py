@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from sim.sweep.spec import SweepFile
+from sim.sweep.spec import SweepFile, grid_values
 
 
 def problem(spec: SweepFile) -> dict:
@@ -22,29 +22,6 @@ def problem(spec: SweepFile) -> dict:
     bounds = [list(p.bounds) if p.bounds is not None else [min(p.values), max(p.values)]
               for p in spec.parameters.values()]
     return {"num_vars": len(names), "names": names, "bounds": bounds}
-
-
-def grid_values(spec: SweepFile) -> list[np.ndarray]:
-    """Return the values each parameter takes on a grid (listed values, or evenly spaced levels)."""
-    out = []
-    for p in spec.parameters.values():
-        if p.values is not None:
-            out.append(np.asarray(p.values, dtype=np.float64))
-        else:
-            out.append(np.linspace(p.bounds[0], p.bounds[1], p.levels))
-    return out
-
-
-def n_samples(spec: SweepFile) -> int:
-    """Count the samples the design makes, without making them."""
-    D = len(spec.parameters)
-    if spec.design == "grid":
-        return int(np.prod([len(v) for v in grid_values(spec)], dtype=np.int64))
-    if spec.design == "sobol":
-        return spec.samples * (2 * D + 2 if spec.sobol.second_order else D + 2)
-    if spec.design == "morris":
-        return spec.samples * (D + 1)
-    return spec.samples
 
 
 def sample(spec: SweepFile) -> np.ndarray:

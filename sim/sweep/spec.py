@@ -30,12 +30,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.engine import compile_scenario, with_values
 from sim.errors import ScenarioError
 from sim.limits import MAX_VALUES_CHECKED, MIN_MORRIS_SAMPLES, MIN_SOBOL_SAMPLES
 from sim.scenario import Scenario, read_yaml, resolve_file, set_path, validate
 from sim.scenario.files import not_a_file, resolve_path
+from sim.scenario.load import refused_value
 from sim.scenario.messages import describe_error
 from sim.scenario.numbers import boolean_problems
 
@@ -241,6 +244,29 @@ class SweepFile(_Strict):
         return self
 
 
+def grid_values(spec: SweepFile) -> list[np.ndarray]:
+    """Return the values each parameter takes on a grid (listed values, or evenly spaced levels)."""
+    out = []
+    for p in spec.parameters.values():
+        if p.values is not None:
+            out.append(np.asarray(p.values, dtype=np.float64))
+        else:
+            out.append(np.linspace(p.bounds[0], p.bounds[1], p.levels))
+    return out
+
+
+def n_samples(spec: SweepFile) -> int:
+    """Count the samples the design makes, without making them."""
+    D = len(spec.parameters)
+    if spec.design == "grid":
+        return int(np.prod([len(v) for v in grid_values(spec)], dtype=np.int64))
+    if spec.design == "sobol":
+        return spec.samples * (2 * D + 2 if spec.sobol.second_order else D + 2)
+    if spec.design == "morris":
+        return spec.samples * (D + 1)
+    return spec.samples
+
+
 @dataclass(frozen=True)
 class SweepPlan:
     """A validated sweep: the file's settings and the resolved base scenario.
@@ -390,26 +416,6 @@ def _check_values(data: dict[str, Any], scenario_source: str, spec: SweepFile,
     return problems
 
 
-def refused_value(data: dict[str, Any], path: str, value: float, source: str,
-                  scenario_source: str = "<scenario>") -> str | None:
-    """Why the scenario's schema refuses ``value`` at ``path``, or None if it accepts it.
-
-    Args:
-        data: A raw scenario mapping (changed in place: pass a copy).
-        path: The field path.
-        value: The value to try.
-        source: The file that asks for the value (for a path that cannot be set).
-        scenario_source: The scenario's name in the schema's messages.
-
-    """
-    set_path(data, path, value, source=source)
-    try:
-        validate(data, source=scenario_source)
-    except ScenarioError as exc:
-        return "; ".join(exc.problems)
-    return None
-
-
 def _check_corners(data: dict[str, Any], scenario_source: str, spec: SweepFile,
                    source: str) -> list[str]:
     """Validate the scenario with every parameter at its lowest value, then at its highest.
@@ -452,8 +458,6 @@ def build_plan(data: dict[str, Any], source: str = "<dict>",
         ScenarioError: For any problem in the sweep file or its base scenario.
 
     """
-    from sim.engine import compile_scenario, with_values
-
     spec = parse_sweep(data, source)
     raw, scenario_source = _base_scenario(spec, Path(base_dir), source)
     scenario = validate(copy.deepcopy(raw),
@@ -475,8 +479,6 @@ def build_plan(data: dict[str, Any], source: str = "<dict>",
     problems = _check_values(raw, scenario_source, spec, source)
     if not problems:
         problems = _check_corners(raw, scenario_source, spec, source)
-    from sim.sweep.sampling import n_samples
-
     count = n_samples(spec)
     if count > MAX_SAMPLES:
         problems.append(f"parameters: the {spec.design} design makes {count:,} samples; at most "
@@ -533,8 +535,6 @@ def numeric_paths(path: str | Path) -> list[str]:
     Only the file's ``scenario``, ``set`` and ``steps`` need to be valid, so this helps fix a
     sweep whose parameter paths are wrong.
     """
-    from sim.engine import compile_scenario
-
     path = Path(path)
     data = read_yaml(path)
     source = str(path)

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 
 from sim.errors import SimError
 from sim.outputs.folders import OutputError
+from sim.outputs.plots import save
 from sim.outputs.units import with_units
 
 PART = "{kind}-{index:05d}.parquet"
@@ -78,8 +79,6 @@ def write_text(text: str, path: Path) -> None:
 
 def save_figure(fig, path: Path) -> None:
     """Save a figure as PNG atomically (temporary name, then rename) and close it."""
-    from sim.outputs.plots import save
-
     tmp = path.with_name(f"{TMP_PREFIX}{os.getpid()}-{path.name}")
     try:
         save(fig, tmp)

@@ -10,6 +10,11 @@ per-run rows travel back, plus the trajectories when a sweep keeps them.
 
 from __future__ import annotations
 
+import copy
+import resource
+import sys
+import time
+import warnings
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -20,7 +25,8 @@ from sim.batch.cache import compiled
 from sim.engine import WorldState, compile_scenario, make_batch, repeat, simulate, with_values
 from sim.engine.params import Params, Structure, take
 from sim.engine.state import regional_share
-from sim.errors import SimError
+from sim.errors import ScenarioError, SimError
+from sim.scenario import set_path, validate
 from sim.sweep.layout import Chunk, run_seeds
 
 TRAJECTORY_COLUMNS = ("share", "footprint", "goodwill", "diplomatic", "effort", "stability")
@@ -93,11 +99,6 @@ def _compile_with(scenario: dict[str, Any], paths: tuple[str, ...], values: np.n
         SampleRefused: If the scenario refuses the values (a plain message, so it crosses a
             process pool intact).
     """
-    import copy
-
-    from sim.errors import ScenarioError
-    from sim.scenario import set_path, validate
-
     data = copy.deepcopy(scenario)
     shown = ", ".join(f"{p}={float(v)!r}" for p, v in zip(paths, values, strict=True))
     try:
@@ -237,8 +238,6 @@ def _trajectory_table(obs: SummaryObserver, run_ids: np.ndarray, structure: Stru
 def _percentiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, 5th and 95th percentile over axis 1, ignoring diverged (NaN) runs."""
     if np.isnan(values).any():
-        import warnings
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             low, high = np.nanpercentile(values, [5, 95], axis=1)
@@ -275,8 +274,6 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         Its tables.
 
     """
-    import time
-
     start = time.perf_counter()
     structure, base = compiled(task.key, task.scenario, "<sweep scenario>")
     chunk = task.chunk
@@ -323,8 +320,5 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
 def peak_rss_mb() -> float:
     """Return this process's peak resident memory so far, MB (Linux gives KB, macOS bytes)."""
-    import resource
-    import sys
-
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024

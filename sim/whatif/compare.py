@@ -27,14 +27,37 @@ import pandas as pd
 
 from sim.errors import SimError
 from sim.limits import check_replicates
+from sim.outputs.folders import (
+    atomic_folder,
+    distinct_safe_names,
+    inside,
+    manifest,
+    safe_name,
+    write_csv,
+    write_json,
+)
+from sim.outputs.plots import (
+    OKABE_ITO,
+    draw_event_numbers,
+    event_key,
+    event_markers,
+    number_events,
+    pyplot,
+    quarter_ticks,
+    save,
+)
 from sim.outputs.record import Recording
+from sim.outputs.run import parameters_table, replicate_seeds, run_scenario, write_run
+from sim.outputs.spending import spending_change_figure
 from sim.outputs.units import FILE_UNITS, difference_label, folder_units, quantity
 from sim.scenario import Scenario
 from sim.scenario.calendar import step_at
+from sim.uncertainty.draws import no_draws
+from sim.uncertainty.source import NONE
 from sim.whatif.inert import inert_notes
 
 if TYPE_CHECKING:
-    from sim.whatif.uncertainty import Draws
+    from sim.uncertainty.draws import Draws
 
 COMPARE_METRICS = ("share", "footprint", "goodwill", "diplomatic")
 """Quantities a comparison may be made on (the stocks and the influence share)."""
@@ -76,8 +99,6 @@ class Comparison:
     @property
     def band(self) -> str:
         """What the bands and intervals span: seeds only, or seeds and parameter draws."""
-        from sim.whatif.uncertainty import NONE
-
         uncertainty = self.draws[0].uncertainty if self.draws else NONE
         return uncertainty.band(len(self.seeds))
 
@@ -185,8 +206,6 @@ class Comparison:
 
         Columns: scenario, seed, then one per uncertain field path.
         """
-        from sim.outputs.run import parameters_table
-
         frames = []
         for label, recording in zip(self.labels, self.recordings, strict=True):
             frame = parameters_table(recording)
@@ -245,7 +264,7 @@ def compare_scenarios(
         metric: One of :data:`COMPARE_METRICS`.
         labels: Display labels (default: :func:`distinct_labels`).
         draws: Each scenario's parameter draws, paired across scenarios (from
-            :func:`sim.whatif.uncertainty.plan_draws` with ``compared=True``); None runs every
+            :func:`sim.uncertainty.plan_draws` with ``compared=True``); None runs every
             scenario as written.
 
     Returns:
@@ -257,8 +276,6 @@ def compare_scenarios(
         DivergenceError: If a run's state becomes non-finite.
 
     """
-    from sim.outputs.run import replicate_seeds, run_scenario
-
     if len(scenarios) < 2:
         raise CompareError("give at least two scenarios to compare (the first is the reference)")
     if metric not in COMPARE_METRICS:
@@ -338,8 +355,6 @@ def format_table(comparison: Comparison, at: str | None = None) -> str:
 
 def comparison_folder(comparison: Comparison, out: str | Path = "results") -> Path:
     """Where a comparison goes: ``OUT/compare/<label>-vs-<label>-<hash>``, inside ``OUT``."""
-    from sim.outputs.folders import inside, safe_name
-
     names = "-vs-".join(safe_name(label) for label in comparison.labels)[:80]
     return inside(Path(out), "compare", f"{names}-{comparison.digest()[:10]}")
 
@@ -364,15 +379,6 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
         The folder written.
 
     """
-    from sim.outputs.folders import (
-        atomic_folder,
-        distinct_safe_names,
-        manifest,
-        write_csv,
-        write_json,
-    )
-    from sim.outputs.run import write_run
-
     state_files = distinct_safe_names(comparison.states, "states")
     run_folders = distinct_safe_names(comparison.labels, "scenario labels")
     destination = folder or comparison_folder(comparison, out)
@@ -384,8 +390,6 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
         if any(d.values for d in comparison.draws or []):
             write_csv(comparison.parameters_table(), tmp / "parameters.csv")
         if plot:
-            from sim.outputs.plots import save
-
             for s, stem in enumerate(state_files):
                 name = f"{stem}.png"
                 save(comparison_figure(comparison, s), tmp / name)
@@ -420,8 +424,6 @@ def write_comparison(comparison: Comparison, out: str | Path = "results", plot: 
 
 def _uncertainty_entry(comparison: Comparison) -> dict:
     """The manifest's ``uncertainty``: the band's wording and each scenario's held fields."""
-    from sim.whatif.uncertainty import no_draws
-
     draws = comparison.draws or [no_draws()] * len(comparison.labels)
     runs = len(comparison.seeds)
     entry = draws[0].manifest(runs)
@@ -438,8 +440,6 @@ def comparison_spending_figure(comparison: Comparison):
 
     See :func:`sim.outputs.spending.spending_change_figure`.
     """
-    from sim.outputs.spending import spending_change_figure
-
     names = {key: comparison.label_of(key) for key in [*comparison.states, *comparison.powers]}
     return spending_change_figure(comparison.recordings, comparison.labels, comparison.states,
                                   comparison.powers, names, comparison.band)
@@ -461,21 +461,11 @@ def comparison_figure(comparison: Comparison, state: int):
         The matplotlib figure.
 
     """
-    import matplotlib.pyplot as plt
-
-    from sim.outputs.plots import (
-        OKABE_ITO,
-        draw_event_numbers,
-        event_key,
-        number_events,
-        quarter_ticks,
-    )
-
     styles = ["-", "--", ":", "-."]
     shown = quantity(comparison.metric)
     quarters = comparison.quarters
     steps = np.arange(len(quarters))
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 7), sharex=True,
+    fig, (top, bottom) = pyplot().subplots(2, 1, figsize=(8, 7), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
     low_q, high_q = INTERVAL
     for i, label in enumerate(comparison.labels):
@@ -534,8 +524,6 @@ def _state_events(comparison: Comparison, state: int) -> list[tuple[int, str, No
 
     An event that fired in only some of the scenarios says in which.
     """
-    from sim.outputs.plots import event_markers
-
     key = comparison.states[state]
     seen: dict[tuple[int, str], list[str]] = {}
     for label, recording in zip(comparison.labels, comparison.recordings, strict=True):
