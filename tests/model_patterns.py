@@ -273,7 +273,7 @@ def rival_sensitivity(factor: float) -> list:
 def reactions_bite(extra: list = ()) -> tuple[bool, str]:
     """Pattern 10: Japan's end share in japan_high_profile does not rise as the rivals'
     sensitivity toward Japan rises, and at 4x the shipped values is at least 5% below its
-    value at 0 (measured: 7.4%; the rivals' reserves bind from 2x on, so the fall flattens).
+    value at 0 (measured: 7.8%; the rivals' reserves bind from 2x on, so the fall flattens).
     Mutant: the rivals' reserve at 0 (they cannot answer)."""
     factors = (0.0, 0.5, 1.0, 2.0, 4.0)
     shares = [regional_end_share("japan_high_profile.yaml", rival_sensitivity(f) + list(extra))
@@ -288,7 +288,7 @@ def reactions_bite(extra: list = ()) -> tuple[bool, str]:
 def leverage_bites(extra: list = ()) -> tuple[bool, str]:
     """Leverage is one of the channels through which reactions hurt: in japan_high_profile at
     the shipped sensitivities, switching leverage off gives back at least 15% of what the
-    rivals' reactions cost Japan's regional end share (measured: 21%).
+    rivals' reactions cost Japan's regional end share (measured: 21.2%).
     Mutant: rules.reaction.leverage at 0."""
     reacting = regional_end_share("japan_high_profile.yaml", list(extra))
     calm = regional_end_share("japan_high_profile.yaml", rival_sensitivity(0.0) + list(extra))
@@ -315,7 +315,8 @@ def caution_is_rational(extra: list = ()) -> tuple[bool, str]:
 
 def incumbents_hold(extra: list = ()) -> tuple[bool, str]:
     """Pattern 12: in the no-event baseline China still leads in Turkmenistan and Kazakhstan at
-    the end and no power loses more than 0.10 of share in any state.
+    the end and no power loses more than 0.10 of share in any state (measured: 0.056; the
+    mutant loses 0.135).
     Mutant: rules.hedging_max_premium at 10 (hedging all but unbounded)."""
     rec = run_scenario(load_scenario(SCENARIOS / "baseline.yaml", list(extra)), replicates=SEEDS)
     share = rec.share.mean(axis=1)  # (T + 1, S, P)
@@ -325,7 +326,8 @@ def incumbents_hold(extra: list = ()) -> tuple[bool, str]:
                                                                 china).max()
                 for s in ("turkmenistan", "kazakhstan"))
     loss = float((share[0] - share[-1]).max())
-    return leads and loss <= 0.10, f"China leads TM and KZ: {leads}; largest loss {loss:.3f}"
+    return leads and loss <= 0.10, (f"China leads TM and KZ: {leads}; largest loss {loss:.3f} "
+                                    "(maximum 0.10)")
 
 
 def remittances_matter(extra: list = ()) -> tuple[bool, str]:

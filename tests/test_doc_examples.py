@@ -29,10 +29,12 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from clihelp import ROOT, run_sim
+from clihelp import ROOT, sim_env
 
 from sim.cli.main import build_parser
 from sim.outputs.run import run_folder
@@ -110,9 +112,18 @@ def _kind(command: str) -> str:
 
 
 def _workspace(tmp_path: Path) -> Path:
-    for folder in ("scenarios", "data"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
+    """A copy of the package, scenarios and data: the examples import the copy, so what they
+    write beside the package (``sim calibrate --install`` into ``data/posterior``, found from
+    ``sim.__file__``) lands in the copy, never in the repository's shipped posterior."""
+    for folder in ("sim", "scenarios", "data"):
+        shutil.copytree(ROOT / folder, tmp_path / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
+
+
+def _shipped() -> dict[str, bytes]:
+    """The repository's shipped posteriors, byte for byte."""
+    return {str(p): p.read_bytes() for p in sorted((ROOT / "data").glob("posterior*/*"))}
 
 
 def _run(command: str, where: Path, done: list[str]) -> None:
@@ -122,7 +133,9 @@ def _run(command: str, where: Path, done: list[str]) -> None:
             _run(producer, where, done)
     args = shlex.split(command)
     assert args[0] == "sim"
-    result = run_sim(*args[1:], cwd=where, timeout=1800)
+    env = {**sim_env(), "PYTHONPATH": str(where)}
+    result = subprocess.run([sys.executable, "-m", "sim", *args[1:]], capture_output=True,
+                            text=True, timeout=1800, env=env, cwd=where, check=False)
     done.append(command)
     if command in REFUSED:
         assert result.returncode == 2 and REFUSED[command] in result.stderr, result.stderr
@@ -148,10 +161,13 @@ def _documents_with(kind: str) -> list[str]:
 def _run_examples(document: str, kind: str, tmp_path: Path) -> None:
     """Run, in order, a document's examples of one kind in a fresh workspace."""
     where = _workspace(tmp_path)
+    shipped = _shipped()
     done: list[str] = []
     for command in examples((ROOT / document).read_text()):
         if _kind(command) == kind:
             _run(command, where, done)
+    # A documented `sim calibrate --install` once rewrote the repository's data/posterior.
+    assert _shipped() == shipped, "an example wrote into the repository's data/posterior*"
 
 
 RUN_FOLDER = re.compile(r"^results/([a-z0-9_]+)/(s\d+-[0-9a-f]{10})$")

@@ -16,6 +16,7 @@ from test_calibrate import _write_observations
 
 from sim.engine.params import compile_scenario
 from sim.history import calibrate as cal
+from sim.history.identification import IDENTIFIED_BELOW, RECOVERY_WIDTH
 from sim.history.observed import load_observed
 
 NOISE = 0.2
@@ -50,7 +51,7 @@ def recovery(tmp_path_factory):
 
 
 def test_the_90_percent_intervals_cover_the_truth(recovery):
-    """Measured: 26 of 27 parameter-truth pairs (96%); required: at least 80%."""
+    """Measured: 22 of 27 parameter-truth pairs (81%); required: at least 80%."""
     sets, _ = recovery
     inside = np.concatenate([(p5 <= truth) & (truth <= p95) for truth, p5, p95 in sets])
     assert inside.mean() >= 0.8, inside.reshape(3, -1)
@@ -58,11 +59,22 @@ def test_the_90_percent_intervals_cover_the_truth(recovery):
 
 @pytest.mark.xfail(strict=True, reason=(
     "only 2 of 9 parameters have 90% intervals under half their prior's width (mean over the "
-    "three truths: remittance decay 0.16, footprint decay 0.30; China's and Russia's budgets "
-    "0.53 and 0.65; energy decay 0.81; the four influence weights 0.88-0.91): trade and "
+    "three truths: remittance decay 0.07, energy decay 0.28; China's budget 0.62, footprint "
+    "decay 0.63, Russia's budget 0.88, the four influence weights 0.89 each): trade and "
     "remittances do not identify how influence is weighed, and the record has no approval "
     "figure in 2015-2019 (docs/CALIBRATION.md)"))
 def test_two_thirds_of_the_parameters_are_identified(recovery):
     sets, widths = recovery
     share = np.mean([(p95 - p5) / widths for _, p5, p95 in sets], axis=0)
     assert (share < 0.5).sum() >= 6, share
+
+
+def test_the_identification_table_is_what_this_test_measures(recovery):
+    """sim/history/identification.py's widths, which decide what a forecast draws, are on the
+    same side of one half as measured here: a change that identifies a parameter (or loses
+    one) fails until the table is remeasured."""
+    sets, widths = recovery
+    share = np.mean([(p95 - p5) / widths for _, p5, p95 in sets], axis=0)
+    measured = {n: bool(s < IDENTIFIED_BELOW) for n, s in zip(cal.PARAMETERS, share, strict=True)}
+    table = {n: RECOVERY_WIDTH[n] < IDENTIFIED_BELOW for n in cal.PARAMETERS}
+    assert measured == table, dict(zip(cal.PARAMETERS, np.round(share, 2), strict=True))

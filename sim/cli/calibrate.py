@@ -10,6 +10,7 @@ from sim.batch import Progress, make_executor
 from sim.cli.sweep import add_executor_options, check_executor_options
 from sim.history import calibrate as cal
 from sim.history.abc import batch_map
+from sim.history.origins import scenario_for
 from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
 
 
@@ -24,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "The shipped posterior (data/posterior) is replaced only with --install.",
     )
     parser.add_argument("scenario", nargs="?", default=None,
-                        help="history scenario (default: scenarios/history/2015.yaml)")
+                        help="history scenario (default: the one written for the cut-off: "
+                             "scenarios/history/2015-known-2017.yaml for 2017 and 2018, "
+                             "2015.yaml for 2019 and later)")
     parser.add_argument("--observed", default=None, metavar="DIR",
                         help="observed-data folder (default: data/observed)")
     parser.add_argument("--cutoff", type=int, default=2019, metavar="YEAR",
@@ -50,7 +53,8 @@ def main(args: argparse.Namespace) -> int:
     check_seed("--seed", args.seed)
     check_count("--population", args.population, MAX_POPULATION, "MAX_POPULATION", least=10)
     check_count("--generations", args.generations, MAX_GENERATIONS, "MAX_GENERATIONS")
-    scenario, observed = cal.load_inputs(args.scenario, args.observed)
+    scenario, observed = cal.load_inputs(args.scenario or scenario_for(args.cutoff),
+                                         args.observed)
     cal.check_out(args.out)
     progress = Progress(None, 0, args.quiet, desc="calibrate")
 

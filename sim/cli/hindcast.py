@@ -8,7 +8,6 @@ from sim.cli.sweep import add_executor_options, check_executor_options
 from sim.history.hindcast import (
     DEFAULT_CUTOFFS,
     DEFAULT_DRAWS,
-    DEFAULT_SCENARIO,
     SHIPPED_POSTERIORS,
     HindcastError,
     plan_hindcast,
@@ -16,6 +15,7 @@ from sim.history.hindcast import (
     write_hindcast,
 )
 from sim.history.hindcast_report import rolling_origin_text, summary_text
+from sim.history.origins import scenario_for
 
 
 def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -30,8 +30,9 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "each cut-off (by default 2017 and 2019, each with its own shipped fit).",
     )
     parser.add_argument("scenario", nargs="?", default=None,
-                        help="history scenario YAML (default: the shipped "
-                             "scenarios/history/2015.yaml)")
+                        help="history scenario YAML (default: for each cut-off the one "
+                             "written for it: scenarios/history/2015-known-2017.yaml for 2017, "
+                             "2015.yaml for 2019)")
     parser.add_argument("--posterior", default=None, metavar="FILE|none",
                         help="posterior Parquet file (one column per field path, plus weight, "
                              "with the manifest.json `sim calibrate` writes beside it); 'none' "
@@ -71,7 +72,7 @@ def main(args: argparse.Namespace) -> int:
     """Run ``sim hindcast``: every cut-off is checked before any runs."""
     check_executor_options(args)
     cutoffs = sorted(set(args.cutoff))
-    plans = [plan_hindcast(args.scenario or DEFAULT_SCENARIO,
+    plans = [plan_hindcast(args.scenario or scenario_for(cutoff),
                            posterior=args.posterior or shipped_posterior(cutoff),
                            observed=args.observed, cutoff=cutoff, draws=args.draws)
              for cutoff in cutoffs]

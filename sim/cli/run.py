@@ -7,7 +7,7 @@ import argparse
 from sim.decide.weighting import check_option, region_lines
 from sim.errors import ScenarioError
 from sim.limits import check_replicates
-from sim.outputs.record import band_text
+from sim.outputs.record import band_text, start_band_note
 from sim.outputs.run import run_scenario, share_table, write_run
 from sim.scenario import load_scenario
 from sim.scenario.calendar import quarter_labels, step_at
@@ -125,6 +125,8 @@ def main(args: argparse.Namespace) -> int:
             print(line)
         if runs > 1:
             print(f"mean {band_text(recording)}")
+            if note := start_band_note(recording):
+                print(note)
         elif draws is not None and draws.values:
             print(f"parameters: one draw from {uncertainty.source} (parameters.csv)")
     print(f"results: {folder}")

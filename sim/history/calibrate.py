@@ -42,6 +42,7 @@ from sim.history.abc import (
     abc_smc,
     weighted_quantiles,
 )
+from sim.history.identification import bound_limited, unidentified
 from sim.history.observed import load_observed
 from sim.history.posterior_plots import marginals_figure, pairs_figure
 from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
@@ -359,10 +360,14 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         "cutoff": cutoff, "population": population, "generations": generations, "seed": seed,
         "priors": {n: [d.low, d.high] for n, d in parameters.items()},
         "history_only": history_only(parameters),
+        "unidentified": unidentified(parameters),
         "tied_reciprocal": {k: v for k, v in TIED.items() if v in parameters},
         "distance": DISTANCE, "summaries": len(observed_log),
         "excluded_conventions": list(EXCLUDED_CONVENTIONS),
     }
+    p5, p95 = result.quantile([0.05, 0.95])
+    settings["bound_limited"] = bound_limited(
+        {n: (d.low, d.high) for n, d in parameters.items()}, p5, p95)
     return Calibration(result=result, targets=targets, fit=fit_table(result, targets),
                        seconds=seconds, settings=settings)
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.outputs.event_text import event_label
-from sim.outputs.record import band_text
+from sim.outputs.record import band_text, start_band_note
 from sim.outputs.units import QUANTITIES, quantity
 from sim.scenario import EVENT_KINDS
 
@@ -138,8 +138,9 @@ def influence_figure(recording, metric: str = "share", title: str | None = None)
         fig.text(0.01, 0.02, key, ha="left", va="bottom", fontsize=7, color="#333333")
     fig.tight_layout(rect=(0, legend_bottom + 0.05, 1, 0.95))
     if runs > 1:
-        fig.text(0.995, 0.005, f"bands {band_text(recording)}", ha="right", va="bottom",
-                 fontsize=7, color="#555555")
+        note = start_band_note(recording) if metric == "share" else ""
+        fig.text(0.995, 0.005, f"bands {band_text(recording)}" + (f"; {note}" if note else ""),
+                 ha="right", va="bottom", fontsize=7, color="#555555")
     return fig
 
 

@@ -181,6 +181,28 @@ def band_text(recording: Recording) -> str:
     return uncertainty.band(recording.n_runs)
 
 
+START_BAND_PP = 0.05
+"""A starting quarter whose 5th-95th percentile band is wider than this (points of share) is
+labelled as the uncertainty of today's influence (:func:`start_band_note`)."""
+
+
+def start_band_note(recording: Recording) -> str:
+    """Say what a band on the starting quarter means, or ``""`` when it has none.
+
+    The starting quarter is the record of today, not a forecast: a band on it comes from drawn
+    parameters that weigh today's stocks (say, ``rules.weights.footprint`` in a FILE), so it is
+    the uncertainty of today's influence (issue 17, item 6).
+    """
+    if recording.n_runs < 2:
+        return ""
+    low, high = np.percentile(recording.share[0].astype(np.float64), [5, 95], axis=0)
+    widest = float((high - low).max()) * 100
+    if widest <= START_BAND_PP:
+        return ""
+    return (f"the band at {recording.quarters[0]} (up to {widest:.1f} pp wide) is the "
+            "uncertainty of today's influence: the drawn parameters weigh today's stocks")
+
+
 class _Recorder:
     """Observer for :func:`sim.engine.simulate` that keeps a copy of each step."""
 

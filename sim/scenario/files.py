@@ -246,6 +246,10 @@ def resolve_file(path: str | Path, _chain: tuple[Path, ...] = (),
             f"{MAX_EXTENDS} (sim.scenario.files.MAX_EXTENDS)"])
     data = read_yaml(path)
     parent = data.pop("extends", None)
+    dropped = data.pop(DROP_EVENTS, None)
+    if parent is None and dropped is not None:
+        raise ScenarioError(str(path), [f"{DROP_EVENTS}: names events of the file this one "
+                                        "extends; this file extends none (add extends: FILE)"])
     if parent is None:
         take_new_markers(data, None, str(path))
         _note_origins(data, str(path), origins, 0)
@@ -258,9 +262,53 @@ def resolve_file(path: str | Path, _chain: tuple[Path, ...] = (),
         raise ScenarioError(str(path), [f"extends: {parent!r}: {problem} (looked at "
                                         f"{parent_path})"])
     merged = resolve_file(parent_path, (*_chain, path), origins)
+    if dropped is not None:
+        drop_events(merged, dropped, str(path), origins)
     before = len(merged.get("events") or []) if isinstance(merged.get("events"), list) else 0
     _note_origins(data, str(path), origins, before)
     return extend(merged, data, source=str(path))
+
+
+DROP_EVENTS = "drop_events"
+"""A key of an extending file: ids of the parent's events to leave out (say, a history
+scenario for an earlier cut-off leaving out the events set from figures known only later)."""
+
+
+def drop_events(merged: dict[str, Any], ids: Any, source: str,
+                origins: dict[str, str] | None = None) -> None:
+    """Remove the parent's events named by ``ids`` from ``merged``, in place.
+
+    Args:
+        merged: The parent's resolved mapping.
+        ids: The ``drop_events`` value: a list of event ids.
+        source: The file that asked, for messages.
+        origins: Field path origins (``events.N`` keys are renumbered to the kept events).
+
+    Raises:
+        ScenarioError: For a value that is not a list of ids, or an id no parent event has.
+    """
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ScenarioError(source, [f"{DROP_EVENTS}: {ids!r} is not a list of event ids"])
+    events = merged.get("events") if isinstance(merged.get("events"), list) else []
+    known = [e.get("id") for e in events if isinstance(e, dict) and e.get("id") is not None]
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ScenarioError(source, [
+            f"{DROP_EVENTS}: no event of the extended file has the id {i!r}; ids there: "
+            f"{', '.join(map(str, known)) or 'none'}{_did_you_mean(i, [str(k) for k in known])}"
+            for i in unknown])
+    keep = [k for k, e in enumerate(events) if not (isinstance(e, dict) and e.get("id") in ids)]
+    merged["events"] = [events[k] for k in keep]
+    if origins is not None:
+        moved = {f"events.{old}": f"events.{new}" for new, old in enumerate(keep)}
+        renamed = {}
+        for key in [k for k in origins if k.startswith("events.")]:
+            head, _, rest = key[len("events."):].partition(".")
+            value = origins.pop(key)
+            target = moved.get(f"events.{head}")
+            if target is not None:
+                renamed[target + (f".{rest}" if rest else "")] = value
+        origins.update(renamed)
 
 
 def _note_origins(data: dict[str, Any], source: str, origins: dict[str, str] | None,

@@ -41,8 +41,12 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR, history: bool = False) 
     Columns named ``history:<field path>`` (:data:`HISTORY_PREFIX`) are history-only inputs.
     By default they are left out (listed in the manifest as ``history_only_skipped``), as
     every forecast wants; with ``history`` (the hindcast) they are kept under their field
-    path. Which row a replicate draws depends on the weights only, so leaving columns out
-    does not change the other columns' draws.
+    path. Columns the manifest beside the posterior names ``calibration.unidentified`` or
+    ``calibration.bound_limited`` (parameters the record does not identify, or whose posterior
+    presses its prior's bound; :mod:`sim.history.identification`) are left out the same way
+    (listed as ``unidentified_skipped``): a forecast keeps the scenario's value. The hindcast
+    keeps them, as fitted. Which row a replicate draws depends on the weights only, so leaving
+    columns out does not change the other columns' draws.
 
     Args:
         path: The Parquet file.
@@ -78,9 +82,12 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR, history: bool = False) 
     if problems:
         raise UncertaintyError(source, problems)
     skipped = [c for c in columns if c.startswith(HISTORY_PREFIX)]
+    # Parameters the calibration's manifest names unidentified or bound-limited
+    # (sim.history.identification) keep the scenario's value in a forecast.
+    unidentified = [c for c in columns if c in _unidentified(path) and c not in skipped]
     if not history:
-        names = [c for c in names if str(c) not in skipped]
-        columns = tuple(c for c in columns if c not in skipped)
+        names = [c for c in names if str(c) not in skipped + unidentified]
+        columns = tuple(c for c in columns if c not in skipped + unidentified)
     rows: np.ndarray | None = None
     try:
         weights = frame["weight"].to_numpy(dtype=np.float64)
@@ -106,10 +113,31 @@ def load_posterior(path: str | Path = DEFAULT_POSTERIOR, history: bool = False) 
     extra: dict[str, Any] = {"rows": len(frame)}
     if skipped and not history:
         extra["history_only_skipped"] = skipped
+    if unidentified and not history:
+        extra["unidentified_skipped"] = unidentified
     columns = tuple(field_path(c) for c in columns)
     extra |= _posterior_manifest(path, hashlib.sha256(raw).hexdigest())
     return Uncertainty(kind="posterior", source=source, sha256=hashlib.sha256(raw).hexdigest(),
                        rows=rows, weights=weights, columns=columns, extra=extra)
+
+
+def _unidentified(path: Path) -> list[str]:
+    """The columns the manifest beside a posterior names unidentified or bound-limited.
+
+    An unreadable manifest is left to :func:`_posterior_manifest` to refuse.
+    """
+    try:
+        recorded = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))
+        calibration = recorded["calibration"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(calibration, dict):
+        return []
+    names = []
+    for key in ("unidentified", "bound_limited"):
+        listed = calibration.get(key, [])
+        names += [str(n) for n in listed] if isinstance(listed, list) else []
+    return names
 
 
 def _posterior_manifest(path: Path, sha256: str) -> dict[str, Any]:
