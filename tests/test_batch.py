@@ -37,7 +37,12 @@ from sim.batch.measures import MEASURES, Measure, UnknownMeasure
 
 @pytest.fixture
 def negate(monkeypatch) -> str:
-    """A measure that returns minus its payload (a forked pool inherits it)."""
+    """A measure that returns minus its payload (a forked pool inherits it).
+
+    A test-only measure exists only in this process's table, so the real pools below are
+    forked explicitly: with any other thread alive (an earlier test's, in the same pytest
+    process) LocalPool's default is a fork server, whose workers never saw it.
+    """
     monkeypatch.setitem(MEASURES, "negate", Measure("negate", "operator", "neg", "minus it"))
     return "negate"
 
@@ -78,7 +83,7 @@ def test_results_come_back_in_task_order_whatever_the_finishing_order(negate):
 
 
 def test_a_local_pool_gives_the_same_values_in_the_same_order(negate):
-    with LocalPool(2) as pool:
+    with LocalPool(2, start_method="fork") as pool:
         assert run_ordered(tasks(negate, 9), pool) == [-(i + 1) for i in range(9)]
 
 
@@ -180,7 +185,8 @@ def test_a_dead_worker_names_the_pool_and_the_measure(negate):
 
 def test_a_worker_that_dies_in_a_real_pool_is_worker_lost(monkeypatch):
     monkeypatch.setitem(MEASURES, "exit", Measure("exit", "os", "_exit", "an exit status"))
-    with LocalPool(2) as pool, pytest.raises(WorkerLost, match="local pool of 2 processes"):
+    with LocalPool(2, start_method="fork") as pool, \
+            pytest.raises(WorkerLost, match="local pool of 2 processes"):
         run_ordered([Task(i, "exit", 1, 1) for i in range(4)], pool)
 
 
