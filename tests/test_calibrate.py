@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import numpy as np
 import pandas as pd
@@ -93,8 +94,14 @@ def test_cli_writes_the_folder_and_leaves_the_shipped_posterior(tmp_path, instal
     assert "installed" not in capsys.readouterr().out
     from sim.uncertainty import load_posterior
 
-    forecast = [p for p in cal.PARAMETERS if p not in cal.history_only(cal.PARAMETERS)]
-    assert load_posterior(folder / "posterior.parquet").columns == tuple(forecast)
+    # A forecast draws the fitted rules the record identifies; the manifest names the others
+    # (unidentified, or pressed against a bound of their prior) and they keep the scenario's.
+    calibration = json.loads((folder / "manifest.json").read_text())["calibration"]
+    kept_out = {*calibration["unidentified"], *calibration["bound_limited"]}
+    assert "rules.hedging" in kept_out
+    forecast = [p for p in cal.PARAMETERS
+                if p not in cal.history_only(cal.PARAMETERS) and p not in kept_out]
+    assert forecast and load_posterior(folder / "posterior.parquet").columns == tuple(forecast)
     hindcast = load_posterior(folder / "posterior.parquet", history=True).columns
     assert hindcast == tuple(field_path(c) for c in [*cal.PARAMETERS, *cal.TIED])
 
