@@ -85,13 +85,16 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--noise", type=float, default=NOISE,
                         help="sd of log(observed / model)")
+    parser.add_argument("--approval-noise", type=float, default=None,
+                        help="sd of the added approval cells' noise (default: --noise)")
     parser.add_argument("--sensitivity", action="store_true",
                         help="print how far each parameter moves each kind of cell, and stop")
     args = parser.parse_args(argv)
     if args.truths < 1:
         parser.error(f"--truths {args.truths}: give 1 or more")
-    if not 0 < args.noise <= 2:
-        parser.error(f"--noise {args.noise}: give a value in (0, 2]")
+    for flag, value in (("--noise", args.noise), ("--approval-noise", args.approval_noise)):
+        if value is not None and not 0 < value <= 2:
+            parser.error(f"{flag} {value}: give a value in (0, 2]")
     return args
 
 
@@ -106,11 +109,14 @@ def main(argv: list[str] | None = None) -> int:
             table = sensitivity(scenario, observed, extra=extra)
         else:
             measured = measure(scenario, observed, extra=extra, truths=args.truths,
-                               noise=args.noise, population=args.population,
+                               noise=args.noise, extra_noise=args.approval_noise,
+                               population=args.population,
                                generations=args.generations, seed=args.seed,
                                on_fit=lambda k, fit: print(
                                    f"truth {k + 1}: {fit.result.n_simulations:,} runs, "
-                                   f"final epsilon {fit.result.epsilons[-1]:.3f}", flush=True))
+                                   "epsilon by generation "
+                                   f"{' '.join(f'{e:.3f}' for e in fit.result.epsilons[1:])}",
+                                   flush=True))
     except SimError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -132,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
 def report(measured: Recovery, args: argparse.Namespace) -> None:
     """Print the width table and the coverage."""
     years = ", ".join(map(str, args.approval_years))
-    added = f" + {measured.added_cells} approval cells ({years})" if measured.added_cells else ""
+    noise = args.noise if args.approval_noise is None else args.approval_noise
+    added = (f" + {measured.added_cells} approval cells ({years}; noise sd {noise})"
+             if measured.added_cells else "")
     print(f"cells: {measured.record_cells} of the record{added}; {args.truths} truths, noise sd "
           f"{args.noise}, {args.population} particles, {args.generations} generations, seed "
           f"{args.seed}")

@@ -141,8 +141,8 @@ class Recovery:
 
 def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
             extra: pd.DataFrame | None = None, truths: int = TRUTHS, noise: float = NOISE,
-            population: int = POPULATION, generations: int = GENERATIONS, seed: int = SEED,
-            on_fit=None) -> Recovery:
+            extra_noise: float | None = None, population: int = POPULATION,
+            generations: int = GENERATIONS, seed: int = SEED, on_fit=None) -> Recovery:
     """Recover :data:`sim.history.calibrate.PARAMETERS` at ``truths`` known vectors.
 
     Args:
@@ -154,6 +154,8 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
             :func:`approval_cells` makes); a cell the record already has is not added twice.
         truths: How many parameter vectors.
         noise: sd of the log-normal observation noise.
+        extra_noise: The added cells' sd (default ``noise``): a survey's sampling error can be
+            smaller than the record's misfit.
         population: Particles per generation.
         generations: Generations per fit.
         seed: Seed of the truths and the noise.
@@ -188,7 +190,8 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         clean = simulator.values(truth[None, :], np.array([FIRST_RUN_SEED + k]))[0]
         error = np.concatenate([
             rng.normal(0.0, noise, size=len(record)),
-            np.random.default_rng([seed, k]).normal(0.0, noise, size=len(added))])
+            np.random.default_rng([seed, k]).normal(
+                0.0, noise if extra_noise is None else extra_noise, size=len(added))])
         # Kept to six significant figures, as an observed-data file holds them.
         synthetic = targets.table.assign(value=[float(f"{v:.6g}")
                                                 for v in clean * np.exp(error)])
