@@ -172,12 +172,7 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
     added = _new_cells(record, extra)
     cells = pd.concat([record, added.assign(value=1.0)], ignore_index=True)
     targets = select_targets(cells, scenario, cutoff)
-    if len(targets.table) != len(cells):
-        kept = targets.table[KEY].apply(tuple, axis=1)
-        lost = cells[~cells[KEY].apply(tuple, axis=1).isin(kept)]
-        raise CalibrationError("added cells the model does not produce (a state it does not "
-                               "survey, a partner it lacks, a year outside the fit): "
-                               f"{lost[KEY].to_dict('records')}")
+    _check_produced(cells, targets.table)
     structure, params = compile_scenario(scenario)
     names = tuple(PARAMETERS)
     low = np.array([d.low for d in PARAMETERS.values()])
@@ -206,6 +201,18 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
     return Recovery(names=names, low=low, high=high, truths=np.array(drawn), p5=np.array(p5s),
                     p95=np.array(p95s), record_cells=len(record), added_cells=len(added),
                     seconds=time.perf_counter() - began)
+
+
+def _check_produced(cells: pd.DataFrame, selected: pd.DataFrame) -> None:
+    """Refuse cells that selection dropped, and approval outside the surveyed states."""
+    kept = set(selected[KEY].itertuples(index=False, name=None))
+    lost = [row for row in cells[KEY].itertuples(index=False, name=None)
+            if row not in kept or (row[3] == "leadership_approval" and row[1] not in SURVEYED)]
+    if lost:
+        raise CalibrationError(
+            f"added cells the model does not produce: {', '.join(map(str, lost[:5]))}; allowed: "
+            f"years up to the cut-off, leadership_approval in {', '.join(SURVEYED)}, "
+            "remittances from a power that sends them")
 
 
 def _new_cells(record: pd.DataFrame, extra: pd.DataFrame | None) -> pd.DataFrame:
@@ -246,6 +253,7 @@ def sensitivity(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, 
     record = select_targets(observed, scenario, cutoff).table
     cells = pd.concat([record, _new_cells(record, extra).assign(value=1.0)], ignore_index=True)
     targets = select_targets(cells, scenario, cutoff)
+    _check_produced(cells, targets.table)
     structure, params = compile_scenario(scenario)
     names = tuple(PARAMETERS)
     low = np.array([d.low for d in PARAMETERS.values()])
