@@ -16,7 +16,8 @@ Prints each parameter's 90% width as a share of its prior's (per truth and the m
 it is identified (mean under one half), the coverage (truths inside their 90% interval), and
 the wall and CPU time with the load average at the start and the end. ``--sensitivity`` prints
 instead how far each parameter, moved across the middle 70% of its prior, moves the log value
-of each kind of cell (:func:`sim.history.recovery.sensitivity`; a few seconds).
+of each kind of cell (:func:`sim.history.recovery.sensitivity`), and how many combinations of
+the parameters the cells tell apart (:func:`sim.history.recovery.directions`); a few seconds.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from sim.history.recovery import (  # noqa: E402
     TRUTHS,
     Recovery,
     approval_cells,
+    directions,
     measure,
     sensitivity,
 )
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         scenario, observed = cal.load_inputs(None, None)
         if args.sensitivity:
             table = sensitivity(scenario, observed, extra=extra)
+            singular, cosines = directions(scenario, observed, extra=extra, noise=args.noise)
         else:
             measured = measure(scenario, observed, extra=extra, truths=args.truths,
                                noise=args.noise, extra_noise=args.approval_noise,
@@ -128,6 +131,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{SHORT.get(row.parameter, row.parameter):<24}{row.observable:<22}"
                   f"{row.cells:>6}{row.log_range_rms:>15.3f}{row.log_range_max:>8.3f}"
                   f"{soft:>16}")
+        print("combinations of the parameters, singular values of the effects (noise sd over "
+              f"all the cells, across 70% of the prior): {' '.join(f'{v:.2f}' for v in singular)}")
+        print("cosines between the parameters' effects on all the cells:")
+        heads = "".join(f"{SHORT[n].split()[0][:8]:>9}" for n in cal.PARAMETERS)
+        print(f"{'':<24}{heads}")
+        for name, row in zip(cal.PARAMETERS, cosines, strict=True):
+            print(f"{SHORT[name]:<24}" + "".join(f"{c:>9.2f}" for c in row))
     else:
         report(measured, args)
     print(f"wall {time.perf_counter() - started:.1f} s, CPU {cpu() - used:.1f} s; load average "

@@ -225,6 +225,54 @@ def _new_cells(record: pd.DataFrame, extra: pd.DataFrame | None) -> pd.DataFrame
     return extra.loc[new, columns].drop_duplicates(KEY).reset_index(drop=True)
 
 
+def _grid_values(scenario: Scenario, observed: pd.DataFrame, cutoff: int,
+                 extra: pd.DataFrame | None, points: int, seed: int
+                 ) -> tuple[pd.DataFrame, np.ndarray]:
+    """The cells, and the model's values over a one-at-a-time grid (d, points, cells).
+
+    One parameter at a time is moved over :data:`MIDDLE` of its prior at ``points`` values, the
+    others at their prior's centre, every run with ``seed``.
+    """
+    record = select_targets(observed, scenario, cutoff).table
+    cells = pd.concat([record, _new_cells(record, extra).assign(value=1.0)], ignore_index=True)
+    targets = select_targets(cells, scenario, cutoff)
+    _check_produced(cells, targets.table)
+    structure, params = compile_scenario(scenario)
+    names = tuple(PARAMETERS)
+    low = np.array([d.low for d in PARAMETERS.values()])
+    high = np.array([d.high for d in PARAMETERS.values()])
+    grid = np.linspace(*MIDDLE, points)
+    theta = np.tile((low + high) / 2.0, (len(names) * points, 1))
+    for j in range(len(names)):
+        theta[j * points:(j + 1) * points, j] = low[j] + (high[j] - low[j]) * grid
+    simulator = HistorySimulator(structure, params, names, targets, scenario.start)
+    values = simulator.values(theta, np.full(len(theta), seed)).reshape(len(names), points, -1)
+    return targets.table, values
+
+
+def directions(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
+               extra: pd.DataFrame | None = None, noise: float = NOISE,
+               seed: int = FIRST_RUN_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """How many directions of the parameters the cells can tell apart, near the prior's centre.
+
+    Each parameter's effect is the change of every cell's log value when it moves from one end
+    of :data:`MIDDLE` of its prior to the other (others at the centre, common random numbers),
+    in units of the noise sd: the rows of a (d, cells) matrix. Its singular values say how far,
+    in noise sd over all the cells together, each independent combination of parameters moves
+    the cells as it crosses 70% of the prior: a combination whose value is small cannot be
+    learnt whatever each parameter does alone. The cosines between the rows say which
+    parameters move the cells alike (near 1 or -1: one combination, not two parameters).
+
+    Returns:
+        The singular values, largest first (d,), and the cosines between the effects (d, d).
+    """
+    _, values = _grid_values(scenario, observed, cutoff, extra, 2, seed)
+    effect = np.log(values[:, 1] / values[:, 0]) / noise
+    norm = np.linalg.norm(effect, axis=1)
+    return (np.linalg.svd(effect, compute_uv=False),
+            effect @ effect.T / np.outer(norm, norm))
+
+
 def sensitivity(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
                 extra: pd.DataFrame | None = None, points: int = 11,
                 seed: int = FIRST_RUN_SEED) -> pd.DataFrame:
@@ -250,21 +298,9 @@ def sensitivity(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, 
         ``log_range_max`` (over the observable's cells), ``soft_range_max`` (approval only,
         else NaN).
     """
-    record = select_targets(observed, scenario, cutoff).table
-    cells = pd.concat([record, _new_cells(record, extra).assign(value=1.0)], ignore_index=True)
-    targets = select_targets(cells, scenario, cutoff)
-    _check_produced(cells, targets.table)
-    structure, params = compile_scenario(scenario)
+    table, values = _grid_values(scenario, observed, cutoff, extra, points, seed)
     names = tuple(PARAMETERS)
-    low = np.array([d.low for d in PARAMETERS.values()])
-    high = np.array([d.high for d in PARAMETERS.values()])
-    grid = np.linspace(*MIDDLE, points)
-    theta = np.tile((low + high) / 2.0, (len(names) * points, 1))
-    for j in range(len(names)):
-        theta[j * points:(j + 1) * points, j] = low[j] + (high[j] - low[j]) * grid
-    simulator = HistorySimulator(structure, params, names, targets, scenario.start)
-    values = simulator.values(theta, np.full(len(theta), seed)).reshape(len(names), points, -1)
-    observable = targets.table["observable"].to_numpy()
+    observable = table["observable"].to_numpy()
     rows = []
     for j, name in enumerate(names):
         span = np.ptp(np.log(values[j]), axis=0)  # (cells,)
