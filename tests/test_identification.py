@@ -18,8 +18,10 @@ import pandas as pd
 from sim import uncertainty as unc
 from sim.__main__ import main
 from sim.history import calibrate as cal
+from sim.history.abc import weighted_quantiles
 from sim.history.identification import (
     AT_BOUND_SHARE,
+    BOUND_QUANTILES,
     IDENTIFIED_BELOW,
     RECOVERY_WIDTH,
     bound_limited,
@@ -48,6 +50,54 @@ def test_a_posterior_pressing_a_prior_bound_is_bound_limited():
     assert bound_limited(priors, [0.01, -0.5, inside * 10], [0.5, 0.5, 10 - inside * 10]) == ["a"]
     assert bound_limited(priors, [0.2, -0.5, 1.0], [0.99, 0.99, 5.0]) == ["a", "b"]
     assert bound_limited(priors, [0.2, -0.5, 1.0], [0.8, 0.5, 5.0]) == []
+
+
+def _flagged(samples: np.ndarray, quantiles=BOUND_QUANTILES) -> list[str]:
+    """bound_limited on samples (n, d) of priors (0, 1), equally weighted, named by column."""
+    q = weighted_quantiles(samples, np.ones(len(samples)), quantiles)
+    return bound_limited({str(j): (0.0, 1.0) for j in range(samples.shape[1])}, q[0], q[1])
+
+
+def test_a_flat_posterior_is_not_bound_limited_and_one_piled_at_a_bound_is():
+    """A posterior that is the prior again (200 uniform samples of 2,000, the size of the
+    shipped fit) is not flagged: a flat posterior puts 5% of its mass within 5% of each bound,
+    the rule asks for twice that. The mutant, the rule on the 5th and 95th percentiles, flags
+    most flat posteriors by chance (each percentile falls on either side of 5%)."""
+    flat = np.random.default_rng(5).uniform(size=(2000, 200))
+    assert _flagged(flat) == []
+    assert len(_flagged(flat, (0.05, 0.95))) > 100
+    rng = np.random.default_rng(6)
+    at_low = np.where(rng.uniform(size=2000) < 0.15, rng.uniform(0, 0.02, 2000),
+                      rng.uniform(size=2000))
+    at_high = 1.0 - at_low
+    inside = rng.normal(0.5, 0.1, 2000)
+    assert _flagged(np.column_stack([at_low, inside, at_high, flat[:, 0]])) == ["0", "2"]
+
+
+def test_the_new_rule_draws_the_same_columns_from_the_shipped_posterior():
+    """Recomputed from data/posterior/posterior.parquet, the bound-limited are the footprint
+    decay, the energy decay and the two budget factors (the manifest, written under the former
+    rule on the 5th and 95th percentiles, lists eight); with the unidentified, that leaves a
+    forecast drawing the same column as the manifest does, the remittance decay alone."""
+    frame = pd.read_parquet(unc.DEFAULT_POSTERIOR)
+    calibration = json.loads((unc.DEFAULT_POSTERIOR.parent / "manifest.json").read_text())[
+        "calibration"]
+    weights = frame.pop("weight").to_numpy()
+    q = weighted_quantiles(frame.to_numpy(), weights, BOUND_QUANTILES)
+    priors = {n: tuple(calibration["priors"][n]) for n in frame.columns}
+    recomputed = bound_limited(priors, q[0], q[1])
+    assert recomputed == ["rules.decay.footprint", "rules.dependence.decay.energy",
+                          "history:events.china_investment_2015.factor",
+                          "history:events.russia_investment_2015.factor"]
+
+    def drawn(limited: list[str]) -> list[str]:
+        kept_out = {*calibration["unidentified"], *limited}
+        return [n for n in frame.columns if n not in kept_out and n not in cal.history_only([n])]
+
+    assert drawn(recomputed) == drawn(calibration["bound_limited"]) == [
+        "rules.dependence.decay.remittances"]
+    assert unc.load_posterior(unc.DEFAULT_POSTERIOR).columns == (
+        "rules.dependence.decay.remittances",)
 
 
 def _posterior_with_manifest(folder: Path, named: list[str]) -> Path:

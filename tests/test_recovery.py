@@ -4,50 +4,34 @@ Observations are simulated by the model itself at three known parameter vectors 
 nine fitted parameters drawn uniformly from the middle 70% of its prior, seed 18), at the
 observed cells of 2015-2019, with log-normal observation noise of sd 0.2, the level the fit
 assumes (its final tolerance, the RMS log error, is about 0.22 on the record). Each set is
-calibrated by ``sim.history.calibrate.calibrate`` (500 particles, 8 generations). About 90 s on
-an idle machine: the slow tier.
+calibrated by ``sim.history.calibrate.calibrate`` (500 particles, 8 generations); the
+measurement is :func:`sim.history.recovery.measure`. About 50 s on an idle machine: the slow
+tier.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_calibrate import _write_observations
 
-from sim.engine.params import compile_scenario
 from sim.history import calibrate as cal
 from sim.history.identification import IDENTIFIED_BELOW, RECOVERY_WIDTH
-from sim.history.observed import load_observed
-
-NOISE = 0.2
-"""Observation noise, sd of log(observed / model)."""
+from sim.history.recovery import measure
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def recovery(tmp_path_factory):
-    """(truth, p5, p95) per truth set, each (9,), and the priors' widths (9,)."""
+def recovery():
+    """(truth, p5, p95) per truth set, each (9,), and the priors' widths (9,).
+
+    :func:`sim.history.recovery.measure` at its defaults, on the record's cells (the settings
+    of this module's docstring); ``benchmarks/identification.py`` prints the same table.
+    """
     scenario, observed = cal.load_inputs(None, None)
-    targets = cal.select_targets(observed, scenario, 2019)
-    structure, params = compile_scenario(scenario)
-    names = tuple(cal.PARAMETERS)
-    low = np.array([d.low for d in cal.PARAMETERS.values()])
-    high = np.array([d.high for d in cal.PARAMETERS.values()])
-    simulator = cal.HistorySimulator(structure, params, names, targets, scenario.start)
-    rng = np.random.default_rng(18)
-    sets = []
-    for k in range(3):
-        truth = low + (high - low) * rng.uniform(0.15, 0.85, size=len(names))
-        clean = simulator.values(truth[None, :], np.array([123 + k]))[0]
-        noisy = clean * np.exp(rng.normal(0.0, NOISE, size=clean.shape))
-        folder = tmp_path_factory.mktemp(f"truth{k}") / "observed"
-        _write_observations(folder, targets, noisy)
-        result = cal.calibrate(scenario, load_observed(folder), 2019, population=500,
-                               generations=8, seed=k).result
-        p5, p95 = result.quantile([0.05, 0.95])
-        sets.append((truth, p5, p95))
-    return sets, high - low
+    measured = measure(scenario, observed, 2019)
+    sets = list(zip(measured.truths, measured.p5, measured.p95, strict=True))
+    return sets, measured.high - measured.low
 
 
 def test_the_90_percent_intervals_cover_the_truth(recovery):

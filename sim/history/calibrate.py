@@ -42,7 +42,7 @@ from sim.history.abc import (
     abc_smc,
     weighted_quantiles,
 )
-from sim.history.identification import bound_limited, unidentified
+from sim.history.identification import BOUND_QUANTILES, bound_limited, unidentified
 from sim.history.observed import load_observed
 from sim.history.posterior_plots import marginals_figure, pairs_figure
 from sim.limits import MAX_GENERATIONS, MAX_POPULATION, check_count, check_seed
@@ -365,9 +365,9 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         "distance": DISTANCE, "summaries": len(observed_log),
         "excluded_conventions": list(EXCLUDED_CONVENTIONS),
     }
-    p5, p95 = result.quantile([0.05, 0.95])
+    p10, p90 = result.quantile(BOUND_QUANTILES)
     settings["bound_limited"] = bound_limited(
-        {n: (d.low, d.high) for n, d in parameters.items()}, p5, p95)
+        {n: (d.low, d.high) for n, d in parameters.items()}, p10, p90)
     return Calibration(result=result, targets=targets, fit=fit_table(result, targets),
                        seconds=seconds, settings=settings)
 

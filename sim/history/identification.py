@@ -37,32 +37,41 @@ measurement, so a change to the model or the fit that moves a parameter across
 
 
 AT_BOUND_SHARE = 0.05
-"""A fitted parameter whose posterior 90% interval ends within this share of its prior's width
-from a bound of the prior is *bound-limited* (:func:`bound_limited`)."""
+"""How near a bound of its prior, as a share of the prior's width, a posterior's mass is looked
+for (:func:`bound_limited`)."""
+
+BOUND_QUANTILES = (0.10, 0.90)
+"""The posterior quantiles :func:`bound_limited` reads: a flat posterior puts 5% of its mass
+within :data:`AT_BOUND_SHARE` of each bound, so a posterior is bound-limited only when at least
+twice that, 10%, lies there (its 10th percentile that near the low bound, or its 90th that near
+the high one). A rule on the 5th and 95th percentiles would be met by a flat posterior by chance
+(its 5th percentile sits at exactly 5% of the width)."""
 
 
 def bound_limited(parameters: dict[str, tuple[float, float]],
-                  p5: Sequence[float], p95: Sequence[float]) -> list[str]:
-    """The fitted parameters whose posterior presses a bound of its prior, in the order given.
+                  p10: Sequence[float], p90: Sequence[float]) -> list[str]:
+    """The fitted parameters whose posterior piles up at a bound of its prior, in the order given.
 
     Identification (the recovery test) is measured at truths inside the prior. On the record a
     posterior can instead pile up at a bound: the data would take the parameter past it, so the
     prior, not the data, sets where the posterior ends and its centre is an artefact of the
     bound (the energy decay, at -0.029 against a bound of -0.03, absorbs what the model lacks
     to fit 2015-2019 trade). ``sim calibrate`` names such parameters in the manifest
-    (``calibration.bound_limited``), and forecasts do not draw them either.
+    (``calibration.bound_limited``), and forecasts do not draw them either. A posterior that is
+    the prior again (flat) is not bound-limited: it is unidentified (:func:`unidentified`).
 
     Args:
         parameters: Name to prior (low, high), in the fit's order.
-        p5: Each parameter's posterior 5th percentile, same order.
-        p95: Each parameter's posterior 95th percentile, same order.
+        p10: Each parameter's posterior 10th percentile (:data:`BOUND_QUANTILES`), same order.
+        p90: Each parameter's posterior 90th percentile, same order.
 
     Returns:
-        The names whose 5th percentile is within :data:`AT_BOUND_SHARE` of the prior width of
-        the low bound, or whose 95th percentile is that near the high bound.
+        The names whose 10th percentile is within :data:`AT_BOUND_SHARE` of the prior width of
+        the low bound, or whose 90th percentile is that near the high bound: at least twice the
+        mass a flat posterior puts there.
     """
     named = []
-    for (name, (low, high)), lo, hi in zip(parameters.items(), p5, p95, strict=True):
+    for (name, (low, high)), lo, hi in zip(parameters.items(), p10, p90, strict=True):
         margin = AT_BOUND_SHARE * (high - low)
         if lo - low < margin or high - hi < margin:
             named.append(name)
