@@ -253,8 +253,10 @@ def test_the_npe_recovers_three_known_truths(trained):
 @pytest.mark.slow
 def test_same_seed_same_bytes_for_any_number_of_workers(tmp_path, needs_sbi, monkeypatch):
     """Two runs of the command, in-process and on two workers: identical tables; the manifest
-    differs only in timings, the executor and the command line."""
+    differs only in timings, the executor and the command line. Nothing is written outside
+    the results folders (sbi's default tracker would write ./sbi-logs)."""
     monkeypatch.setattr(xc, "TRAINING", xc.TRAINING | {"max_num_epochs": 8})
+    monkeypatch.chdir(tmp_path)
     folders = []
     for k, workers in enumerate(("1", "2")):
         out = tmp_path / f"r{k}"
@@ -277,3 +279,4 @@ def test_same_seed_same_bytes_for_any_number_of_workers(tmp_path, needs_sbi, mon
     (c,) = list((tmp_path / "r2" / "crosscheck").iterdir())
     assert other.returncode == 0
     assert (c / "comparison.csv").read_bytes() != (a / "comparison.csv").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r0", "r1", "r2"]

@@ -319,6 +319,28 @@ def _torch_quiet(seed: int) -> Iterator[Any]:
         torch.use_deterministic_algorithms(deterministic)
 
 
+class NoTracker:
+    """sbi's training tracker, doing nothing: by default sbi writes TensorBoard logs into
+    ``./sbi-logs`` of the working folder, and a command writes only its results folder."""
+
+    log_dir = None
+
+    def log_metric(self, name: str, value: float, step: int | None = None) -> None:
+        """Drop a metric."""
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        """Drop metrics."""
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        """Drop parameters."""
+
+    def add_figure(self, name: str, figure: Any, step: int | None = None) -> None:
+        """Drop a figure."""
+
+    def flush(self) -> None:
+        """Nothing to flush."""
+
+
 @dataclass
 class Network:
     """A trained NPE posterior and how its training went.
@@ -354,7 +376,7 @@ def train(prior: Prior, theta: np.ndarray, x: np.ndarray, seed: int) -> Network:
         box = BoxUniform(bounds[:, 0], bounds[:, 1])
         settings = {k: v for k, v in NETWORK.items() if k != "model"}
         inference = NPE(prior=box, density_estimator=posterior_nn(NETWORK["model"], **settings),
-                        show_progress_bars=False)
+                        show_progress_bars=False, tracker=NoTracker())
         inference.append_simulations(torch.tensor(theta[keep], dtype=torch.float32),
                                      torch.tensor(x[keep], dtype=torch.float32))
         inference.train(**TRAINING, show_train_summary=False)
