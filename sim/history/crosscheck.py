@@ -320,8 +320,11 @@ def _torch_quiet(seed: int) -> Iterator[Any]:
 
 
 class NoTracker:
-    """sbi's training tracker, doing nothing: by default sbi writes TensorBoard logs into
-    ``./sbi-logs`` of the working folder, and a command writes only its results folder."""
+    """sbi's training tracker, doing nothing.
+
+    By default sbi writes TensorBoard logs into ``./sbi-logs`` of the working folder, and a
+    command writes only its results folder.
+    """
 
     log_dir = None
 
@@ -343,10 +346,18 @@ class NoTracker:
 
 @dataclass
 class Network:
-    """A trained NPE posterior and how its training went.
+    """A trained NPE posterior, the map to its unbounded space, and how its training went.
+
+    The network works on ``logit((theta - low) / (high - low))`` per parameter, where the
+    uniform prior becomes an independent standard logistic: the flow's samples never leave the
+    prior's support, so none is rejected (sbi's rejection of samples outside a box prior can
+    take minutes for a network still learning). Ranks, hence the calibration check, are the
+    same in either space (the map is increasing).
 
     Attributes:
-        posterior: sbi's ``DirectPosterior`` (samples restricted to the prior's support).
+        posterior: sbi's ``DirectPosterior`` over the unbounded parameters.
+        low: The prior's lower bounds (d,).
+        high: Its upper bounds (d,).
         epochs: Epochs trained (early stopping on the validation loss).
         validation_loss: The best validation loss (negative log density per draw).
         used: Training draws used (those whose runs did not diverge).
@@ -354,10 +365,21 @@ class Network:
     """
 
     posterior: Any
+    low: np.ndarray
+    high: np.ndarray
     epochs: int
     validation_loss: float
     used: int
     seconds: float
+
+    def free(self, theta: np.ndarray) -> np.ndarray:
+        """Parameters (n, d) in the network's unbounded space."""
+        share = np.clip((theta - self.low) / (self.high - self.low), 1e-7, 1 - 1e-7)
+        return np.log(share) - np.log1p(-share)
+
+    def bounded(self, free: np.ndarray) -> np.ndarray:
+        """Unbounded values (n, d) back to parameters."""
+        return self.low + (self.high - self.low) / (1.0 + np.exp(-free))
 
 
 def train(prior: Prior, theta: np.ndarray, x: np.ndarray, seed: int) -> Network:
@@ -370,21 +392,33 @@ def train(prior: Prior, theta: np.ndarray, x: np.ndarray, seed: int) -> Network:
     with _torch_quiet(seed) as torch:
         from sbi.inference import NPE
         from sbi.neural_nets import posterior_nn
-        from sbi.utils import BoxUniform
+        from torch.distributions import (
+            Independent,
+            SigmoidTransform,
+            TransformedDistribution,
+        )
+        from torch.distributions import Uniform as TorchUniform
 
-        bounds = torch.tensor(prior.bounds, dtype=torch.float32)
-        box = BoxUniform(bounds[:, 0], bounds[:, 1])
+        d = prior.dim
+        logistic = Independent(TransformedDistribution(
+            TorchUniform(torch.zeros(d), torch.ones(d)), [SigmoidTransform().inv]), 1)
+        network = Network(posterior=None, low=prior.bounds[:, 0], high=prior.bounds[:, 1],
+                          epochs=0, validation_loss=math.nan, used=int(keep.sum()),
+                          seconds=0.0)
         settings = {k: v for k, v in NETWORK.items() if k != "model"}
-        inference = NPE(prior=box, density_estimator=posterior_nn(NETWORK["model"], **settings),
+        inference = NPE(prior=logistic,
+                        density_estimator=posterior_nn(NETWORK["model"], **settings),
                         show_progress_bars=False, tracker=NoTracker())
-        inference.append_simulations(torch.tensor(theta[keep], dtype=torch.float32),
-                                     torch.tensor(x[keep], dtype=torch.float32))
+        inference.append_simulations(
+            torch.tensor(network.free(theta[keep]), dtype=torch.float32),
+            torch.tensor(x[keep], dtype=torch.float32))
         inference.train(**TRAINING, show_train_summary=False)
-        posterior = inference.build_posterior()
+        network.posterior = inference.build_posterior()
         summary = inference.summary
-    return Network(posterior=posterior, epochs=int(summary["epochs_trained"][-1]),
-                   validation_loss=float(summary["best_validation_loss"][-1]),
-                   used=int(keep.sum()), seconds=time.perf_counter() - began)
+    network.epochs = int(summary["epochs_trained"][-1])
+    network.validation_loss = float(summary["best_validation_loss"][-1])
+    network.seconds = time.perf_counter() - began
+    return network
 
 
 def sample(network: Network, x: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -392,7 +426,7 @@ def sample(network: Network, x: np.ndarray, n: int, seed: int) -> np.ndarray:
     with _torch_quiet(seed) as torch:
         out = network.posterior.sample((n,), x=torch.tensor(x, dtype=torch.float32),
                                        show_progress_bars=False)
-    return out.numpy().astype(float)
+    return network.bounded(out.numpy().astype(float))
 
 
 def covered(ranks: np.ndarray, n_samples: int, level: float = LEVEL) -> np.ndarray:
@@ -421,7 +455,7 @@ def calibration_check(network: Network, names: tuple[str, ...], theta: np.ndarra
         from sbi.diagnostics import run_sbc
         from sbi.diagnostics.sbc import check_uniformity_frequentist
 
-        thetas = torch.tensor(theta[keep], dtype=torch.float32)
+        thetas = torch.tensor(network.free(theta[keep]), dtype=torch.float32)
         ranks, _ = run_sbc(thetas, torch.tensor(x[keep], dtype=torch.float32),
                            network.posterior, num_posterior_samples=n_samples,
                            show_progress_bar=False)
