@@ -47,6 +47,8 @@ before it (the layout of the architecture, scenario < engine < ... < cli)."""
 HEAVY = {
     "pymoo": "the policy search's optimiser (decide extra)",
     "ema_workbench": "PRIM for sim discover (decide extra)",
+    "torch": "neural posterior estimation for sim calibrate --crosscheck (crosscheck extra)",
+    "sbi": "neural posterior estimation for sim calibrate --crosscheck (crosscheck extra)",
     "solara": "the dashboard (dashboard extra)",
     "dask": "a cluster executor (dask extra)",
     "distributed": "a cluster executor (dask extra)",

@@ -398,13 +398,13 @@ def log_generation(generation: Generation) -> str:
             f"acceptance {generation.acceptance_rate:.3f}, ESS {generation.ess:,.0f}")
 
 
-def check_out(out: str | Path) -> None:
+def check_out(out: str | Path, kind: str = "calibrate") -> None:
     """Refuse, before any computing, a results root that cannot be created or written.
 
-    The folders the probe creates are removed again, so a refused or failed calibration
-    leaves nothing behind.
+    The folders the probe creates (``<out>/<kind>``) are removed again, so a refused or failed
+    calibration leaves nothing behind.
     """
-    target = Path(out).absolute() / "calibrate"
+    target = Path(out).absolute() / kind
     first_new = target
     while not first_new.parent.exists():
         first_new = first_new.parent
