@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -178,18 +179,22 @@ def overhead(out: Path, runs: int = 100_000, repeats: int = 3) -> dict:
     best = dict.fromkeys(("engine", "engine_cpu", "sweep_1", "sweep_1_cpu", "sweep_2"),
                          float("inf"))
     engine_same_runs(plan)  # compile and warm up once
-    run_sweep(plan, out=out, workers=1, fresh=True, quiet=True)  # imports, first figure
-    for _ in range(repeats):
+    run_sweep(plan, out=out / "warm-up", workers=1, quiet=True)  # imports, first figure
+    for repeat in range(repeats):
         wall, cpu = engine_same_runs(plan)
         best["engine"], best["engine_cpu"] = min(best["engine"], wall), min(best["engine_cpu"],
                                                                               cpu)
         for workers in (1, 2):
+            # Each timed sweep writes a folder that does not exist yet, as the first run of a
+            # sweep does: deleting the last one's files (--fresh) is not the sweep's work.
+            root = out / f"workers-{workers}-{repeat}"
             start, start_cpu = time.perf_counter(), time.process_time()
-            run_sweep(plan, out=out, workers=workers, fresh=True, quiet=True)
+            run_sweep(plan, out=root, workers=workers, quiet=True)
             best[f"sweep_{workers}"] = min(best[f"sweep_{workers}"],
                                            time.perf_counter() - start)
             if workers == 1:
                 best["sweep_1_cpu"] = min(best["sweep_1_cpu"], time.process_time() - start_cpu)
+            shutil.rmtree(root)
     return best | {"runs": plan.spec.samples * plan.spec.seeds}
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -153,6 +154,30 @@ def test_one_objective_regret_with_a_genetic_algorithm(tmp_path):
     assert "visibility_by_state" not in policy
     assert sum(v for k in policy["budget_by_state"].values() for v in k.values()) == \
         pytest.approx(400)
+
+
+@pytest.mark.slow
+def test_the_chunk_size_changes_no_file(tmp_path):
+    """chunk_runs only cuts the runs into engine batches (sim.batch.chunks).
+
+    4 runs a chunk (one candidate on its 4 draws) writes the files the default (4,096: every
+    candidate of a generation at once) does, byte for byte. Mutant: another --seed, which the
+    same comparison tells apart, so it is not blind.
+    """
+    def search(name: str, *extra: str, **changes) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        result = run_in_process("optimise", write_file(folder, **changes), "--out",
+                                folder / "results", "--workers", "1", "--quiet", *extra)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return folder / "results" / "optimise" / "small"
+
+    default, small, reseeded = search("default"), search("small", chunk_runs=4), \
+        search("reseeded", "--seed", "11")
+    names = ("convergence.csv", "pareto.csv", "evaluation.csv", "evaluation_summary.csv")
+    for name in names:
+        assert (small / name).read_bytes() == (default / name).read_bytes(), name
+    assert any((reseeded / n).read_bytes() != (default / n).read_bytes() for n in names)
 
 
 def test_robustness_measures_and_decoding():

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.batch.chunks import default_chunk
 from sim.decide.weighting import weighting_name
 from sim.errors import ScenarioError
 from sim.scenario import CHANNELS, MOVES
@@ -167,7 +168,7 @@ class OptimiseFile(_Strict):
     draws: Annotated[int, Field(ge=1, le=100_000)] = 32
     evaluation_draws: Annotated[int, Field(ge=1, le=1_000_000)] = 200
     seed: Annotated[int, Field(ge=0, le=2**62)] | None = None
-    chunk_runs: Annotated[int, Field(ge=1, le=1_000_000)] = 4096
+    chunk_runs: Annotated[int, Field(ge=1, le=1_000_000)] = default_chunk("optimise")
     optimiser: Optimiser = Optimiser()
 
     @model_validator(mode="after")

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from sim.batch.chunks import default_chunk
 from sim.engine import observables
 from sim.engine.params import Params, Structure, compile_scenario, repeat, with_values
 from sim.engine.step import make_batch, simulate
@@ -110,6 +111,9 @@ Chinese customs exceed by up to four times (data/observed/README.md)."""
 
 DISTANCE = "root mean square of log(model / observed) over the observed cells"
 """What the distance is, for the manifest."""
+
+CHUNK_SIZE = default_chunk("calibrate")
+"""Candidates per chunk, at most (the reason is in :data:`sim.batch.chunks.CHUNK_DEFAULTS`)."""
 
 
 class CalibrationError(SimError):
@@ -317,7 +321,7 @@ class Calibration:
 def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
               parameters: dict[str, Uniform] | None = None, population: int = 1000,
               generations: int = 8, seed: int = 0, max_simulations: int = 2_000_000,
-              chunk_size: int = 2000, map_chunks=None,
+              chunk_size: int = CHUNK_SIZE, map_chunks=None,
               on_generation=None) -> Calibration:
     """Fit the parameters to the observations up to ``cutoff`` by ABC-SMC.
 

@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim.batch import Progress, Task, chunk_slices, make_executor, run_ordered
 from sim.batch.cache import compiled
+from sim.batch.chunks import default_chunk
 from sim.engine import compile_scenario, make_batch, repeat, simulate, with_values
 from sim.engine.observables import QUARTERLY, quarterly, yearly
 from sim.errors import DivergenceError, SimError
@@ -78,8 +79,9 @@ DEFAULT_CUTOFFS = tuple(sorted(SHIPPED_POSTERIORS))
 DEFAULT_DRAWS = 200
 """Replicates of the ensemble (each a seed and, with a posterior, a posterior draw)."""
 
-CHUNK_RUNS = 50
-"""Replicates per engine batch (a chunk for the executors)."""
+CHUNK_RUNS = default_chunk("hindcast")
+"""Replicates per engine batch, at most (a chunk for the batch runner; the reason is in
+:data:`sim.batch.chunks.CHUNK_DEFAULTS`)."""
 
 KEYS = ["year", "state", "partner", "observable"]
 """The key columns of ``observables.csv``."""

@@ -245,6 +245,21 @@ def event_markers(recording) -> list[tuple[int, str, set | None]]:
 
 
 def save(fig: plt.Figure, path: Path) -> None:
-    """Save a figure as PNG (fixed metadata, so reruns give the same file) and close it."""
+    """Save a figure as PNG (fixed metadata, so reruns give the same file) and close it.
+
+    Every figure is laid out by ``fig.tight_layout()`` before it is saved, which leaves a
+    placeholder layout engine on the figure; with any engine set, ``savefig`` first draws the
+    whole figure once with drawing turned off, for the engine to lay it out, and then draws it
+    for real. The placeholder lays nothing out, so it is dropped first: the file is the same
+    byte for byte, drawn once instead of twice.
+    """
+    import matplotlib
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    if isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        # None means "the rc settings' engine": make that no engine, whatever the rc says.
+        with matplotlib.rc_context({"figure.autolayout": False,
+                                    "figure.constrained_layout.use": False}):
+            fig.set_layout_engine(None)
     fig.savefig(path, dpi=110, metadata={"Software": None})
     pyplot().close(fig)

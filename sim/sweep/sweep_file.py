@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.batch.chunks import default_chunk
 from sim.errors import ScenarioError
 from sim.limits import MIN_MORRIS_SAMPLES, MIN_SOBOL_SAMPLES
 from sim.scenario.messages import describe_error
@@ -48,10 +49,11 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_SAMPLES = 20_000_000
 """Most samples a sweep may have (their parameter table, 8 bytes a value, stays in memory)."""
 
-DEFAULT_CHUNK_RUNS = 4096
-"""Runs per chunk when only summaries are kept (one engine batch per chunk)."""
+DEFAULT_CHUNK_RUNS = default_chunk("sweep")
+"""Runs per chunk when only summaries are kept (one engine batch per chunk; the reason is in
+:data:`sim.batch.chunks.CHUNK_DEFAULTS`)."""
 
-DEFAULT_CHUNK_RUNS_TRAJECTORIES = 1024
+DEFAULT_CHUNK_RUNS_TRAJECTORIES = default_chunk("sweep_trajectories")
 """Runs per chunk when trajectories are kept (bounds a worker's memory)."""
 
 
