@@ -36,6 +36,7 @@ from sim.history.calibrate import (
     Calibration,
     CalibrationError,
     HistorySimulator,
+    Targets,
     calibrate,
     select_targets,
 )
@@ -168,16 +169,9 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         CalibrationError: An added cell the model does not produce.
     """
     began = time.perf_counter()
-    record = select_targets(observed, scenario, cutoff).table
-    added = _new_cells(record, extra)
-    cells = pd.concat([record, added.assign(value=1.0)], ignore_index=True)
-    targets = select_targets(cells, scenario, cutoff)
-    _check_produced(cells, targets.table)
-    structure, params = compile_scenario(scenario)
-    names = tuple(PARAMETERS)
-    low = np.array([d.low for d in PARAMETERS.values()])
-    high = np.array([d.high for d in PARAMETERS.values()])
-    simulator = HistorySimulator(structure, params, names, targets, scenario.start)
+    setup = _setup(scenario, observed, cutoff, extra)
+    record, added, targets, simulator = setup.record, setup.added, setup.targets, setup.simulator
+    names, low, high = setup.names, setup.low, setup.high
     rng = np.random.default_rng(seed)
     drawn, p5s, p95s = [], [], []
     for k in range(truths):
@@ -201,6 +195,35 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
     return Recovery(names=names, low=low, high=high, truths=np.array(drawn), p5=np.array(p5s),
                     p95=np.array(p95s), record_cells=len(record), added_cells=len(added),
                     seconds=time.perf_counter() - began)
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """The record's cells, the added ones, their targets, and the simulator over them."""
+
+    record: pd.DataFrame
+    added: pd.DataFrame
+    targets: Targets
+    simulator: HistorySimulator
+    names: tuple[str, ...]
+    low: np.ndarray
+    high: np.ndarray
+
+
+def _setup(scenario: Scenario, observed: pd.DataFrame, cutoff: int,
+           extra: pd.DataFrame | None) -> _Setup:
+    """Select the record's cells, add ``extra``'s new ones, and compile the simulator once."""
+    record = select_targets(observed, scenario, cutoff).table
+    added = _new_cells(record, extra)
+    cells = pd.concat([record, added.assign(value=1.0)], ignore_index=True)
+    targets = select_targets(cells, scenario, cutoff)
+    _check_produced(cells, targets.table)
+    structure, params = compile_scenario(scenario)
+    names = tuple(PARAMETERS)
+    return _Setup(record=record, added=added, targets=targets,
+                  simulator=HistorySimulator(structure, params, names, targets, scenario.start),
+                  names=names, low=np.array([d.low for d in PARAMETERS.values()]),
+                  high=np.array([d.high for d in PARAMETERS.values()]))
 
 
 def _check_produced(cells: pd.DataFrame, selected: pd.DataFrame) -> None:
@@ -233,21 +256,14 @@ def _grid_values(scenario: Scenario, observed: pd.DataFrame, cutoff: int,
     One parameter at a time is moved over :data:`MIDDLE` of its prior at ``points`` values, the
     others at their prior's centre, every run with ``seed``.
     """
-    record = select_targets(observed, scenario, cutoff).table
-    cells = pd.concat([record, _new_cells(record, extra).assign(value=1.0)], ignore_index=True)
-    targets = select_targets(cells, scenario, cutoff)
-    _check_produced(cells, targets.table)
-    structure, params = compile_scenario(scenario)
-    names = tuple(PARAMETERS)
-    low = np.array([d.low for d in PARAMETERS.values()])
-    high = np.array([d.high for d in PARAMETERS.values()])
+    setup = _setup(scenario, observed, cutoff, extra)
+    names, low, high = setup.names, setup.low, setup.high
     grid = np.linspace(*MIDDLE, points)
     theta = np.tile((low + high) / 2.0, (len(names) * points, 1))
     for j in range(len(names)):
         theta[j * points:(j + 1) * points, j] = low[j] + (high[j] - low[j]) * grid
-    simulator = HistorySimulator(structure, params, names, targets, scenario.start)
-    values = simulator.values(theta, np.full(len(theta), seed)).reshape(len(names), points, -1)
-    return targets.table, values
+    values = setup.simulator.values(theta, np.full(len(theta), seed))
+    return setup.targets.table, values.reshape(len(names), points, -1)
 
 
 def directions(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
