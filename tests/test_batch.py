@@ -209,6 +209,14 @@ def workers_of(pid: int) -> list[int]:
     return found
 
 
+def _default_sigint() -> None:
+    """In the child before exec: Ctrl-C's default action back. A suite started in the
+    background by a shell without job control (``nohup ... &``) inherits SIGINT ignored, and
+    an ignored SIGINT stays ignored across exec, so the command never saw the test's Ctrl-C
+    and ran to the end (exit 0)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_hindcast(out: Path) -> subprocess.Popen:
     """A `sim hindcast` on 2 workers, long enough to be caught running; returns once its pool
     workers exist (the runs have started)."""
@@ -216,7 +224,7 @@ def start_hindcast(out: Path) -> subprocess.Popen:
         sim_command("hindcast", "--draws", "20000", "--cutoff", "2019", "--workers", "2",
                     "--out", str(out), "--no-plot"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
-        start_new_session=True)
+        start_new_session=True, preexec_fn=_default_sigint)
     deadline = time.monotonic() + 300
     while len(workers_of(process.pid)) < 2:
         assert process.poll() is None, process.communicate()[1][-2000:]
