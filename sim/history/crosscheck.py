@@ -51,6 +51,7 @@ from sim.engine.params import compile_scenario
 from sim.errors import SimError
 from sim.history.abc import MapChunks, Prior, Uniform, in_process, weighted_quantiles
 from sim.history.calibrate import (
+    CHUNK_SIZE,
     PARAMETERS,
     HistorySimulator,
     Targets,
@@ -82,9 +83,6 @@ NETWORK = {"model": "maf", "hidden_features": 50, "num_transforms": 5}
 TRAINING = {"training_batch_size": 200, "learning_rate": 5e-4, "validation_fraction": 0.1,
             "stop_after_epochs": 20, "max_num_epochs": 1000}
 """sbi's training settings: its defaults, with a bound on the epochs."""
-
-CHUNK_SIZE = 2000
-"""Runs per chunk handed to the batch runner (as ``sim calibrate``)."""
 
 LEVEL = 0.90
 """The credible level compared (central intervals, 5th to 95th percentile)."""
