@@ -12,6 +12,7 @@ import math
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -188,6 +189,55 @@ def test_a_worker_that_dies_in_a_real_pool_is_worker_lost(monkeypatch):
     with LocalPool(2, start_method="fork") as pool, \
             pytest.raises(WorkerLost, match="local pool of 2 processes"):
         run_ordered([Task(i, "exit", 1, 1) for i in range(4)], pool)
+
+
+# A worker that dies part-way through sending its result. Python's own pool then waits for
+# the rest of the message for ever; LocalPool must notice the death and stop. The worker is
+# made to die at exactly that point: a forked worker inherits this patched pipe write, which
+# sends the first 64 kB of a large message and then kills its own process. It runs in a child
+# interpreter, so that the mutant (LocalPool.poll = None: no check) hangs there, within a time
+# limit, instead of hanging the suite.
+DIES_MID_RESULT = """
+import os, signal, sys
+from multiprocessing.connection import Connection
+from sim.batch import Task, WorkerLost, run_ordered
+from sim.batch.executors import LocalPool
+from sim.batch.measures import MEASURES, Measure
+
+parent, real = os.getpid(), Connection._send
+
+def dying(self, buf, write=os.write):
+    if os.getpid() != parent and len(buf) > 1_000_000:
+        real(self, memoryview(buf)[:65536])
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(self, buf, write)
+
+Connection._send = dying
+MEASURES["bytes"] = Measure("bytes", "os", "urandom", "random bytes")
+LocalPool.poll = {poll}
+with LocalPool(2, start_method="fork") as pool:
+    try:
+        run_ordered([Task(i, "bytes", 4_000_000, 1) for i in range(4)], pool)
+    except WorkerLost as exc:
+        print(exc)
+        sys.exit(2)
+"""
+
+
+@pytest.mark.parametrize("poll, ends", [(0.5, True), (None, False)], ids=["pool", "mutant"])
+def test_a_worker_that_dies_while_sending_its_result_is_worker_lost(poll, ends):
+    """The mutant (no liveness check) is Python's pool alone: it never returns."""
+    script = DIES_MID_RESULT.format(poll=poll)
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              env=env(), timeout=20 if ends else 8)
+    except subprocess.TimeoutExpired:
+        assert not ends, "the pool hung on a worker that died while sending its result"
+        return
+    assert ends, f"the mutant ended (exit {done.returncode}): {done.stderr[-500:]}"
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "a worker process died (killed, or out of memory) in the local pool" in done.stdout
+    assert "Traceback" not in done.stderr
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sim.errors import SimError
@@ -78,7 +79,12 @@ class LocalPool(Executor):
         workers: Number of processes.
         start_method: ``fork`` or ``forkserver``; default: chosen as above.
 
+    Attributes:
+        poll: Seconds between checks that every worker is alive, while waiting for results.
+
     """
+
+    poll: float = 0.5
 
     def __init__(self, workers: int, start_method: str | None = None):
         if workers < 1:
@@ -105,16 +111,59 @@ class LocalPool(Executor):
                 pending.add(self._pool.submit(fn, task))
                 if len(pending) < window:
                     continue
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, pending = self._wait(pending)
                 for future in done:
                     yield future.result()
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                done, pending = self._wait(pending)
                 for future in done:
                     yield future.result()
         finally:
             for future in pending:
                 future.cancel()
+
+    def _wait(self, pending: set) -> tuple[set, set]:
+        """Wait for one of ``pending`` to finish, checking every ``poll`` s that no worker died.
+
+        Python's pool notices a dead worker by itself, except when the worker dies part-way
+        through sending a result: the pool's reader then waits for the rest of the message
+        for ever, and so would the command (it hung in CI that way: ``sim hindcast``, whose
+        results are large, with one worker killed). A worker of this pool never exits while
+        the pool is open, so an exit status means it died.
+
+        Raises:
+            BrokenProcessPool: If a worker process has died.
+
+        """
+        while True:
+            done, rest = wait(pending, timeout=self.poll, return_when=FIRST_COMPLETED)
+            if done:
+                return done, rest
+            if any(p.exitcode is not None for p in self._workers()):
+                self._stop_broken()
+                raise BrokenProcessPool("a worker process died")
+
+    def _workers(self) -> list[multiprocessing.process.BaseProcess]:
+        return list((getattr(self._pool, "_processes", None) or {}).values())
+
+    def _stop_broken(self) -> None:
+        """Kill the remaining workers and end a half-read result, so the pool can shut down.
+
+        With every worker gone, the pool's reader sees the end of its pipe once this process
+        closes its own copy of the pipe's write end (it never writes to it); the pool then
+        marks itself broken, fails the pending futures and its threads finish, as for any other
+        dead worker.
+        """
+        for process in self._workers():
+            process.kill()
+        for process in self._workers():
+            process.join(timeout=10)
+        result_queue = getattr(self._pool, "_result_queue", None)
+        if result_queue is not None:
+            result_queue._writer.close()
+        manager = getattr(self._pool, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(timeout=10)  # it fails the pending futures (before they are cancelled)
 
     def close(self) -> None:
         """Stop the worker processes."""
