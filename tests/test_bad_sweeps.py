@@ -176,13 +176,15 @@ def copy_of(finished: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.mark.parametrize("part", ["runs-00003.parquet", "summary-00003.parquet",
                                   "trajectories/part-00003.parquet"])
-@pytest.mark.parametrize("how", ["truncated", "foreign"])
+@pytest.mark.parametrize("how", ["truncated", "empty", "foreign"])
 def test_a_resume_recomputes_damaged_parts(part, how, finished_sweep, tmp_path):
     sweep, out = copy_of(finished_sweep, tmp_path)
     folder = out / "race"
     path = folder / part if part.startswith("trajectories") else folder / "parts" / part
     if how == "truncated":
         path.write_bytes(path.read_bytes()[:200])
+    elif how == "empty":  # what a power cut can leave of a part renamed before it reached disk
+        path.write_bytes(b"")
     else:  # another chunk's part of the same kind: readable, but the wrong rows
         source = path.with_name(path.name.replace("00003", "00059"))
         path.write_bytes(source.read_bytes())
@@ -209,7 +211,7 @@ def test_a_damaged_plan_is_refused(how, command, finished_sweep, tmp_path):
     assert data_files(out / "race") == before and not (out / "race" / "replays").exists()
 
 
-@pytest.mark.parametrize("how", ["truncated", "foreign"])
+@pytest.mark.parametrize("how", ["truncated", "empty", "foreign"])
 def test_replay_of_a_damaged_part_is_refused(how, finished_sweep, tmp_path):
     _, out = copy_of(finished_sweep, tmp_path)
     part = out / "race" / "parts" / "runs-00002.parquet"
