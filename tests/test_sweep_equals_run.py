@@ -131,3 +131,59 @@ def test_a_sample_the_scenario_refuses_is_a_plain_error_that_crosses_a_pool():
     message = str(caught.value)
     assert "allocation.alpha=0.0" in message and "sum to 0" in message
     assert str(pickle.loads(pickle.dumps(caught.value))) == message
+
+
+def _derived_sweep(tmp_path, paths: dict) -> tuple:
+    from sim.sweep import build_plan, run_sweep
+
+    plan = build_plan({"name": "derived", "scenario": str(FILES["small"]), "steps": STEPS,
+                       "design": "random", "samples": 4, "seeds": 2, "seed": 11,
+                       "chunk_size": 4, "parameters": paths,
+                       "keep": {"trajectories": True, "every": 1}})
+    folder = run_sweep(plan, out=tmp_path, workers=1, quiet=True).folder
+    return plan, folder
+
+
+def test_a_sweep_decides_once_to_compile_each_sample_and_every_run_is_exact(tmp_path,
+                                                                            monkeypatch):
+    """The sweep decides compile-each once, for every chunk, from all its samples.
+
+    Mutant: the decision forced to False (values written into the base batch): the runs of
+    the derived field (stability, also the stability target here) are not those of --set.
+    """
+    import pyarrow.parquet as pq
+
+    from sim.sweep import runner
+
+    decided = []
+    real = runner.compile_each_sample
+    monkeypatch.setattr(runner, "compile_each_sample",
+                        lambda *a: decided.append(real(*a)) or decided[-1])
+    paths = {"states.alpha.stability": {"bounds": [0.3, 0.9]},
+             "powers.china.reaction.japan.sensitivity": {"bounds": [0.0, 3.0]}}
+    plan, folder = _derived_sweep(tmp_path / "exact", paths)
+    assert decided == [True]  # once for the sweep's two chunks, not once per chunk
+    runs = pq.read_table(folder / "runs.parquet").to_pandas()
+    table = pq.read_table(folder / "trajectories")
+    assert len(runs) == 8
+    for row in runs.itertuples():
+        overrides = [(p, float(getattr(row, f"_{i + 4}"))) for i, p in enumerate(paths)]
+        recording = run_scenario(load_scenario(FILES["small"], overrides=overrides,
+                                               seed=int(row.seed), steps=STEPS))
+        _assert_same_run(table, row.run_id, recording, f"run {row.run_id}")
+
+    monkeypatch.setattr(runner, "compile_each_sample", lambda *a: False)
+    _, mutant = _derived_sweep(tmp_path / "mutant", paths)
+    stored = pq.read_table(mutant / "trajectories").column("stability").to_numpy()
+    assert not np.array_equal(stored, table.column("stability").to_numpy())
+
+
+def test_a_sweep_of_plain_fields_writes_values_into_the_base_batch(tmp_path, monkeypatch):
+    from sim.sweep import runner
+
+    decided = []
+    real = runner.compile_each_sample
+    monkeypatch.setattr(runner, "compile_each_sample",
+                        lambda *a: decided.append(real(*a)) or decided[-1])
+    _derived_sweep(tmp_path, {"powers.china.reaction.japan.sensitivity": {"bounds": [0., 3.]}})
+    assert decided == [False]

@@ -50,6 +50,9 @@ class ChunkTask:
         outputs: Summary output kinds (``influence_end``...).
         trajectories: Whether to keep trajectories.
         every: Keep every k-th step of the trajectories (and the last).
+        compile_each: Whether each sample is compiled from the scenario rather than written
+            into the base batch (:func:`compile_each_sample`, decided once for the whole sweep
+            by :func:`sim.sweep.runner.run_sweep`); None decides it from this chunk's values.
 
     """
 
@@ -62,6 +65,7 @@ class ChunkTask:
     outputs: tuple[str, ...]
     trajectories: bool
     every: int
+    compile_each: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -139,18 +143,32 @@ def feeds_derived_fields(scenario: dict[str, Any], base: Params, path: str,
                for f in ARRAY_FIELDS)
 
 
+def compile_each_sample(scenario: dict[str, Any], base: Params, paths: tuple[str, ...],
+                        values: np.ndarray) -> bool:
+    """Whether samples of these values must each be compiled (:func:`sample_params`).
+
+    True if any varied path feeds derived fields (:func:`feeds_derived_fields`), probed with
+    the largest of ``values`` (n_samples, D) that differs from the base. A sweep decides it
+    once, from all its samples, so the answer is the same for every chunk and every worker.
+    """
+    return any(feeds_derived_fields(scenario, base, path, values[:, j])
+               for j, path in enumerate(paths))
+
+
 def sample_params(task: ChunkTask, base: Params) -> Params:
     """Return the parameters of the chunk's samples, one row per sample.
 
     Each row is exactly what ``sim run --set path=value ...`` compiles for that sample. Fields
     that fill only their own cell are written into a copy of the base batch (fast).
-    If any varied field feeds fields derived from it (:func:`feeds_derived_fields`), each
-    sample is compiled from the scenario with its values set instead (about half a millisecond
-    a sample).
+    If any varied field feeds fields derived from it (:func:`compile_each_sample`, decided by
+    the task or else from its values), each sample is compiled from the scenario with its
+    values set instead (about half a millisecond a sample).
     """
     values = task.values
-    if not any(feeds_derived_fields(task.scenario, base, path, values[:, j])
-               for j, path in enumerate(task.paths)):
+    each = task.compile_each
+    if each is None:
+        each = compile_each_sample(task.scenario, base, task.paths, values)
+    if not each:
         return with_values(repeat(base, len(values)),
                            {path: values[:, j] for j, path in enumerate(task.paths)})
     rows = [_compile_with(task.scenario, task.paths, row) for row in values]
