@@ -51,3 +51,15 @@ def soft_share(state: WorldState, params: Params) -> np.ndarray:
 def approval(soft: np.ndarray) -> np.ndarray:
     """Share of adults approving of each partner's leadership, from the year's mean soft share."""
     return 1.0 / (1.0 + np.exp(-(APPROVAL_LEVEL + APPROVAL_SLOPE * soft)))
+
+
+def soft_of_approval(share: np.ndarray) -> np.ndarray:
+    """The soft share that gives this approval: the inverse of :func:`approval`.
+
+    Any survey question whose answer rises with the soft share ranks the powers as the soft
+    share does, so comparing soft shares read back from the model's approval with the order a
+    different question gives (relations rated good, favourable views) needs no assumption about
+    that question's level.
+    """
+    share = np.asarray(share, dtype=np.float64)
+    return (np.log(share / (1.0 - share)) - APPROVAL_LEVEL) / APPROVAL_SLOPE

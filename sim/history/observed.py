@@ -76,6 +76,10 @@ OBSERVABLES = {
     "favorable_view": Observable("fraction", 0.0, 1.0,
                                  "adults with a favourable view of the partner (Central Asia "
                                  "Barometer): another question, another series"),
+    "relations_good": Observable("fraction", 0.0, 1.0,
+                                 "adults who call their state's relations with the partner "
+                                 "good (IRI's poll of Kyrgyzstan): another question, another "
+                                 "series"),
 }
 """Known observables; a value outside [low, high] is an error (USD: positive and plausible)."""
 
@@ -93,6 +97,9 @@ CONVENTIONS = {
                          "disapprove of the job performance of the leadership of <country>?\"",
     "central_asia_barometer": "Central Asia Barometer: favourable or unfavourable opinion of "
                               "<country> (very or somewhat favourable)",
+    "iri_poll": "International Republican Institute's public opinion survey of Kyrgyzstan "
+                "(Baltic Surveys / The Gallup Organization, fieldwork by SIAR): relations "
+                "between Kyrgyzstan and <country> rated good",
 }
 """Known reporting conventions. Each series (state, partner, observable) keeps one."""
 
