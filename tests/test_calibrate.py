@@ -72,6 +72,27 @@ def test_vectorised_observables_match_a_recorded_run(inputs, tmp_path):
     np.testing.assert_allclose(values[known], merged["value_run"].to_numpy()[known], rtol=1e-6)
 
 
+def test_noisy_abc_adds_the_observation_noise_as_a_function_of_seed_and_cell(inputs):
+    """Noisy ABC: each simulated log value gets noise of the record's sd, drawn from the run's
+    seed and the cell's index alone (the same alone or in any batch); none when sd is 0."""
+    scenario, observed = inputs
+    targets = cal.select_targets(observed, scenario, 2019)
+    structure, params = compile_scenario(scenario)
+    plain = cal.HistorySimulator(structure, params, (), targets, scenario.start)
+    noisy = cal.HistorySimulator(structure, params, (), targets, scenario.start, noise_sd=0.2)
+    seeds = np.arange(400, dtype=np.int64)
+    theta = np.empty((len(seeds), 0))
+    clean, summaries = plain(theta, seeds), noisy(theta, seeds)
+    noise = summaries - clean
+    assert noise.shape == (len(seeds), len(targets.values))
+    assert abs(noise.std() - 0.2) < 0.01 and abs(noise.mean()) < 0.01
+    # Row 7 alone gets the numbers it got in the batch, and the cells are not all alike.
+    np.testing.assert_array_equal(noisy(theta[7:8], seeds[7:8]), summaries[7:8])
+    assert np.corrcoef(noise[:, 0], noise[:, 1])[0, 1] < 0.2
+    with pytest.raises(cal.CalibrationError, match="observation noise"):
+        cal.calibrate(scenario, observed, noise_sd=-0.1, population=10, generations=1)
+
+
 @pytest.mark.slow
 def test_cli_writes_the_folder_and_leaves_the_shipped_posterior(tmp_path, install_dir, capsys):
     out = tmp_path / "results"
@@ -169,6 +190,8 @@ def test_same_posterior_for_one_and_two_workers(tmp_path, install_dir):
     (["--cutoff", "1990"], "--cutoff 1990"),
     (["--population", "3"], "--population 3"),
     (["--generations", "0"], "--generations 0"),
+    (["--observation-noise", "-0.2"], "--observation-noise -0.2"),
+    (["--observation-noise", "nan"], "--observation-noise nan"),
     (["--workers", "0"], "--workers 0"),
     (["--observed", "no/such/folder"], "no/such/folder"),
     (["no_such_scenario.yaml"], "no_such_scenario.yaml"),

@@ -8,6 +8,7 @@ posterior.
 from __future__ import annotations
 
 import argparse
+import math
 
 import numpy as np
 
@@ -25,7 +26,7 @@ POPULATION = 2000
 GENERATIONS = 12
 """Generations of the shipped fit (``--generations``)."""
 
-FIT_ONLY = ("--population", "--generations", "--install", "--no-plot")
+FIT_ONLY = ("--population", "--generations", "--observation-noise", "--install", "--no-plot")
 """Options of the ABC fit, refused with ``--crosscheck`` (which does not fit by ABC)."""
 
 CROSSCHECK_ONLY = ("--posterior", "--simulations", "--sbc", "--samples")
@@ -58,6 +59,10 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help=f"particles per generation (default {POPULATION})")
     parser.add_argument("--generations", type=int, default=None, metavar="G",
                         help=f"generations, the prior's included (default {GENERATIONS})")
+    parser.add_argument("--observation-noise", type=float, default=None, metavar="SD",
+                        help="noisy ABC: add normal noise of this sd to every simulated log "
+                             "value, as the record is assumed to carry it (docs/CALIBRATION.md, "
+                             "'Noisy ABC'; default: none, the shipped fit's setting)")
     parser.add_argument("--install", action="store_true",
                         help="replace the shipped posterior, data/posterior, with this one")
     parser.add_argument("--no-plot", action="store_true", help="skip marginals.png and pairs.png")
@@ -115,6 +120,10 @@ def main(args: argparse.Namespace) -> int:
     args.generations = GENERATIONS if args.generations is None else args.generations
     check_count("--population", args.population, MAX_POPULATION, "MAX_POPULATION", least=10)
     check_count("--generations", args.generations, MAX_GENERATIONS, "MAX_GENERATIONS")
+    noise = args.observation_noise
+    if noise is not None and not (math.isfinite(noise) and 0.0 <= noise <= 2.0):
+        raise cal.CalibrationError(f"--observation-noise {noise} is not allowed: give an sd "
+                                   "from 0 to 2 (of the log values; the record's is about 0.2)")
     scenario, observed = cal.load_inputs(args.scenario or scenario_for(args.cutoff),
                                          args.observed)
     cal.check_out(args.out)
@@ -128,7 +137,8 @@ def main(args: argparse.Namespace) -> int:
         calibration = cal.calibrate(
             scenario, observed, args.cutoff, population=args.population,
             generations=args.generations, seed=args.seed,
-            map_chunks=batch_map(executor, progress), on_generation=log)
+            map_chunks=batch_map(executor, progress), on_generation=log,
+            noise_sd=args.observation_noise or 0.0)
         description = executor.description or "in-process"
     run_info = {"executor": description, "workers": args.workers}
     folder = cal.write_results(calibration, scenario, args.observed, args.out, run_info,

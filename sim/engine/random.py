@@ -22,6 +22,9 @@ _MASK = 2**64 - 1
 STREAM_STABILITY = 1
 STREAM_RECEPTION = 2
 STREAM_EVENTS = 3
+STREAM_OBSERVATION = 4
+"""Observation noise added to simulated summaries by a noisy calibration (step 0, one draw per
+observed cell); the engine itself never draws from it."""
 
 
 def _mix(x: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:

@@ -32,6 +32,7 @@ import pyarrow as pa
 from sim.batch.chunks import default_chunk
 from sim.engine import observables
 from sim.engine.params import Params, Structure, compile_scenario, repeat, with_values
+from sim.engine.random import STREAM_OBSERVATION, normal
 from sim.engine.step import make_batch, simulate
 from sim.errors import SimError
 from sim.history.abc import (
@@ -210,11 +211,18 @@ class HistorySimulator:
         names: The field paths ``theta``'s columns set.
         targets: The observed cells.
         start: The scenario's first quarter.
+        noise_sd: sd of the normal noise added to each log summary (0: none). Noisy ABC: with
+            the noise the record is assumed to carry added to every simulated value, a small
+            tolerance gives the posterior that noise implies instead of contracting onto the
+            best-fitting point (Wilkinson 2013). The noise of cell i of a run is a function of
+            the run's seed and i alone (:data:`sim.engine.random.STREAM_OBSERVATION`), so it
+            does not depend on the chunking.
     """
 
     def __init__(self, structure: Structure, params: Params, names: tuple[str, ...],
-                 targets: Targets, start: str):
+                 targets: Targets, start: str, noise_sd: float = 0.0):
         self.structure, self.params, self.names, self.targets = structure, params, names, targets
+        self.noise_sd = float(noise_sd)
         self.steps = step_of_quarter(start, f"{targets.years[-1]}Q4")
         labels = quarter_labels(start, self.steps)
         self.step_year = np.array([int(q[:4]) for q in labels]) - targets.years[0]
@@ -254,9 +262,14 @@ class HistorySimulator:
         return out
 
     def __call__(self, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-        """Log values at the targets (n, k): the summaries ABC compares."""
+        """Log values at the targets (n, k), plus the observation noise: what ABC compares."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(self.values(theta, seeds))
+            summaries = np.log(self.values(theta, seeds))
+        if self.noise_sd > 0:
+            seeds = np.asarray(seeds).astype(np.uint64)
+            summaries += self.noise_sd * normal(seeds, 0, STREAM_OBSERVATION,
+                                                (summaries.shape[1],))
+        return summaries
 
 
 def distance(k: int) -> Euclidean:
@@ -322,7 +335,7 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
               parameters: dict[str, Uniform] | None = None, population: int = 1000,
               generations: int = 8, seed: int = 0, max_simulations: int = 2_000_000,
               chunk_size: int = CHUNK_SIZE, map_chunks=None,
-              on_generation=None) -> Calibration:
+              on_generation=None, noise_sd: float = 0.0) -> Calibration:
     """Fit the parameters to the observations up to ``cutoff`` by ABC-SMC.
 
     Args:
@@ -337,6 +350,8 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         chunk_size: Runs per chunk handed to an executor.
         map_chunks: Where chunks run (:func:`sim.history.abc.batch_map`); default in-process.
         on_generation: Called after each generation.
+        noise_sd: Observation noise added to each simulated log summary (noisy ABC,
+            :class:`HistorySimulator`); 0, the default, adds none.
 
     Returns:
         The :class:`Calibration`.
@@ -349,10 +364,13 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
     check_count("--population", population, MAX_POPULATION, "MAX_POPULATION", least=10)
     check_count("--generations", generations, MAX_GENERATIONS, "MAX_GENERATIONS")
     check_seed("--seed", seed)
+    if not (math.isfinite(noise_sd) and 0.0 <= noise_sd <= 2.0):
+        raise CalibrationError(f"observation noise sd {noise_sd} must be in [0, 2]")
     targets = select_targets(observed, scenario, cutoff)
     structure, params = compile_scenario(scenario)
     prior = prior_of(parameters, params)
-    simulator = HistorySimulator(structure, params, prior.names, targets, scenario.start)
+    simulator = HistorySimulator(structure, params, prior.names, targets, scenario.start,
+                                 noise_sd=noise_sd)
     observed_log = np.log(targets.values)
     began = time.perf_counter()
     result = abc_smc(simulator, observed_log, prior, distance=distance(len(observed_log)),
@@ -369,6 +387,8 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         "distance": DISTANCE, "summaries": len(observed_log),
         "excluded_conventions": list(EXCLUDED_CONVENTIONS),
     }
+    if noise_sd > 0:  # recorded only when set, so a default fit's manifest and id are unchanged
+        settings["observation_noise_sd"] = noise_sd
     p10, p90 = result.quantile(BOUND_QUANTILES)
     settings["bound_limited"] = bound_limited(
         {n: (d.low, d.high) for n, d in parameters.items()}, p10, p90)

@@ -143,7 +143,8 @@ class Recovery:
 def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
             extra: pd.DataFrame | None = None, truths: int = TRUTHS, noise: float = NOISE,
             extra_noise: float | None = None, population: int = POPULATION,
-            generations: int = GENERATIONS, seed: int = SEED, on_fit=None) -> Recovery:
+            generations: int = GENERATIONS, seed: int = SEED, on_fit=None,
+            abc_noise: float = 0.0) -> Recovery:
     """Recover :data:`sim.history.calibrate.PARAMETERS` at ``truths`` known vectors.
 
     Args:
@@ -161,6 +162,8 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         generations: Generations per fit.
         seed: Seed of the truths and the noise.
         on_fit: Called with (k, the :class:`~sim.history.calibrate.Calibration`) after fit k.
+        abc_noise: Observation noise the fit adds to its simulated values (noisy ABC,
+            :func:`sim.history.calibrate.calibrate`'s ``noise_sd``); 0 adds none.
 
     Returns:
         The :class:`Recovery`.
@@ -185,7 +188,7 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         synthetic = targets.table.assign(value=[float(f"{v:.6g}")
                                                 for v in clean * np.exp(error)])
         fit: Calibration = calibrate(scenario, synthetic, cutoff, population=population,
-                                     generations=generations, seed=k)
+                                     generations=generations, seed=k, noise_sd=abc_noise)
         p5, p95 = fit.result.quantile([0.05, 0.95])
         drawn.append(truth)
         p5s.append(p5)
