@@ -82,7 +82,19 @@ def test_the_shipped_posterior_is_accepted():
     assert abc.cutoff == 2019
 
 
+def test_a_noisy_abc_posterior_sets_the_cross_checks_noise_to_its_own(tmp_path):
+    """The cross-check solves the ABC's problem: a noisy fit's observation noise, else the
+    plain fit's final tolerance."""
+    plain = xc.load_abc_posterior(SHIPPED, 2019)
+    assert plain.observation_noise is None and plain.noise_sd == plain.epsilon
+    noisy = xc.load_abc_posterior(tampered(
+        tmp_path, lambda m: m["calibration"].__setitem__("observation_noise_sd", 0.2)), 2019)
+    assert noisy.noise_sd == 0.2 and noisy.epsilon == plain.epsilon
+
+
 @pytest.mark.parametrize("change, words", [
+    (lambda m: m["calibration"].__setitem__("observation_noise_sd", -0.2),
+     ["calibration.observation_noise_sd is -0.2"]),
     (lambda m: m["calibration"]["priors"].__setitem__("rules.hedging", [0.0, 5.0]),
      ["calibration.priors.rules.hedging", "[0.0, 5.0]", "U(0.0, 10.0)"]),
     (lambda m: m["calibration"]["priors"].pop("rules.weights.footprint"),

@@ -12,7 +12,8 @@ same problem with a maintained library, sbi's NPE (SNPE-C, Greenberg, Nonnenmach
 - a likelihood matching what the ABC accepts: each simulated log summary gets independent
   normal noise of sd equal to the ABC's final tolerance (an RMS log error, read from the ABC
   posterior's manifest), so the record is a plausible draw for the network and the noise the
-  network learns is the misfit the ABC tolerates.
+  network learns is the misfit the ABC tolerates; for a noisy-ABC fit, the fit's own
+  observation noise (:attr:`ABCPosterior.noise_sd`).
 
 The network is trained on prior draws the engine simulates, conditioned on the record and
 sampled; per parameter the comparison gives both medians, both 90% intervals, their width
@@ -112,6 +113,8 @@ class ABCPosterior:
         epsilon: The ABC's final tolerance (an RMS log error).
         cutoff: The last year it was fitted on.
         sha256: The SHA-256 of ``posterior.parquet``.
+        observation_noise: The noise a noisy-ABC fit added to its simulations
+            (``calibration.observation_noise_sd``), or None for a plain fit.
     """
 
     path: Path
@@ -121,6 +124,16 @@ class ABCPosterior:
     epsilon: float
     cutoff: int
     sha256: str
+    observation_noise: float | None = None
+
+    @property
+    def noise_sd(self) -> float:
+        """The noise the cross-check adds to its simulations: the problem the ABC solved.
+
+        A noisy-ABC fit's own observation noise; for a plain fit, its final tolerance (the
+        RMS log error it accepted), so the record is a plausible draw for the network.
+        """
+        return self.epsilon if self.observation_noise is None else self.observation_noise
 
     def quantile(self, q: list[float]) -> np.ndarray:
         """Weighted quantiles, shape (len(q), d)."""
@@ -200,6 +213,12 @@ def load_abc_posterior(folder: str | Path, cutoff: int,
     if not (math.isfinite(epsilon) and epsilon > 0):
         raise CrossCheckError(f"{manifest_path}: field final_epsilon is {epsilon}; the noise "
                               "of the cross-check is set from it: it must be a number above 0")
+    noise = calibration.get("observation_noise_sd")
+    if noise is not None and not (isinstance(noise, int | float) and math.isfinite(noise)
+                                  and 0 < noise <= 2):
+        raise CrossCheckError(f"{manifest_path}: field calibration.observation_noise_sd is "
+                              f"{noise!r}; the noise of the cross-check is set from it: it "
+                              "must be a number above 0 and at most 2")
     table = pd.read_parquet(table_path)
     missing = [c for c in [*parameters, "weight"] if c not in table.columns]
     if missing:
@@ -210,7 +229,8 @@ def load_abc_posterior(folder: str | Path, cutoff: int,
         path=table_path, names=tuple(parameters),
         particles=table[list(parameters)].to_numpy(dtype=float),
         weights=weights / weights.sum(), epsilon=epsilon, cutoff=int(fitted_cutoff),
-        sha256=hashlib.sha256(table_path.read_bytes()).hexdigest())
+        sha256=hashlib.sha256(table_path.read_bytes()).hexdigest(),
+        observation_noise=noise)
 
 
 def require_sbi() -> None:
@@ -577,7 +597,7 @@ def crosscheck(scenario: Scenario, observed: pd.DataFrame, abc: ABCPosterior, *,
     require_sbi()
     check_settings(simulations, sbc, samples)
     say = on_stage or (lambda line: None)
-    problem = problem_of(scenario, observed, abc.cutoff, abc.epsilon)
+    problem = problem_of(scenario, observed, abc.cutoff, abc.noise_sd)
     seconds: dict[str, float] = {}
     began = time.perf_counter()
     say(f"simulating {simulations:,} prior draws and {sbc:,} held-out ones")
@@ -598,8 +618,10 @@ def crosscheck(scenario: Scenario, observed: pd.DataFrame, abc: ABCPosterior, *,
     diverged = int((~np.isfinite(x).all(axis=1)).sum() + (~np.isfinite(held_x).all(axis=1)).sum())
     settings = {
         "seed": seed, "cutoff": abc.cutoff, "simulations": simulations, "sbc": sbc,
-        "samples": samples, "sbc_samples": SBC_SAMPLES, "noise_sd": abc.epsilon,
-        "noise": "normal on each log summary, sd = the ABC's final tolerance (RMS log error)",
+        "samples": samples, "sbc_samples": SBC_SAMPLES, "noise_sd": abc.noise_sd,
+        "noise": ("normal on each log summary, sd = the ABC's final tolerance (RMS log error)"
+                  if abc.observation_noise is None else
+                  "normal on each log summary, sd = the noisy-ABC fit's observation noise"),
         "network": dict(NETWORK), "training": dict(TRAINING), "method": "sbi NPE (SNPE-C)",
         "priors": {n: [float(lo), float(hi)] for n, (lo, hi)
                    in zip(problem.prior.names, problem.prior.bounds, strict=True)},
