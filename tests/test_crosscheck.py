@@ -95,6 +95,8 @@ def test_a_noisy_abc_posterior_sets_the_cross_checks_noise_to_its_own(tmp_path):
 @pytest.mark.parametrize("change, words", [
     (lambda m: m["calibration"].__setitem__("observation_noise_sd", -0.2),
      ["calibration.observation_noise_sd is -0.2"]),
+    (lambda m: m["calibration"].__setitem__("observation_noise_sd", True),
+     ["calibration.observation_noise_sd is True"]),
     (lambda m: m["calibration"]["priors"].__setitem__("rules.hedging", [0.0, 5.0]),
      ["calibration.priors.rules.hedging", "[0.0, 5.0]", "U(0.0, 10.0)"]),
     (lambda m: m["calibration"]["priors"].pop("rules.weights.footprint"),

@@ -214,8 +214,8 @@ def load_abc_posterior(folder: str | Path, cutoff: int,
         raise CrossCheckError(f"{manifest_path}: field final_epsilon is {epsilon}; the noise "
                               "of the cross-check is set from it: it must be a number above 0")
     noise = calibration.get("observation_noise_sd")
-    if noise is not None and not (isinstance(noise, int | float) and math.isfinite(noise)
-                                  and 0 < noise <= 2):
+    if noise is not None and not (isinstance(noise, int | float) and not isinstance(noise, bool)
+                                  and math.isfinite(noise) and 0 < noise <= 2):
         raise CrossCheckError(f"{manifest_path}: field calibration.observation_noise_sd is "
                               f"{noise!r}; the noise of the cross-check is set from it: it "
                               "must be a number above 0 and at most 2")
@@ -230,7 +230,7 @@ def load_abc_posterior(folder: str | Path, cutoff: int,
         particles=table[list(parameters)].to_numpy(dtype=float),
         weights=weights / weights.sum(), epsilon=epsilon, cutoff=int(fitted_cutoff),
         sha256=hashlib.sha256(table_path.read_bytes()).hexdigest(),
-        observation_noise=noise)
+        observation_noise=None if noise is None else float(noise))
 
 
 def require_sbi() -> None:
