@@ -8,7 +8,6 @@ posterior.
 from __future__ import annotations
 
 import argparse
-import math
 
 import numpy as np
 
@@ -121,9 +120,10 @@ def main(args: argparse.Namespace) -> int:
     check_count("--population", args.population, MAX_POPULATION, "MAX_POPULATION", least=10)
     check_count("--generations", args.generations, MAX_GENERATIONS, "MAX_GENERATIONS")
     noise = args.observation_noise
-    if noise is not None and not (math.isfinite(noise) and 0.0 <= noise <= 2.0):
+    if noise is not None and not cal.valid_observation_noise(noise):
         raise cal.CalibrationError(f"--observation-noise {noise} is not allowed: give an sd "
-                                   "from 0 to 2 (of the log values; the record's is about 0.2)")
+                                   f"from 0 to {cal.MAX_OBSERVATION_NOISE:g} (of the log "
+                                   "values; the record's is about 0.2)")
     scenario, observed = cal.load_inputs(args.scenario or scenario_for(args.cutoff),
                                          args.observed)
     cal.check_out(args.out)

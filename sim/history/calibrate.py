@@ -113,6 +113,16 @@ Chinese customs exceed by up to four times (data/observed/README.md)."""
 DISTANCE = "root mean square of log(model / observed) over the observed cells"
 """What the distance is, for the manifest."""
 
+MAX_OBSERVATION_NOISE = 2.0
+"""Largest observation-noise sd (of the log values) a noisy fit takes; the record's is 0.2."""
+
+
+def valid_observation_noise(sd: object) -> bool:
+    """Whether ``sd`` is an observation-noise sd a fit takes: a number from 0 to the maximum."""
+    return (isinstance(sd, int | float) and not isinstance(sd, bool) and math.isfinite(sd)
+            and 0.0 <= sd <= MAX_OBSERVATION_NOISE)
+
+
 CHUNK_SIZE = default_chunk("calibrate")
 """Candidates per chunk, at most (the reason is in :data:`sim.batch.chunks.CHUNK_DEFAULTS`)."""
 
@@ -364,8 +374,9 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
     check_count("--population", population, MAX_POPULATION, "MAX_POPULATION", least=10)
     check_count("--generations", generations, MAX_GENERATIONS, "MAX_GENERATIONS")
     check_seed("--seed", seed)
-    if not (math.isfinite(noise_sd) and 0.0 <= noise_sd <= 2.0):
-        raise CalibrationError(f"observation noise sd {noise_sd} must be in [0, 2]")
+    if not valid_observation_noise(noise_sd):
+        raise CalibrationError(f"observation noise sd {noise_sd} must be in "
+                               f"[0, {MAX_OBSERVATION_NOISE:g}]")
     targets = select_targets(observed, scenario, cutoff)
     structure, params = compile_scenario(scenario)
     prior = prior_of(parameters, params)

@@ -53,11 +53,13 @@ from sim.errors import SimError
 from sim.history.abc import MapChunks, Prior, Uniform, in_process, weighted_quantiles
 from sim.history.calibrate import (
     CHUNK_SIZE,
+    MAX_OBSERVATION_NOISE,
     PARAMETERS,
     HistorySimulator,
     Targets,
     prior_of,
     select_targets,
+    valid_observation_noise,
 )
 from sim.history.hindcast import SHIPPED_POSTERIORS
 from sim.outputs.folders import atomic_folder, inside, manifest, write_csv, write_json
@@ -214,11 +216,10 @@ def load_abc_posterior(folder: str | Path, cutoff: int,
         raise CrossCheckError(f"{manifest_path}: field final_epsilon is {epsilon}; the noise "
                               "of the cross-check is set from it: it must be a number above 0")
     noise = calibration.get("observation_noise_sd")
-    if noise is not None and not (isinstance(noise, int | float) and not isinstance(noise, bool)
-                                  and math.isfinite(noise) and 0 < noise <= 2):
+    if noise is not None and not (valid_observation_noise(noise) and noise > 0):
         raise CrossCheckError(f"{manifest_path}: field calibration.observation_noise_sd is "
                               f"{noise!r}; the noise of the cross-check is set from it: it "
-                              "must be a number above 0 and at most 2")
+                              f"must be a number above 0 and at most {MAX_OBSERVATION_NOISE:g}")
     table = pd.read_parquet(table_path)
     missing = [c for c in [*parameters, "weight"] if c not in table.columns]
     if missing:

@@ -41,7 +41,7 @@ from sim.sweep.sampling import problem, sample
 from sim.sweep.sensitivity import morris_table, sobol_table
 from sim.sweep.store import OrderedMerge, SweepStore, write_text
 from sim.sweep.store import save_figure as save
-from sim.sweep.worker import ChunkTask, compile_each_sample, peak_rss_mb
+from sim.sweep.worker import SCENARIO_SOURCE, ChunkTask, compile_each_sample, peak_rss_mb
 
 SEED_RULE = ("seed(r) = splitmix64_mix(splitmix64_mix(sweep_seed * 0x9E3779B97F4A7C15) + "
              "(r + 1) * 0x9E3779B97F4A7C15) >> 1  (uint64; r = run_id)")
@@ -106,9 +106,10 @@ def _tasks(plan: SweepPlan, values: np.ndarray, todo: list[layout.Chunk]) -> Ite
     key = plan.digest()
     # Whether each sample must be compiled is decided here once, from the whole sweep (a few
     # compilations), not again in every chunk: it was about 6% of a summaries-only sweep.
-    each = compile_each_sample(plan.scenario_data, compiled(key, plan.scenario_data,
-                                                            "<sweep scenario>")[1],
-                               plan.paths, values) if todo else False
+    each = False
+    if todo:
+        base = compiled(key, plan.scenario_data, SCENARIO_SOURCE)[1]
+        each = compile_each_sample(plan.scenario_data, base, plan.paths, values)
     for chunk in todo:
         yield Task(chunk.index, "sweep_summaries", ChunkTask(
             key=key, scenario=plan.scenario_data, paths=plan.paths,

@@ -35,6 +35,9 @@ TRAJECTORY_COLUMNS = ("share", "footprint", "goodwill", "diplomatic", "effort", 
 ARRAY_FIELDS = tuple(f.name for f in fields(Params) if f.name != "paths")
 """The per-run arrays of a parameter batch."""
 
+SCENARIO_SOURCE = "<sweep scenario>"
+"""The name a sweep's resolved scenario goes by in a validation message."""
+
 
 @dataclass(frozen=True)
 class ChunkTask:
@@ -293,7 +296,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
 
     """
     start = time.perf_counter()
-    structure, base = compiled(task.key, task.scenario, "<sweep scenario>")
+    structure, base = compiled(task.key, task.scenario, SCENARIO_SOURCE)
     chunk = task.chunk
     k = chunk.seeds_per_sample
     run_ids, sample_ids = chunk.run_ids, chunk.sample_ids
