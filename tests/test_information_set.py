@@ -143,6 +143,18 @@ SKILL_MOVES_LESS_THAN = 0.05
 """Largest change of a pooled relative MAE (trade shares, trade in USD) the leaks may cause."""
 
 
+APPROVAL_MOVES_MORE_THAN = 0.01
+"""Smallest largest change of the model's mean approval (a share of adults) that shows the
+scaled stocks reached the model."""
+
+
+def _approval(folder: Path) -> pd.Series:
+    """The model's mean leadership approval by year, state and partner."""
+    table = pd.read_csv(folder / "observables.csv")
+    table = table[table["observable"] == "leadership_approval"]
+    return table.set_index(["year", "state", "partner"])["model_mean"]
+
+
 def _hindcast(out: Path, *args: str | Path) -> tuple[Path, pd.Series]:
     """``sim hindcast ARGS --cutoff 2019`` into ``out``: its folder and pooled relative MAEs."""
     result = run_sim("hindcast", *args, "--cutoff", "2019", "--workers", "2", "--no-plot",
@@ -164,9 +176,10 @@ def test_the_known_leaks_do_not_carry_the_skill_or_the_facts(tmp_path, shipped_s
     """Scale every end-2014 stock of the known leaks, refit, hindcast: the claims stand.
 
     The stocks stay a leak (the strict expected failures above); this measures what rests on
-    them. Measured: pooled trade-share skill 1.113 shipped, 1.128 at x0.5 and 1.106 at x1.5;
-    trade in USD 0.661, 0.659, 0.661; every fact of tests/test_record.py keeps its verdict.
-    The perturbation reaches the model: leadership approval, which reads the stocks, moves.
+    them. Measured on the noisy fit: pooled trade-share skill 1.226 shipped, 1.222 at x0.5
+    and 1.276 at x1.5; trade in USD 0.857, 0.859, 0.880; every fact of tests/test_record.py
+    keeps its verdict. The perturbation reaches the model: the model's mean approval, which
+    reads the stocks, moves by up to 0.036 (x0.5) and 0.023 (x1.5).
     """
     base = load_scenario(DEFAULT_SCENARIO)
     states = {}
@@ -189,4 +202,5 @@ def test_the_known_leaks_do_not_carry_the_skill_or_the_facts(tmp_path, shipped_s
             (observable, skill[observable], shipped[observable])
     for fact in FACTS:
         assert fact(folder)[0] == fact(shipped_folder)[0], (fact.__name__, fact(folder)[1])
-    assert abs(skill["leadership_approval"] - shipped["leadership_approval"]) > 0.005
+    moved = (_approval(folder) - _approval(shipped_folder)).abs().max()
+    assert moved > APPROVAL_MOVES_MORE_THAN, moved

@@ -1,6 +1,6 @@
 """One baseline (issue 17, item 6): `sim run` and the mean of `--replicates N` tell one story.
 
-``sim run scenarios/baseline.yaml`` runs the scenario's rule values; ``--replicates 50`` draws
+``sim run scenarios/baseline.yaml`` runs the scenario's rule values; ``--replicates N`` draws
 from the shipped posterior (data/posterior) the rules it identifies and that do not press their
 prior's bound (today the remittance decay alone). The scenario writes the calibrated centre, the
 posterior's weighted mean of each drawn rule, so the two agree. Both tests read the shipped
@@ -32,7 +32,11 @@ AGREEMENT_PP = 1.0
 """Largest difference allowed between the single run and the replicates' mean, in points of
 share, in any state, power and quarter (issue 17, item 6)."""
 
-REPLICATES = 50
+REPLICATES = 1000
+"""Posterior replicates whose mean the single run is held to: enough that the mean's own
+sampling error (0.23 points at the widest cell, Russia in Tajikistan in 2034Q4) is small
+against :data:`AGREEMENT_PP`. A 50-replicate mean carries 0.85 points of it there, since the
+drawn remittance decay spreads that share over 20-43%."""
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
@@ -119,16 +123,16 @@ def max_gap_pp(scenario) -> tuple[float, tuple[int, str, str]]:
 
 
 def test_a_single_run_and_the_replicates_mean_agree():
-    """Measured 0.34 points at most (China in Kyrgyzstan, 2029Q4; 1 allowed): the seeds' own
-    spread, 0.35 for 50 seeds without draws against seed 2025."""
+    """Measured 0.75 points at most (Russia in Tajikistan, 2034Q4; 1 allowed), against a 90%
+    band of 20-43% there: the share responds unevenly to the drawn decay, so the ensemble's
+    mean sits above the run at the mean decay."""
     gap, where = max_gap_pp(load_scenario(BASELINE))
     assert gap < AGREEMENT_PP, (gap, where)
 
 
 def test_the_agreement_fails_off_the_centre():
-    """The mutant: the remittance decay as main wrote it before, 0.005, leaves 3.66 points
-    (Russia in Tajikistan by 2034); drawing the bound-limited energy decay as well would leave
-    10.1 (China in Turkmenistan)."""
+    """The mutant: the remittance decay as main wrote it before the calibrated centre, 0.005,
+    leaves 4.72 points (Russia in Tajikistan, 2034Q4)."""
     gap, _ = max_gap_pp(load_scenario(BASELINE, ["rules.dependence.decay.remittances=0.005"]))
     assert gap > AGREEMENT_PP, gap
 

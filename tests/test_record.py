@@ -202,21 +202,21 @@ def shipped(tmp_path_factory) -> Path:
 FAILED_ON_THE_RECORD = {
     china_overtakes_russia_in_kazakhstan: (
         "the model does not reproduce it on this protocol: China 18.6% vs Russia 19.0% of "
-        "Kazakhstan's trade in 2014, 21.3% vs 24.5% in 2023 (observed 21.3% vs 18.6%); the "
+        "Kazakhstan's trade in 2014, 19.6% vs 21.7% in 2023 (observed 21.3% vs 18.6%); the "
         "sanctions' rerouting at the model's default (0.3) adds to Russia's trade"),
     turkmenistan_tied_to_china: (
-        "the model does not reproduce it in full: China's share of Turkmen trade 25.0-49.3% "
-        "(below 30% in 2015-2017 and 2020, when the gas price fell) against 55% observed in "
-        "2024; Turkmenistan's other trade does not fall with the gas price"),
+        "the model does not reproduce it in full: China's share of Turkmen trade 22.9-38.4% "
+        "(below 30% in 2015-2017, 2019 and 2020, when the gas price fell) against 55% observed "
+        "in 2024; Turkmenistan's other trade does not fall with the gas price"),
     beats_persistence: (
         "after 2019, on the 90% bootstrap interval of the pooled relative MAE, no observable "
-        "beats persistence: trade shares 1.11 (0.62-2.14, 15 points) and trade in USD 0.66 "
-        "(0.51-1.15, 23 points) cannot tell; remittances as a share of GDP 1.22 (0.66-2.68, "
+        "beats persistence: trade shares 1.23 (0.90-1.85, 15 points) and trade in USD 0.86 "
+        "(0.65-1.21, 23 points) cannot tell; remittances as a share of GDP 1.52 (0.56-3.08, "
         "5 points) cannot tell; remittances in USD (1 point) and leadership approval (2 "
-        "points, 1.02) have too few points for a verdict"),
+        "points, 0.97) have too few points for a verdict"),
     kyrgyz_surveys_rank_russia_first_and_japan_with_china: (
         "the model fails it: its soft shares in Kyrgyzstan, read back from its approval, are "
-        "Russia 0.33, China 0.61, Japan 0.06 in 2018 (0.32, 0.61, 0.06 in 2019; 0.50, 0.47, "
+        "Russia 0.36, China 0.57, Japan 0.07 in 2018 (0.35, 0.58, 0.07 in 2019; 0.50, 0.47, "
         "0.03 at the end of 2014), against IRI's relations rated good with Russia 97%, Japan "
         "41%, China 39% (2018); China's goodwill and diplomatic capital pass Russia's in 2015 "
         "and Japan's soft stock is a tenth of China's"),

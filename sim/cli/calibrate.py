@@ -61,7 +61,8 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--observation-noise", type=float, default=None, metavar="SD",
                         help="noisy ABC: add normal noise of this sd to every simulated log "
                              "value, as the record is assumed to carry it (docs/CALIBRATION.md, "
-                             "'Noisy ABC'; default: none, the shipped fit's setting)")
+                             f"'Noisy ABC'; default {cal.OBSERVATION_NOISE:g}, the shipped "
+                             "fit's; 0: the plain ABC)")
     parser.add_argument("--install", action="store_true",
                         help="replace the shipped posterior, data/posterior, with this one")
     parser.add_argument("--no-plot", action="store_true", help="skip marginals.png and pairs.png")
@@ -138,7 +139,7 @@ def main(args: argparse.Namespace) -> int:
             scenario, observed, args.cutoff, population=args.population,
             generations=args.generations, seed=args.seed,
             map_chunks=batch_map(executor, progress), on_generation=log,
-            noise_sd=args.observation_noise or 0.0)
+            noise_sd=cal.OBSERVATION_NOISE if noise is None else noise)
         description = executor.description or "in-process"
     run_info = {"executor": description, "workers": args.workers}
     folder = cal.write_results(calibration, scenario, args.observed, args.out, run_info,

@@ -113,8 +113,16 @@ Chinese customs exceed by up to four times (data/observed/README.md)."""
 DISTANCE = "root mean square of log(model / observed) over the observed cells"
 """What the distance is, for the manifest."""
 
+OBSERVATION_NOISE = 0.2
+"""The observation noise the fit assumes the record carries: sd of log(observed / model), the
+size of the plain fit's final tolerance on the record (an RMS log error of about 0.22). The fit
+adds it to every simulated log value (noisy ABC, :class:`HistorySimulator`), so its posterior is
+the one this noise implies instead of a contraction onto the best-fitting point
+(docs/CALIBRATION.md, "Noisy ABC"); the recovery test puts the same noise on its synthetic
+records (:data:`sim.history.recovery.NOISE`)."""
+
 MAX_OBSERVATION_NOISE = 2.0
-"""Largest observation-noise sd (of the log values) a noisy fit takes; the record's is 0.2."""
+"""Largest observation-noise sd (of the log values) a fit takes."""
 
 
 def valid_observation_noise(sd: object) -> bool:
@@ -345,7 +353,7 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
               parameters: dict[str, Uniform] | None = None, population: int = 1000,
               generations: int = 8, seed: int = 0, max_simulations: int = 2_000_000,
               chunk_size: int = CHUNK_SIZE, map_chunks=None,
-              on_generation=None, noise_sd: float = 0.0) -> Calibration:
+              on_generation=None, noise_sd: float = OBSERVATION_NOISE) -> Calibration:
     """Fit the parameters to the observations up to ``cutoff`` by ABC-SMC.
 
     Args:
@@ -361,7 +369,8 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         map_chunks: Where chunks run (:func:`sim.history.abc.batch_map`); default in-process.
         on_generation: Called after each generation.
         noise_sd: Observation noise added to each simulated log summary (noisy ABC,
-            :class:`HistorySimulator`); 0, the default, adds none.
+            :class:`HistorySimulator`; default :data:`OBSERVATION_NOISE`); 0 adds none, the
+            plain ABC.
 
     Returns:
         The :class:`Calibration`.
@@ -398,18 +407,37 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         "distance": DISTANCE, "summaries": len(observed_log),
         "excluded_conventions": list(EXCLUDED_CONVENTIONS),
     }
-    if noise_sd > 0:  # recorded only when set, so a default fit's manifest and id are unchanged
+    if noise_sd > 0:  # a plain fit (0) records none: its cross-check takes the final tolerance
         settings["observation_noise_sd"] = noise_sd
     p10, p90 = result.quantile(BOUND_QUANTILES)
     settings["bound_limited"] = bound_limited(
         {n: (d.low, d.high) for n, d in parameters.items()}, p10, p90)
-    return Calibration(result=result, targets=targets, fit=fit_table(result, targets),
+    values = np.exp(result.summaries)
+    if noise_sd > 0:  # the accepted summaries carry noise chosen to match the record
+        clean = HistorySimulator(structure, params, prior.names, targets, scenario.start)
+        seeds = np.random.default_rng([seed, FIT_TABLE_STREAM]).integers(
+            0, 2**63, size=len(result.particles), dtype=np.uint64)
+        values = clean.values(result.particles, seeds)
+    return Calibration(result=result, targets=targets, fit=fit_table(result, targets, values),
                        seconds=seconds, settings=settings)
 
 
-def fit_table(result: ABCResult, targets: Targets) -> pd.DataFrame:
-    """Observed against the posterior's simulated values at each target cell."""
-    values = np.exp(result.summaries)
+FIT_TABLE_STREAM = 4
+"""Stream (with the fit's seed) of the seeds the final particles are rerun with for the fit
+table of a noisy fit."""
+
+
+def fit_table(result: ABCResult, targets: Targets, values: np.ndarray) -> pd.DataFrame:
+    """Observed against the posterior's simulated values at each target cell.
+
+    Args:
+        result: The fit.
+        targets: The observed cells.
+        values: The model's values (not logs) of each particle at each cell, (n, k). For a
+            noisy fit these are the particles rerun without the observation noise: the
+            accepted summaries carry noise that was selected for matching the record, so
+            their errors would look smaller than the model's.
+    """
     q = weighted_quantiles(values, result.weights, [0.05, 0.95])
     table = targets.table.rename(columns={"value": "observed"}).copy()
     table["model_mean"] = result.weights @ values

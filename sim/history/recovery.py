@@ -32,6 +32,7 @@ import pandas as pd
 from sim.engine.approval import APPROVAL_LEVEL, APPROVAL_SLOPE, SURVEYED
 from sim.engine.params import compile_scenario
 from sim.history.calibrate import (
+    OBSERVATION_NOISE,
     PARAMETERS,
     Calibration,
     CalibrationError,
@@ -43,9 +44,10 @@ from sim.history.calibrate import (
 from sim.history.identification import IDENTIFIED_BELOW
 from sim.scenario import Scenario
 
-NOISE = 0.2
-"""Observation noise, sd of log(observed / model): the level the fit assumes (its final
-tolerance, the RMS log error, is about 0.22 on the record)."""
+NOISE = OBSERVATION_NOISE
+"""Observation noise on the synthetic records, sd of log(observed / model): the level the fit
+assumes (:data:`sim.history.calibrate.OBSERVATION_NOISE`), which each fit also adds to its own
+simulations (noisy ABC)."""
 
 TRUTHS = 3
 """How many parameter vectors are recovered."""
@@ -144,7 +146,7 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
             extra: pd.DataFrame | None = None, truths: int = TRUTHS, noise: float = NOISE,
             extra_noise: float | None = None, population: int = POPULATION,
             generations: int = GENERATIONS, seed: int = SEED, on_fit=None,
-            abc_noise: float = 0.0) -> Recovery:
+            abc_noise: float | None = None) -> Recovery:
     """Recover :data:`sim.history.calibrate.PARAMETERS` at ``truths`` known vectors.
 
     Args:
@@ -163,7 +165,8 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         seed: Seed of the truths and the noise.
         on_fit: Called with (k, the :class:`~sim.history.calibrate.Calibration`) after fit k.
         abc_noise: Observation noise the fit adds to its simulated values (noisy ABC,
-            :func:`sim.history.calibrate.calibrate`'s ``noise_sd``); 0 adds none.
+            :func:`sim.history.calibrate.calibrate`'s ``noise_sd``); default ``noise``, the
+            level the records carry, as the shipped fit assumes; 0 adds none (the plain ABC).
 
     Returns:
         The :class:`Recovery`.
@@ -188,7 +191,8 @@ def measure(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         synthetic = targets.table.assign(value=[float(f"{v:.6g}")
                                                 for v in clean * np.exp(error)])
         fit: Calibration = calibrate(scenario, synthetic, cutoff, population=population,
-                                     generations=generations, seed=k, noise_sd=abc_noise)
+                                     generations=generations, seed=k,
+                                     noise_sd=noise if abc_noise is None else abc_noise)
         p5, p95 = fit.result.quantile([0.05, 0.95])
         drawn.append(truth)
         p5s.append(p5)
