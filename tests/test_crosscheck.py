@@ -290,8 +290,10 @@ def test_same_seed_same_bytes_for_any_number_of_workers(tmp_path, needs_sbi, mon
         ma.pop(key), mb.pop(key)
     assert ma == mb
     other = run_in_process("calibrate", "--crosscheck", "--workers", "1", "--seed", "5",
-                           "--out", tmp_path / "r2", "--quiet", *FAST)
+                           "--out", tmp_path / "r2", *FAST)
     (c,) = list((tmp_path / "r2" / "crosscheck").iterdir())
     assert other.returncode == 0
+    # Not quiet: it names the noise it used, the shipped noisy fit's own.
+    assert "(noise sd 0.2000, the noisy-ABC fit's observation noise)" in other.stdout
     assert (c / "comparison.csv").read_bytes() != (a / "comparison.csv").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r0", "r1", "r2"]

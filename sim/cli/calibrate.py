@@ -186,7 +186,9 @@ def crosscheck(args: argparse.Namespace) -> int:
         print(f"{scenario.name}: NPE on {check.network.used:,} runs ({check.network.epochs} "
               f"epochs), {check.simulated:,} runs simulated; {s['simulate']:.1f} s simulating, "
               f"{s['train']:.1f} s training, {s['sbc']:.1f} s calibration check")
-        print(f"against {abc.path} (noise sd {abc.epsilon:.4f}, the ABC's final tolerance)")
+        source = ("the ABC's final tolerance" if abc.observation_noise is None
+                  else "the noisy-ABC fit's observation noise")
+        print(f"against {abc.path} (noise sd {abc.noise_sd:.4f}, {source})")
         print(check.comparison.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print(check.sbc.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"results: {folder}")
