@@ -106,7 +106,7 @@ def visibility_provokes(extra: list = ()) -> tuple[bool, str]:
     when it is quiet. Visibility provokes twice: rivals perceive a loud power's signals as
     larger, and a loud power's investment buys diplomatic capital that lifts the share they
     watch. Mutant: rules.visibility.reaction_gain and rules.visibility.diplomatic_gain at 0
-    (either alone leaves the other path, measured: reaction_gain 0 alone still draws USD 694 m
+    (either alone leaves the other path, measured: reaction_gain 0 alone still draws USD 874 m
     more Chinese reactive spending)."""
     quiet_rivals = rival_sensitivity(0.0)
     loud, quiet = (run(scenario(f"japan_{x}_profile.yaml", extra)) for x in ("high", "low"))

@@ -131,7 +131,7 @@ def hindcasts(tmp_path_factory) -> dict[str, Path]:
 # way, a strict xfail in tests/test_record.py.
 @pytest.mark.parametrize("fact", [china_outgrows_russia], ids=lambda f: f.__name__)
 def test_mutant_no_goods_channel_fails_the_record(hindcasts, fact):
-    """Without goods, trade follows investment and energy: Russia's Kazakh stock (about +70% to
+    """Without goods, trade follows investment and energy: Russia's Kazakh stock (about +60% to
     2024) outgrows China's ties, so Russia keeps Kazakhstan and outgrows China in the region."""
     holds, measured = fact(hindcasts["goods"])
     assert holds, measured
