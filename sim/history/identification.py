@@ -56,8 +56,9 @@ def bound_limited(parameters: dict[str, tuple[float, float]],
     Identification (the recovery test) is measured at truths inside the prior. On the record a
     posterior can instead pile up at a bound: the data would take the parameter past it, so the
     prior, not the data, sets where the posterior ends and its centre is an artefact of the
-    bound (the energy decay, at -0.029 against a bound of -0.03, absorbs what the model lacks
-    to fit 2015-2019 trade). ``sim calibrate`` names such parameters in the manifest
+    bound (the energy decay: its 10th percentile at -0.0282 against a bound of -0.03; the
+    fit would have energy ties grow, absorbing what the model lacks to fit 2015-2019 trade).
+    ``sim calibrate`` names such parameters in the manifest
     (``calibration.bound_limited``), and forecasts do not draw them either. A posterior that is
     the prior again (flat) is not bound-limited: it is unidentified (:func:`unidentified`).
 
