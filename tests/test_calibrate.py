@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,20 @@ def test_a_noisy_fits_table_shows_the_model_without_the_noise(inputs):
     noisy = np.exp(fit.result.summaries)
     q = weighted_quantiles(noisy, fit.result.weights, [0.05, 0.95])
     assert (q[1] / q[0]).min() > 20
+
+
+def test_the_fit_table_leaves_out_a_rerun_that_diverged(inputs):
+    """A noisy fit's table reruns the particles; a run that diverged (NaN) is left out and the
+    others' weights rescaled, so no cell of fit.csv is NaN. Mutant: the NaN row kept."""
+    scenario, observed = inputs
+    targets = cal.select_targets(observed, scenario, 2019)
+    k = len(targets.values)
+    values = np.vstack([np.full(k, 1.0), np.full(k, 3.0), np.full(k, np.nan)])
+    result = SimpleNamespace(weights=np.array([0.25, 0.25, 0.5]))
+    table = cal.fit_table(result, targets, values)
+    np.testing.assert_allclose(table["model_mean"], 2.0)
+    assert table[["model_p5", "model_p95"]].notna().all().all()
+    assert np.isnan(np.array([0.25, 0.25, 0.5]) @ values).all()  # what keeping it would give
 
 
 @pytest.mark.slow

@@ -436,11 +436,16 @@ def fit_table(result: ABCResult, targets: Targets, values: np.ndarray) -> pd.Dat
         values: The model's values (not logs) of each particle at each cell, (n, k). For a
             noisy fit these are the particles rerun without the observation noise: the
             accepted summaries carry noise that was selected for matching the record, so
-            their errors would look smaller than the model's.
+            their errors would look smaller than the model's. A rerun that diverged (a row
+            that is not finite) is left out, the other rows' weights rescaled.
     """
-    q = weighted_quantiles(values, result.weights, [0.05, 0.95])
+    weights = np.where(np.isfinite(values).all(axis=1), result.weights, 0.0)
+    if weights.sum() > 0:
+        values = values[weights > 0]
+        weights = weights[weights > 0] / weights[weights > 0].sum()
+    q = weighted_quantiles(values, weights, [0.05, 0.95])
     table = targets.table.rename(columns={"value": "observed"}).copy()
-    table["model_mean"] = result.weights @ values
+    table["model_mean"] = weights @ values
     table["model_p5"], table["model_p95"] = q[0], q[1]
     table["log_error"] = np.log(table["model_mean"] / table["observed"])
     return table
