@@ -439,10 +439,9 @@ def fit_table(result: ABCResult, targets: Targets, values: np.ndarray) -> pd.Dat
             their errors would look smaller than the model's. A rerun that diverged (a row
             that is not finite) is left out, the other rows' weights rescaled.
     """
-    weights = np.where(np.isfinite(values).all(axis=1), result.weights, 0.0)
-    if weights.sum() > 0:
-        values = values[weights > 0]
-        weights = weights[weights > 0] / weights[weights > 0].sum()
+    weights, finite = result.weights, np.isfinite(values).all(axis=1)
+    if not finite.all() and (weights[finite] > 0).any():
+        values, weights = values[finite], weights[finite] / weights[finite].sum()
     q = weighted_quantiles(values, weights, [0.05, 0.95])
     table = targets.table.rename(columns={"value": "observed"}).copy()
     table["model_mean"] = weights @ values
