@@ -414,10 +414,9 @@ def calibrate(scenario: Scenario, observed: pd.DataFrame, cutoff: int = 2019, *,
         {n: (d.low, d.high) for n, d in parameters.items()}, p10, p90)
     values = np.exp(result.summaries)
     if noise_sd > 0:  # the accepted summaries carry noise chosen to match the record
-        clean = HistorySimulator(structure, params, prior.names, targets, scenario.start)
         seeds = np.random.default_rng([seed, FIT_TABLE_STREAM]).integers(
             0, 2**63, size=len(result.particles), dtype=np.uint64)
-        values = clean.values(result.particles, seeds)
+        values = simulator.values(result.particles, seeds)  # values() adds no noise
     return Calibration(result=result, targets=targets, fit=fit_table(result, targets, values),
                        seconds=seconds, settings=settings)
 
